@@ -1,0 +1,135 @@
+"""Settings from the environment and `.env`, one class per section.
+
+Every number from DOMAIN.md is a setting here, with the law's (or the plan's) default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class TelegramSettings(_Section):
+    """How to reach Telegram: the token and an optional self-hosted Bot API server."""
+
+    bot_token: SecretStr | None = None
+    # Base URL of a custom Bot API server (e.g. http://127.0.0.1:8081); None = Telegram's.
+    telegram_api_base: str | None = None
+    # Seconds aiogram waits for one HTTP request.
+    telegram_timeout: float = 30.0
+
+
+class DatabaseSettings(_Section):
+    """Where cases live: SQLite file by default, PostgreSQL (asyncpg) to scale out."""
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR}/citizen_bot.sqlite3"
+    # FSM storage: Redis when set, the database otherwise.
+    redis_url: str | None = None
+    database_echo: bool = False
+
+
+class BotSettings(_Section):
+    """Who administers the bot, and how it talks."""
+
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    locale: Literal["vi", "en"] = "vi"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # ADMIN_IDS=123,456 (commas or spaces), as admins write it in a .env file.
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_tz(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class CaseSettings(_Section):
+    """PAKN rules (DOMAIN.md, "Cases"); env names are prefixed with CASE_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CASE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    reply_days: int = Field(10, ge=1, le=365)  # seed 004: "trong thời gian 10 ngày"
+    reply_unit: Literal["calendar", "working"] = "calendar"
+    transfer_working_days: int = Field(5, ge=1)  # NĐ 20/2008 Điều 9
+    transfer_clock: Literal["carry", "restart"] = "carry"
+    default_agency: str = "VPUBND"  # the coordinating agency when nothing else matches
+    daily_limit: int = Field(5, ge=1)
+    duplicate_window_minutes: int = Field(60, ge=0)
+    max_text_chars: int = Field(3000, ge=100)
+    min_text_chars: int = Field(15, ge=1)
+    max_attachments: int = Field(5, ge=0)
+    max_file_mb: int = Field(20, ge=1)
+    max_extensions: int = Field(1, ge=0)  # NĐ 61/2018 Điều 19 k.9: moved only once
+    extension_min_days_before: int = Field(1, ge=0)  # apology at least 1 day before due
+    reminder_days_before: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [2, 1])
+    progress_update_days: int = Field(0, ge=0)  # TT 02/2017: 7 on national channels; 0 = off
+    code_prefix_feedback: str = "PA"
+    code_prefix_suggestion: str = "KN"
+
+    @field_validator("reminder_days_before", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        return value
+
+
+class SearchSettings(_Section):
+    """Knowledge-base answers; env names are prefixed with SEARCH_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SEARCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    suggestions: int = Field(3, ge=1, le=8)
+    lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
+    import_max_mb: int = Field(5, ge=1)
+
+
+class Settings:
+    """All sections together; built once by `main()` and passed down."""
+
+    def __init__(
+        self,
+        *,
+        telegram: TelegramSettings | None = None,
+        database: DatabaseSettings | None = None,
+        bot: BotSettings | None = None,
+        cases: CaseSettings | None = None,
+        search: SearchSettings | None = None,
+    ) -> None:
+        self.telegram = telegram or TelegramSettings()
+        self.database = database or DatabaseSettings()
+        self.bot = bot or BotSettings()
+        self.cases = cases or CaseSettings()
+        self.search = search or SearchSettings()
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Read every section from the environment and `.env`."""
+        return cls()

@@ -1,0 +1,285 @@
+"""SQLAlchemy models: the same schema on SQLite (default) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations are the same on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC; SQLite returns naive values otherwise."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), int: Integer()}
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    parent: Mapped[str | None] = mapped_column(String(64))
+    reply_days: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+
+class Procedure(Base):
+    __tablename__ = "procedures"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str] = mapped_column(Text, default="")
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    steps: Mapped[str] = mapped_column(Text, default="")
+    channels: Mapped[str] = mapped_column(Text, default="")
+    documents: Mapped[str] = mapped_column(Text, default="")
+    processing_time: Mapped[str] = mapped_column(Text, default="")
+    fee: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    online: Mapped[str] = mapped_column(String(32), default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")  # ";"-separated
+    updated_at: Mapped[datetime]
+
+
+class LexiconEntry(Base):
+    """Admin additions to the bundled colloquial → official lexicon."""
+
+    __tablename__ = "lexicon_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(200), unique=True)
+    expansion: Mapped[str] = mapped_column(Text)
+
+
+class RoutingRule(Base):
+    """Admin rule: a case whose field or text matches goes to `agency`."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[int] = mapped_column(default=100)
+    field: Mapped[str | None] = mapped_column(Text)
+    keyword: Mapped[str | None] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(64))
+
+
+class HolidayOverride(Base):
+    """One day of the official schedule that differs from the `holidays` calendar."""
+
+    __tablename__ = "holiday_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "off" | "work"
+    name: Mapped[str] = mapped_column(Text, default="")
+
+
+class Citizen(Base):
+    """What a citizen chose to let us remember for the next case (deleted by /forget)."""
+
+    __tablename__ = "citizens"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    full_name: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One PAKN case."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_due_at", "status", "due_at"),
+        Index("ix_cases_citizen_received", "citizen_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "phan_anh" | "kien_nghi"
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    procedure_code: Mapped[str | None] = mapped_column(String(64))
+    citizen_id: Mapped[int] = mapped_column(BigInteger)
+    citizen_chat_id: Mapped[int] = mapped_column(BigInteger)
+    citizen_name: Mapped[str] = mapped_column(Text)
+    citizen_phone: Mapped[str | None] = mapped_column(String(32))
+    citizen_email: Mapped[str | None] = mapped_column(String(254))
+    citizen_address: Mapped[str] = mapped_column(Text)
+    citizen_locale: Mapped[str] = mapped_column(String(8), default="vi")
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    routing_rule: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    original_due_at: Mapped[datetime]
+    extensions: Mapped[int] = mapped_column(default=0)
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    transferred_late: Mapped[int] = mapped_column(default=0)  # count of late transfers
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    # The update that created the case: a re-delivered update never creates a second one.
+    source_key: Mapped[str] = mapped_column(String(128), unique=True)
+
+    attachments: Mapped[list[CaseAttachment]] = relationship(
+        back_populates="case", order_by="CaseAttachment.id", lazy="selectin"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", lazy="selectin"
+    )
+
+
+class CaseAttachment(Base):
+    __tablename__ = "case_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "photo" | "document"
+    file_id: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16), default="citizen")  # or "official"
+
+    case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+class CaseEvent(Base):
+    """Append-only history: every change of a case, with who and when (NĐ 20/2008 Điều 9, 14)."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(String(16))  # citizen | official | admin | system
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class OutboxMessage(Base):
+    """A message the bot must send; written in the transaction that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(32))  # send_message | send_photo | ...
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    # After sending, link (chat, message) → case with this kind, so replies map to the case.
+    link_kind: Mapped[str | None] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    sent_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class MessageLink(Base):
+    """(chat, message) → case: how a reply in a group finds its case (never by text)."""
+
+    __tablename__ = "message_links"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # card | answer | info_request | notice
+
+
+class ProcessedUpdate(Base):
+    """Telegram re-delivers updates after a crash; each update is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime]
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data when no Redis is configured."""
+
+    __tablename__ = "fsm_records"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ReportRun(Base):
+    """A scheduled report (weekly, monthly, quarterly) sent once per period."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]

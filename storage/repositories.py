@@ -1,0 +1,273 @@
+"""Repositories: take an AsyncSession, never commit (the caller owns the transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.records import AgencyRecord, ProcedureRecord
+from storage.models import (
+    Agency,
+    Citizen,
+    HolidayOverride,
+    LexiconEntry,
+    Procedure,
+    ProcessedUpdate,
+    RoutingRule,
+)
+
+_PROCEDURE_TEXT_FIELDS = (
+    "name", "field", "level", "agency", "steps", "channels", "documents", "processing_time",
+    "fee", "result", "conditions", "legal_basis", "online", "url",
+)  # fmt: skip
+
+
+def procedure_to_record(row: Procedure) -> ProcedureRecord:
+    """Convert a stored procedure to the pure record the index uses."""
+    keywords = tuple(k for k in (row.keywords or "").split(";") if k)
+    return ProcedureRecord(
+        code=row.code, keywords=keywords, **{f: getattr(row, f) or "" for f in _PROCEDURE_TEXT_FIELDS}
+    )
+
+
+def agency_to_record(row: Agency) -> AgencyRecord:
+    """Convert a stored agency to its pure record."""
+    return AgencyRecord(
+        code=row.code, name=row.name, chat_id=row.chat_id, parent=row.parent,
+        reply_days=row.reply_days,
+    )  # fmt: skip
+
+
+class ProcedureRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all_records(self) -> list[ProcedureRecord]:
+        """Every procedure, ordered by code."""
+        rows = await self.session.scalars(select(Procedure).order_by(Procedure.code))
+        return [procedure_to_record(r) for r in rows]
+
+    async def get(self, code: str) -> ProcedureRecord | None:
+        """One procedure by code."""
+        row = await self.session.get(Procedure, code)
+        return procedure_to_record(row) if row else None
+
+    async def count(self) -> int:
+        """How many procedures are stored."""
+        return int(await self.session.scalar(select(func.count()).select_from(Procedure)) or 0)
+
+    async def version(self) -> tuple[int, datetime | None]:
+        """A cheap fingerprint (count, last update) that changes when the KB changes."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.max(Procedure.updated_at)).select_from(Procedure)
+            )
+        ).one()
+        last = row[1]
+        if isinstance(last, str):  # SQLite aggregate bypasses the column type
+            last = datetime.fromisoformat(last)
+        return int(row[0]), last
+
+    async def upsert(self, records: Iterable[ProcedureRecord], now: datetime) -> None:
+        """Insert new procedures and overwrite existing ones with the same code."""
+        for rec in records:
+            row = await self.session.get(Procedure, rec.code)
+            if row is None:
+                row = Procedure(code=rec.code)
+                self.session.add(row)
+            for f in _PROCEDURE_TEXT_FIELDS:
+                setattr(row, f, getattr(rec, f))
+            row.keywords = ";".join(rec.keywords)
+            row.updated_at = now
+        await self.session.flush()
+
+
+class AgencyRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all_records(self) -> list[AgencyRecord]:
+        """Every agency, ordered by code."""
+        rows = await self.session.scalars(select(Agency).order_by(Agency.code))
+        return [agency_to_record(r) for r in rows]
+
+    async def get(self, code: str) -> Agency | None:
+        """One agency by code."""
+        return await self.session.get(Agency, code)
+
+    async def by_chat(self, chat_id: int) -> Agency | None:
+        """The agency whose officials' group is this chat."""
+        return await self.session.scalar(select(Agency).where(Agency.chat_id == chat_id))
+
+    async def upsert(self, records: Iterable[AgencyRecord], now: datetime) -> None:
+        """Insert new agencies and overwrite existing ones with the same code."""
+        records = list(records)
+        # A chat id moving from one agency to another within the file must not trip the
+        # unique constraint halfway: clear the old holders first.
+        moving = [r.chat_id for r in records if r.chat_id is not None]
+        if moving:
+            codes = [r.code for r in records]
+            await self.session.execute(
+                update(Agency)
+                .where(Agency.chat_id.in_(moving), Agency.code.not_in(codes))
+                .values(chat_id=None)
+            )
+            await self.session.execute(
+                update(Agency).where(Agency.code.in_(codes)).values(chat_id=None)
+            )
+            await self.session.flush()
+        for rec in records:
+            row = await self.session.get(Agency, rec.code)
+            if row is None:
+                row = Agency(code=rec.code)
+                self.session.add(row)
+            row.name, row.chat_id, row.parent = rec.name, rec.chat_id, rec.parent
+            row.reply_days, row.updated_at = rec.reply_days, now
+        await self.session.flush()
+
+    async def bind_chat(self, code: str, chat_id: int, now: datetime) -> Agency | None:
+        """Bind a group to an agency (a group serves one agency at a time)."""
+        agency = await self.get(code)
+        if agency is None:
+            return None
+        await self.session.execute(
+            update(Agency).where(Agency.chat_id == chat_id).values(chat_id=None)
+        )
+        agency.chat_id, agency.updated_at = chat_id, now
+        await self.session.flush()
+        return agency
+
+    async def unbind_chat(self, chat_id: int) -> Agency | None:
+        """Remove the group's binding; returns the agency it served."""
+        agency = await self.by_chat(chat_id)
+        if agency is not None:
+            agency.chat_id = None
+            await self.session.flush()
+        return agency
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> Agency | None:
+        """A group became a supergroup: its binding follows the new chat id."""
+        agency = await self.by_chat(old_chat_id)
+        if agency is not None:
+            agency.chat_id = new_chat_id
+            await self.session.flush()
+        return agency
+
+
+class LexiconRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all_pairs(self) -> list[tuple[str, str]]:
+        """Admin lexicon additions as (phrase, expansion)."""
+        rows = await self.session.execute(
+            select(LexiconEntry.phrase, LexiconEntry.expansion).order_by(LexiconEntry.id)
+        )
+        return [(p, e) for p, e in rows]
+
+    async def add(self, phrase: str, expansion: str) -> None:
+        """Add or replace one admin entry."""
+        row = await self.session.scalar(select(LexiconEntry).where(LexiconEntry.phrase == phrase))
+        if row is None:
+            self.session.add(LexiconEntry(phrase=phrase, expansion=expansion))
+        else:
+            row.expansion = expansion
+        await self.session.flush()
+
+
+class RoutingRuleRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> Sequence[RoutingRule]:
+        """Rules in priority order."""
+        return (
+            await self.session.scalars(
+                select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)
+            )
+        ).all()
+
+    async def add(
+        self, agency: str, *, field: str | None, keyword: str | None, priority: int = 100
+    ) -> RoutingRule:
+        """Add a rule field/keyword → agency."""
+        rule = RoutingRule(agency=agency, field=field, keyword=keyword, priority=priority)
+        self.session.add(rule)
+        await self.session.flush()
+        return rule
+
+
+class HolidayRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> Sequence[HolidayOverride]:
+        """Every admin override, by day."""
+        return (await self.session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))).all()
+
+    async def set(self, day: date, kind: str, name: str) -> None:
+        """Mark a day as an extra day off or a make-up working day."""
+        row = await self.session.get(HolidayOverride, day)
+        if row is None:
+            self.session.add(HolidayOverride(day=day, kind=kind, name=name))
+        else:
+            row.kind, row.name = kind, name
+        await self.session.flush()
+
+    async def remove(self, day: date) -> bool:
+        """Drop an override; True if there was one."""
+        result = await self.session.execute(delete(HolidayOverride).where(HolidayOverride.day == day))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class CitizenRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, telegram_id: int) -> Citizen | None:
+        """The citizen's remembered profile, if any."""
+        return await self.session.get(Citizen, telegram_id)
+
+    async def get_or_create(self, telegram_id: int, now: datetime) -> Citizen:
+        """The citizen's row, created empty when missing."""
+        row = await self.get(telegram_id)
+        if row is None:
+            row = Citizen(telegram_id=telegram_id, updated_at=now)
+            self.session.add(row)
+            await self.session.flush()
+        return row
+
+    async def forget(self, telegram_id: int) -> bool:
+        """Delete remembered personal data (cases keep what the law requires)."""
+        row = await self.get(telegram_id)
+        if row is None:
+            return False
+        had_data = any((row.full_name, row.phone, row.email, row.address))
+        row.full_name = row.phone = row.email = row.address = None
+        await self.session.flush()
+        return had_data
+
+
+class UpdateRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, bot_id: int, update_id: int, now: datetime) -> bool:
+        """Record the update as handled; False when it was handled before."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ProcessedUpdate(bot_id=bot_id, update_id=update_id, at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def prune(self, before: datetime) -> int:
+        """Forget old update ids (Telegram re-delivers for at most a day)."""
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.at < before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
