@@ -1,0 +1,143 @@
+"""Factories: nothing is created at import time. `create_app` builds the application's
+objects, `create_bot` and `create_dispatcher` the Telegram side, and they are passed down."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.keyboards import Keyboards
+from bot.ratelimit import TelegramRateLimiter
+from bot.rendering import Renderer
+from bot.services.cases import CaseService
+from bot.services.knowledge import KnowledgeService, seed_sample
+from bot.services.notices import Notices
+from bot.services.outbox import OutboxSender
+from bot.settings import Settings
+from storage.db import create_engine, create_session_factory, migrate
+from storage.fsm import SqlAlchemyStorage
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    renderer: Renderer
+    keyboards: Keyboards
+    knowledge: KnowledgeService
+    notices: Notices
+    cases: CaseService
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def create_app(
+    settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True, seed: bool = True
+) -> App:
+    """Build the database, the knowledge base and the services."""
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database.database_url, echo=settings.database.database_echo)
+    if run_migrations:
+        await migrate(engine)
+    sessions = create_session_factory(engine)
+    if seed:
+        async with sessions.begin() as session:
+            if await seed_sample(session, clock.now()):
+                log.info("empty database: loaded the bundled sample knowledge base")
+    renderer = Renderer(settings.bot.tz, settings.bot.locale)
+    keyboards = Keyboards(renderer)
+    knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
+    await knowledge.reload(force=True)
+    notices = Notices(renderer=renderer, keyboards=keyboards, clock=clock, tz=settings.bot.tz,
+                      admin_ids=settings.bot.admin_ids, group_locale=settings.bot.locale,
+                      max_extensions=settings.cases.max_extensions)  # fmt: skip
+    cases = CaseService(settings=settings.cases, clock=clock, notices=notices)
+    return App(settings=settings, clock=clock, engine=engine, sessions=sessions, renderer=renderer,
+               keyboards=keyboards, knowledge=knowledge, notices=notices, cases=cases)  # fmt: skip
+
+
+def create_bot(settings: Settings, token: str | None = None) -> Bot:
+    """The aiogram Bot, talking to Telegram or to the custom Bot API server in settings."""
+    api = (TelegramAPIServer.from_base(settings.telegram.telegram_api_base)
+           if settings.telegram.telegram_api_base else PRODUCTION)  # fmt: skip
+    session = AiohttpSession(api=api, timeout=settings.telegram.telegram_timeout)
+    secret = token or (settings.telegram.bot_token.get_secret_value()
+                       if settings.telegram.bot_token else None)  # fmt: skip
+    if not secret:
+        raise ValueError("BOT_TOKEN is not set")
+    return Bot(secret, session=session, default=DefaultBotProperties(
+        parse_mode=ParseMode.HTML, link_preview_is_disabled=True))  # fmt: skip
+
+
+def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsolation]:
+    """FSM storage that survives restarts: Redis when REDIS_URL is set, else the database."""
+    if settings.database.redis_url:
+        storage = RedisStorage.from_url(
+            settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+        return storage, RedisEventIsolation(storage.redis)
+    return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
+
+
+def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None) -> OutboxSender:
+    """The outbox worker for this bot."""
+    sender = OutboxSender(bot, app.sessions, admin_ids=app.settings.bot.admin_ids, limiter=limiter)
+
+    def failure_text(row: OutboxMessage, error: str) -> str:
+        return app.renderer.t("admin.delivery_failed", app.settings.bot.locale,
+                              chat_id=row.chat_id, error=error, purpose=row.purpose)  # fmt: skip
+
+    sender.on_failure_text = failure_text
+    return sender
+
+
+def create_dispatcher(
+    app: App,
+    *,
+    storage: BaseStorage | None = None,
+    isolation: BaseEventIsolation | None = None,
+    sender: OutboxSender | None = None,
+) -> Dispatcher:
+    """The production dispatcher: routers, middlewares, error handler, injected services."""
+    from bot.middlewares import DbSessionMiddleware, LocaleMiddleware
+    from handlers import setup_routers
+
+    if storage is None:
+        storage, isolation = create_fsm(app.settings, app)
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation or SimpleEventIsolation(),
+        app=app,
+        settings=app.settings,
+        renderer=app.renderer,
+        keyboards=app.keyboards,
+        knowledge=app.knowledge,
+        cases=app.cases,
+        clock=app.clock,
+        admin_ids=frozenset(app.settings.bot.admin_ids),
+    )
+    dp.update.outer_middleware(
+        DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
+    )
+    dp.update.outer_middleware(LocaleMiddleware(app.renderer))
+    dp.include_router(setup_routers())
+    return dp

@@ -1,0 +1,66 @@
+"""Outer middlewares: one transaction per update, idempotency, and the user's locale."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.rendering import Renderer
+from storage.repositories import CitizenRepo, UpdateRepo
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DbSessionMiddleware(BaseMiddleware):
+    """Opens the update's session and owns its transaction; skips re-delivered updates.
+
+    Telegram re-delivers updates after a crash (DOMAIN.md): the update id is recorded in the
+    same transaction as everything the handler does, so a handled update is never handled
+    twice and a failed one is retried as a whole.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 after_commit: Callable[[], None] | None = None) -> None:  # fmt: skip
+        self.sessions = sessions
+        self.clock = clock
+        self.after_commit = after_commit
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.sessions() as session, session.begin():
+            if isinstance(event, Update):
+                bot = data["bot"]
+                fresh = await UpdateRepo(session).claim(bot.id, event.update_id, self.clock.now())
+                if not fresh:
+                    log.info("update %s already handled; skipped", event.update_id)
+                    return None
+            data["session"] = session
+            result = await handler(event, data)
+        if self.after_commit is not None:
+            self.after_commit()  # wake the outbox sender: the transaction is durable now
+        return result
+
+
+class LocaleMiddleware(BaseMiddleware):
+    """Picks the citizen's language (stored by /lang), else the default."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        locale = self.renderer.default_locale
+        session: AsyncSession | None = data.get("session")
+        if user is not None and session is not None:
+            citizen = await CitizenRepo(session).get(user.id)
+            if citizen is not None and citizen.locale:
+                locale = citizen.locale
+        data["locale"] = self.renderer.locale_of(locale)
+        return await handler(event, data)

@@ -1,0 +1,377 @@
+"""The case lifecycle: intake, routing, the reply clock, and every later change.
+
+Each change appends a CaseEvent (who, what, when) and writes the messages it causes to the
+outbox in the same transaction. Nothing here knows about handlers; callers pass an
+AsyncSession and own the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.errors import NotAllowed, UserFacingError
+from bot.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due, days_left
+from bot.reply_clock import working_days_between as count_working_days
+from bot.services.codes import new_tracking_code
+from bot.services.intake import content_fingerprint
+from bot.services.notices import Notices
+from bot.services.routing import RouteDecision, Rule, route_case
+from bot.services.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
+from bot.settings import CaseSettings
+from storage.models import Agency, Case, CaseAttachment, CaseEvent, MessageLink
+from storage.repositories import AgencyRepo, HolidayRepo, ProcedureRepo, RoutingRuleRepo
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a citizen, an official (in a group), an admin, or the system."""
+
+    kind: str
+    id: int | None = None
+    name: str | None = None
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass
+class Draft:
+    """Typed FSM data of the intake conversation."""
+
+    draft_id: str
+    kind: str | None = None
+    content: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    procedure_code: str | None = None
+    procedure_fixed: bool = False  # pre-filled from a procedure card
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    remember: bool = True
+    editing: bool = False
+    complaint_ack: bool = False
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Draft:
+        known = {k: v for k, v in data.get("draft", {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"draft": dict(self.__dict__)}
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.kind and self.content and self.name and self.address
+                    and (self.phone or self.email))  # fmt: skip
+
+
+class CaseService:
+    def __init__(self, *, settings: CaseSettings, clock: Clock, notices: Notices) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.notices = notices
+        self._calendar: tuple[tuple[HolidayOverride, ...], WorkCalendar] | None = None
+
+    # ---- the reply clock -------------------------------------------------------------
+    async def calendar(self, session: AsyncSession) -> WorkCalendar:
+        """The working-day calendar with the admins' overrides (rebuilt when they change)."""
+        overrides = tuple(
+            HolidayOverride(day=o.day, kind=o.kind, name=o.name)  # type: ignore[arg-type]
+            for o in await HolidayRepo(session).all()
+        )
+        if self._calendar is None or self._calendar[0] != overrides:
+            self._calendar = (overrides, WorkCalendar(overrides))
+        return self._calendar[1]
+
+    async def due_for(self, session: AsyncSession, agency: Agency | None, start: datetime) -> datetime:
+        """When a case received at `start` by `agency` must be answered."""
+        days = (agency.reply_days if agency and agency.reply_days else None) or self.settings.reply_days
+        return compute_due(start, days, DayUnit(self.settings.reply_unit),
+                           await self.calendar(session), self.notices.tz)  # fmt: skip
+
+    # ---- lookups ---------------------------------------------------------------------
+    async def by_code(self, session: AsyncSession, code: str) -> Case | None:
+        """A case by tracking code."""
+        return await session.scalar(select(Case).where(Case.code == code.strip().upper()))
+
+    async def by_id(self, session: AsyncSession, case_id: int) -> Case | None:
+        """A case by id."""
+        return await session.get(Case, case_id)
+
+    async def of_citizen(self, session: AsyncSession, citizen_id: int, limit: int = 10) -> Sequence[Case]:
+        """The citizen's latest cases."""
+        return (await session.scalars(
+            select(Case).where(Case.citizen_id == citizen_id)
+            .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
+        )).all()  # fmt: skip
+
+    async def by_message(self, session: AsyncSession, chat_id: int, message_id: int) -> Case | None:
+        """The case a bot message in this chat belongs to (replies map through this table)."""
+        link = await session.get(MessageLink, (chat_id, message_id))
+        return await session.get(Case, link.case_id) if link else None
+
+    # ---- intake ----------------------------------------------------------------------
+    async def check_limits(self, session: AsyncSession, citizen_id: int, content: str | None) -> None:
+        """Refuse a case over the daily limit or a resubmission of the same content."""
+        now = self.clock.now()
+        local_midnight = now.astimezone(self.notices.tz).replace(hour=0, minute=0, second=0,
+                                                                 microsecond=0)  # fmt: skip
+        today = await session.scalar(
+            select(func.count()).select_from(Case)
+            .where(Case.citizen_id == citizen_id, Case.received_at >= local_midnight)
+        )  # fmt: skip
+        if (today or 0) >= self.settings.daily_limit:
+            raise UserFacingError("case.daily_limit", limit=self.settings.daily_limit)
+        if content and self.settings.duplicate_window_minutes:
+            since = now - timedelta(minutes=self.settings.duplicate_window_minutes)
+            same = await session.scalar(
+                select(Case.code).where(
+                    Case.citizen_id == citizen_id, Case.received_at >= since,
+                    Case.content_hash == content_fingerprint(content),
+                ).limit(1)
+            )  # fmt: skip
+            if same:
+                raise UserFacingError("case.duplicate", code=same)
+
+    async def route(self, session: AsyncSession, procedure_code: str | None, content: str) -> RouteDecision:
+        """Pick the agency for a new case."""
+        agencies = {a.code: a for a in await AgencyRepo(session).all_records()}
+        procedure = await ProcedureRepo(session).get(procedure_code) if procedure_code else None
+        rules = [Rule(id=r.id, agency=r.agency, field=r.field, keyword=r.keyword)
+                 for r in await RoutingRuleRepo(session).all()]  # fmt: skip
+        return route_case(procedure=procedure, content=content, rules=rules, agencies=agencies,
+                          default_agency=self.settings.default_agency)  # fmt: skip
+
+    async def submit(
+        self, session: AsyncSession, draft: Draft, *, citizen: Actor, chat_id: int, locale: str
+    ) -> Case:
+        """File the draft as a case: code, routing, due date, history, and the notices."""
+        if not draft.complete:
+            raise UserFacingError("case.incomplete")
+        existing = await session.scalar(select(Case).where(Case.source_key == draft.draft_id))
+        if existing is not None:  # the same draft submitted twice (double tap, re-delivery)
+            return existing
+        assert citizen.id is not None and draft.content is not None and draft.kind is not None
+        await self.check_limits(session, citizen.id, draft.content)
+        now = self.clock.now()
+        decision = await self.route(session, draft.procedure_code, draft.content)
+        agency = await AgencyRepo(session).get(decision.agency)
+        if agency is None:
+            raise UserFacingError("case.no_agency")
+        due = await self.due_for(session, agency, now)
+        prefix = (self.settings.code_prefix_feedback if draft.kind == Kind.FEEDBACK
+                  else self.settings.code_prefix_suggestion)  # fmt: skip
+        code = await self._unique_code(session, prefix)
+        case = Case(
+            code=code, kind=draft.kind, content=draft.content,
+            content_hash=content_fingerprint(draft.content), procedure_code=draft.procedure_code,
+            citizen_id=citizen.id, citizen_chat_id=chat_id, citizen_name=draft.name or "",
+            citizen_phone=draft.phone, citizen_email=draft.email,
+            citizen_address=draft.address or "", citizen_locale=locale, agency=agency.code,
+            routing_rule=decision.rule, status=Status.RECEIVED, received_at=now, due_at=due,
+            original_due_at=due, extensions=0, transferred_late=0, source_key=draft.draft_id,
+        )  # fmt: skip
+        session.add(case)
+        await session.flush()
+        for att in draft.attachments[: self.settings.max_attachments]:
+            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
+                                       file_name=att.get("file_name"), origin="citizen"))  # fmt: skip
+        self._event(session, case, citizen, "received", None, Status.RECEIVED,
+                    {"agency": agency.code, "rule": decision.rule, "due_at": due.isoformat()})
+        await session.flush()
+        await session.refresh(case, ["attachments", "events"])
+        await self.notices.acknowledge(session, case, agency)
+        await self.notices.post_card(session, case, agency)
+        return case
+
+    async def _unique_code(self, session: AsyncSession, prefix: str) -> str:
+        for _ in range(20):
+            code = new_tracking_code(prefix)
+            if await session.scalar(select(Case.id).where(Case.code == code)) is None:
+                return code
+        raise RuntimeError("could not find a free tracking code")  # pragma: no cover
+
+    def _event(self, session: AsyncSession, case: Case, actor: Actor, action: str,
+               from_status: str | None, to_status: str | None,
+               details: dict[str, Any] | None = None) -> CaseEvent:  # fmt: skip
+        event = CaseEvent(
+            case_id=case.id, at=self.clock.now(), actor_kind=actor.kind, actor_id=actor.id,
+            actor_name=actor.name, action=action, from_status=from_status, to_status=to_status,
+            details=details or {},
+        )  # fmt: skip
+        session.add(event)
+        return event
+
+    async def _move(self, session: AsyncSession, case: Case, to: Status, actor: Actor, action: str,
+                    details: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """The one place a status changes: checked against TRANSITIONS, then recorded."""
+        check_transition(case.code, case.status, to)
+        before = case.status
+        case.status = to
+        self._event(session, case, actor, action, before, to, details)
+        await session.flush()
+
+    # ---- officials -------------------------------------------------------------------
+    async def ensure_can_act(self, session: AsyncSession, case: Case, *, chat_id: int,
+                             user_id: int, admin_ids: Sequence[int]) -> Agency | None:  # fmt: skip
+        """Only the group bound to the case's current agency, or an admin, may act."""
+        agency = await AgencyRepo(session).get(case.agency)
+        in_agency_group = agency is not None and agency.chat_id == chat_id
+        if not in_agency_group and user_id not in admin_ids:
+            raise NotAllowed("case.not_your_case", code=case.code)
+        if case.status in FINAL_STATUSES:
+            raise NotAllowed("case.already_final", code=case.code)
+        return agency
+
+    async def take(self, session: AsyncSession, case: Case, official: Actor) -> None:
+        """The official becomes the assignee."""
+        if case.status == Status.ANSWERED:
+            raise NotAllowed("case.already_answered", code=case.code)
+        await self._move(session, case, Status.ASSIGNED, official, "assigned")
+        case.assignee_id, case.assignee_name = official.id, official.name
+        await self.notices.refresh_card(session, case)
+
+    async def answer(self, session: AsyncSession, case: Case, official: Actor, text: str,
+                     attachments: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+        """The agency's answer reaches the citizen, who is asked to rate it."""
+        if case.status not in OPEN_STATUSES:
+            raise NotAllowed("case.not_open", code=case.code)
+        if case.assignee_id is None:
+            case.assignee_id, case.assignee_name = official.id, official.name
+        now = self.clock.now()
+        await self._move(session, case, Status.ANSWERED, official, "answered",
+                         {"text": text, "attachments": len(attachments),
+                          "on_time": now <= case.due_at})  # fmt: skip
+        case.answered_at = now
+        for att in attachments:
+            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
+                                       file_name=att.get("file_name"), origin="official"))  # fmt: skip
+        await self.notices.answer_to_citizen(session, case, text, attachments)
+        await self.notices.to_group(session, case, "group.answer_sent", code=case.code)
+        await self.notices.refresh_card(session, case)
+
+    async def request_info(self, session: AsyncSession, case: Case, official: Actor, question: str) -> None:
+        """Ask the citizen for more information; their reply comes back to the group."""
+        if case.status not in OPEN_STATUSES:
+            raise NotAllowed("case.not_open", code=case.code)
+        await self._move(session, case, Status.IN_PROGRESS, official, "info_requested",
+                         {"question": question})  # fmt: skip
+        await self.notices.info_request_to_citizen(session, case, question)
+        await self.notices.refresh_card(session, case)
+
+    async def citizen_info(self, session: AsyncSession, case: Case, citizen: Actor, text: str,
+                           attachments: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+        """The citizen's extra information, posted back to the group as a reply to the card."""
+        if case.status in FINAL_STATUSES:
+            raise NotAllowed("case.already_final", code=case.code)
+        self._event(session, case, citizen, "info_added", case.status, case.status,
+                    {"text": text, "attachments": len(attachments)})  # fmt: skip
+        for att in attachments:
+            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
+                                       file_name=att.get("file_name"), origin="citizen"))  # fmt: skip
+        await session.flush()
+        await self.notices.citizen_info_to_group(session, case, text, attachments)
+
+    async def transfer(self, session: AsyncSession, case: Case, to_code: str, reason: str,
+                       official: Actor) -> None:  # fmt: skip
+        """Move the case to the competent agency (NĐ 20/2008 Điều 9: within 5 working days)."""
+        if case.status not in OPEN_STATUSES:
+            raise NotAllowed("case.not_open", code=case.code)
+        target = await AgencyRepo(session).get(to_code)
+        if target is None:
+            raise UserFacingError("case.unknown_agency", agency=to_code)
+        if target.code == case.agency:
+            raise UserFacingError("case.same_agency")
+        now = self.clock.now()
+        waited = count_working_days(case.received_at, now, await self.calendar(session), self.notices.tz)
+        late = waited > self.settings.transfer_working_days
+        old_agency = case.agency
+        old_due = case.due_at
+        if self.settings.transfer_clock == "restart":
+            case.due_at = await self.due_for(session, target, now)
+        await self._move(session, case, Status.TRANSFERRED, official, "transferred", {
+            "from": old_agency, "to": target.code, "reason": reason, "late": late,
+            "working_days": waited, "due_before": old_due.isoformat(),
+            "due_after": case.due_at.isoformat(),
+        })  # fmt: skip
+        if late:
+            case.transferred_late += 1
+        case.agency = target.code
+        case.assignee_id = case.assignee_name = None
+        await self.notices.card_transferred_away(session, case, old_agency, target)
+        await self.notices.post_card(session, case, target)
+        await self.notices.to_citizen(session, case, "citizen.transferred", code=case.code,
+                                      agency=target.name, due=case.due_at)  # fmt: skip
+
+    async def extend(self, session: AsyncSession, case: Case, new_due_local: datetime, reason: str,
+                     official: Actor) -> None:  # fmt: skip
+        """Move the due date once, at least a day before it, with the apology letter
+        (NĐ 61/2018 Điều 19 khoản 9, now NĐ 118/2025)."""
+        if case.status not in OPEN_STATUSES:
+            raise NotAllowed("case.not_open", code=case.code)
+        if case.extensions >= self.settings.max_extensions:
+            raise UserFacingError("case.extension_used", code=case.code)
+        now = self.clock.now()
+        tz = self.notices.tz
+        if days_left(now, case.due_at, tz) < self.settings.extension_min_days_before:
+            raise UserFacingError("case.extension_too_late", code=case.code,
+                                  days=self.settings.extension_min_days_before)  # fmt: skip
+        calendar = await self.calendar(session)
+        new_day = new_due_local.astimezone(tz).date()
+        if not calendar.is_working_day(new_day):
+            new_day = calendar.next_working_day(new_day)
+        from bot.reply_clock import end_of_day
+
+        new_due = end_of_day(new_day, tz)
+        if new_due <= case.due_at:
+            raise UserFacingError("case.extension_not_later")
+        old_due = case.due_at
+        case.due_at = new_due
+        case.extensions += 1
+        target = Status.EXTENDED
+        await self._move(session, case, target, official, "extended", {
+            "reason": reason, "old_due_at": old_due.isoformat(), "new_due_at": new_due.isoformat(),
+        })  # fmt: skip
+        agency = await AgencyRepo(session).get(case.agency)
+        await self.notices.apology_letter(session, case, agency, old_due, reason)
+        await self.notices.refresh_card(session, case)
+
+    async def reject(self, session: AsyncSession, case: Case, reason: str, official: Actor) -> None:
+        """Không thụ lý: not PAKN, a duplicate, not enough information, outside competence."""
+        await self._move(session, case, Status.REJECTED, official, "rejected", {"reason": reason})
+        case.closed_at = self.clock.now()
+        await self.notices.to_citizen(session, case, "citizen.rejected", code=case.code,
+                                      reason=self.notices.reason_text(reason, case.citizen_locale))
+        await self.notices.refresh_card(session, case)
+
+    async def rate(self, session: AsyncSession, case: Case, citizen: Actor, rating: str) -> None:
+        """The citizen rates the answer; "không hài lòng" goes to the agency's group."""
+        if case.citizen_id != citizen.id:
+            raise NotAllowed("case.not_yours")
+        if case.status != Status.ANSWERED or case.rating:
+            raise UserFacingError("case.rating_closed", code=case.code)
+        case.rating = rating
+        await self._move(session, case, Status.CLOSED, citizen, "rated", {"rating": rating})
+        case.closed_at = self.clock.now()
+        if rating == "bad":
+            await self.notices.to_group(session, case, "group.unsatisfied", code=case.code)
+        await self.notices.refresh_card(session, case)
+
+    async def rating_comment(self, session: AsyncSession, case: Case, citizen: Actor, text: str) -> None:
+        """An optional comment after the rating."""
+        if case.citizen_id != citizen.id:
+            raise NotAllowed("case.not_yours")
+        case.rating_comment = text
+        self._event(session, case, citizen, "rating_comment", case.status, case.status, {"text": text})
+        if case.rating == "bad":
+            await self.notices.to_group(session, case, "group.unsatisfied_comment", code=case.code,
+                                        comment=text)  # fmt: skip
+        await session.flush()

@@ -1,0 +1,189 @@
+"""The procedure knowledge base as the bot sees it: records in the database, an in-memory
+index rebuilt (in a thread) whenever the records or the admin lexicon change."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from knowledge.importers import (
+    ImportDiff,
+    ImportFormatError,
+    ParseResult,
+    Problem,
+    diff_records,
+    parse_agencies,
+    parse_procedures,
+    read_table,
+)
+from knowledge.lexicon import Lexicon, load_lexicon
+from knowledge.records import AgencyRecord, ProcedureRecord
+from knowledge.search import SearchEngine, SearchResponse
+from storage.repositories import AgencyRepo, LexiconRepo, ProcedureRepo
+
+log = logging.getLogger(__name__)
+
+
+def sample_file(name: str) -> bytes:
+    """A file of the bundled sample knowledge base."""
+    return resources.files("knowledge").joinpath("data", name).read_bytes()
+
+
+@dataclass
+class Snapshot:
+    engine: SearchEngine
+    procedures: dict[str, ProcedureRecord]
+    agencies: dict[str, AgencyRecord]
+    version: tuple[int, Any]
+
+
+def build_lexicon(extra_path: Path | None, admin_pairs: list[tuple[str, str]]) -> Lexicon:
+    """The bundled lexicon, plus a file of the admins' and their table entries."""
+    lexicon = load_lexicon(None)
+    if extra_path is not None:
+        lexicon = lexicon.merged(load_lexicon(extra_path).pairs())
+    if admin_pairs:
+        lexicon = lexicon.merged(admin_pairs)
+    return lexicon
+
+
+class KnowledgeService:
+    """Holds the current index; readers always see a complete snapshot."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lexicon_path: Path | None = None) -> None:
+        self.sessions = sessions
+        self.lexicon_path = lexicon_path
+        self._snapshot: Snapshot | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            raise RuntimeError("knowledge base not loaded yet")
+        return self._snapshot
+
+    async def reload(self, *, force: bool = False) -> Snapshot:
+        """Rebuild the index if the stored KB changed (cheap check first)."""
+        async with self._lock:
+            async with self.sessions() as session:
+                version_now = await ProcedureRepo(session).version()
+                pairs = await LexiconRepo(session).all_pairs()
+                version = (version_now, tuple(pairs))
+                if not force and self._snapshot is not None and self._snapshot.version == version:
+                    return self._snapshot
+                procedures = await ProcedureRepo(session).all_records()
+                agencies = await AgencyRepo(session).all_records()
+            # Building the index is CPU work: keep it off the event loop.
+            engine = await asyncio.to_thread(
+                lambda: SearchEngine(procedures, lexicon=build_lexicon(self.lexicon_path, pairs))
+            )
+            self._snapshot = Snapshot(
+                engine=engine,
+                procedures={p.code: p for p in procedures},
+                agencies={a.code: a for a in agencies},
+                version=version,
+            )
+            log.info("knowledge base loaded: %d procedures", len(procedures))
+            return self._snapshot
+
+    def search(self, query: str, limit: int = 5) -> SearchResponse:
+        """Search the current snapshot."""
+        return self.snapshot.engine.search(query, limit=limit)
+
+
+@dataclass
+class ImportReport:
+    kind: str  # "procedures" | "agencies"
+    dry_run: bool
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unknown_agencies: list[str] = field(default_factory=list)
+    diff: ImportDiff | None = None
+    format_error: ImportFormatError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.format_error is None and not self.problems
+
+    @property
+    def applied(self) -> bool:
+        return self.ok and not self.dry_run
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "dry_run": self.dry_run, "ok": self.ok, "applied": self.applied,
+            "rows": self.rows,
+            "format_error": (
+                {"code": self.format_error.code, "message": str(self.format_error)}
+                if self.format_error else None
+            ),
+            "problems": [
+                {"row": p.row, "column": p.column, "code": p.code, "message": p.message,
+                 "value": p.value} for p in self.problems
+            ],
+            "warnings": self.warnings, "unknown_agencies": self.unknown_agencies,
+            "added": self.diff.added if self.diff else [],
+            "updated": self.diff.updated if self.diff else [],
+            "unchanged": self.diff.unchanged if self.diff else [],
+            "removed_from_file": self.diff.removed if self.diff else [],
+        }  # fmt: skip
+
+
+async def import_file(
+    session: AsyncSession, data: bytes, filename: str, *, kind: str, dry_run: bool,
+    now: datetime, max_bytes: int,
+) -> ImportReport:  # fmt: skip
+    """Validate a whole file and, if every row is valid, upsert it (atomic: all or nothing)."""
+    report = ImportReport(kind=kind, dry_run=dry_run)
+    try:
+        table = await asyncio.to_thread(read_table, data, filename, max_bytes=max_bytes)
+    except ImportFormatError as exc:
+        report.format_error = exc
+        return report
+    report.rows = len(table.rows)
+    agency_repo = AgencyRepo(session)
+    existing_agencies = {a.code: a for a in await agency_repo.all_records()}
+    parsed: ParseResult[Any]
+    if kind == "procedures":
+        parsed = parse_procedures(table, {c: a.name for c, a in existing_agencies.items()})
+        existing: dict[str, Any] = {p.code: p for p in await ProcedureRepo(session).all_records()}
+    else:
+        parsed = parse_agencies(table, existing_codes=set(existing_agencies))
+        existing = existing_agencies
+    report.problems, report.unknown_agencies = parsed.problems, parsed.unknown_agencies
+    report.warnings = list(table.warnings) + list(parsed.warnings)
+    report.diff = diff_records(parsed.records, existing)
+    if not report.ok or dry_run:
+        return report
+    changed = set(report.diff.added) | set(report.diff.updated)
+    records = [r for r in parsed.records if r.code in changed]
+    if kind == "procedures":
+        await ProcedureRepo(session).upsert(records, now)
+    else:
+        await agency_repo.upsert(records, now)
+    return report
+
+
+async def seed_sample(session: AsyncSession, now: datetime) -> bool:
+    """Load the bundled sample directory and procedures into an empty database."""
+    if await ProcedureRepo(session).count():
+        return False
+    agencies = json.loads(sample_file("agencies.json"))
+    report = await import_file(session, json.dumps(agencies).encode(), "agencies.json",
+                               kind="agencies", dry_run=False, now=now, max_bytes=50_000_000)
+    if not report.ok:
+        raise RuntimeError(f"bundled agencies are invalid: {report.as_dict()}")
+    report = await import_file(session, sample_file("procedures.json"), "procedures.json",
+                               kind="procedures", dry_run=False, now=now, max_bytes=50_000_000)
+    if not report.ok:
+        raise RuntimeError(f"bundled procedures are invalid: {report.as_dict()}")
+    return True

@@ -1,0 +1,73 @@
+"""Free text in a private chat is a question about a procedure."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.callbacks import ProcedureCB
+from bot.keyboards import Keyboards
+from bot.rendering import Renderer, split_html
+from bot.services.knowledge import KnowledgeService
+from bot.settings import Settings
+from knowledge.records import ProcedureRecord
+
+router = Router(name=__name__)
+
+# Questions are short; a pasted essay is searched by its beginning (Telegram allows 4096).
+MAX_QUERY_CHARS = 500
+
+
+def procedure_card(renderer: Renderer, knowledge: KnowledgeService, locale: str,
+                   record: ProcedureRecord) -> list[str]:  # fmt: skip
+    agency = knowledge.snapshot.agencies.get(record.agency)
+    text = renderer.render("procedure_card.html", locale, p=record,
+                           agency_name=agency.name if agency else record.agency)  # fmt: skip
+    return split_html(text)
+
+
+async def send_parts(message: Message, parts: list[str], markup: InlineKeyboardMarkup | None) -> None:
+    for i, part in enumerate(parts):
+        await message.answer(part, reply_markup=markup if i == len(parts) - 1 else None)
+
+
+@router.message(StateFilter(None), F.text)
+async def question(message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
+                   knowledge: KnowledgeService, settings: Settings, locale: str) -> None:  # fmt: skip
+    text = (message.text or "").strip()
+    if not text:
+        await message.answer(renderer.t("search.empty", locale))
+        return
+    if text.startswith("/"):
+        await message.answer(renderer.t("common.unknown_command", locale))
+        return
+    query = text[:MAX_QUERY_CHARS]
+    await state.update_data(last_question=query)
+    await knowledge.reload()  # cheap when nothing changed; picks up other processes' imports
+    response = knowledge.search(query, limit=settings.search.suggestions + 1)
+    hits = [(h.code, h.name) for h in response.hits]
+    if response.abstained or not response.hits:
+        await message.answer(
+            renderer.render("not_found.html", locale, hits=hits),
+            reply_markup=keyboards.not_found(locale, hits[: settings.search.suggestions]),
+        )
+        return
+    record = knowledge.snapshot.procedures[response.hits[0].code]
+    others = hits[1 : settings.search.suggestions]
+    await send_parts(message, procedure_card(renderer, knowledge, locale, record),
+                     keyboards.procedure_card(locale, record.code, others))  # fmt: skip
+
+
+@router.callback_query(ProcedureCB.filter())
+async def show_procedure(callback: CallbackQuery, callback_data: ProcedureCB, renderer: Renderer,
+                         keyboards: Keyboards, knowledge: KnowledgeService, locale: str) -> None:  # fmt: skip
+    record = knowledge.snapshot.procedures.get(callback_data.code)
+    if record is None:
+        await callback.answer(renderer.plain("search.gone", locale), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await send_parts(callback.message, procedure_card(renderer, knowledge, locale, record),
+                         keyboards.procedure_card(locale, record.code, []))  # fmt: skip

@@ -1,0 +1,27 @@
+"""Anything a private chat sends that no other handler took: stickers, voice, locations…"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import StateFilter
+from aiogram.types import CallbackQuery, Message
+
+from bot.rendering import Renderer
+
+router = Router(name=__name__)
+
+
+@router.message(StateFilter(None))
+async def not_text(message: Message, renderer: Renderer, locale: str) -> None:
+    await message.answer(renderer.t("common.type_question", locale))
+
+
+@router.message()
+async def not_expected_in_step(message: Message, renderer: Renderer, locale: str) -> None:
+    await message.answer(renderer.t("intake.type_text", locale))
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery, renderer: Renderer, locale: str) -> None:
+    # Old buttons from an earlier conversation (or forged data) change nothing.
+    await callback.answer(renderer.plain("common.stale_button", locale), show_alert=True)

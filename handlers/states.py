@@ -1,0 +1,34 @@
+"""Every FSM state group of the bot, in one module."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Intake(StatesGroup):
+    """The PAKN intake conversation (private chat)."""
+
+    kind = State()
+    content = State()
+    complaint = State()
+    attachments = State()
+    procedure = State()
+    reuse = State()
+    name = State()
+    contact = State()
+    address = State()
+    summary = State()
+
+
+class CitizenReply(StatesGroup):
+    """A citizen answering an agency's request for more information, or commenting a rating."""
+
+    info = State()
+    rating_comment = State()
+
+
+class Official(StatesGroup):
+    """An official typing a reason or a date in the agency group (state keyed per user)."""
+
+    transfer_reason = State()
+    extend_reason = State()
+    extend_date = State()
+    info_question = State()
