@@ -132,6 +132,7 @@ def create_dispatcher(
         keyboards=app.keyboards,
         knowledge=app.knowledge,
         cases=app.cases,
+        notices=app.notices,
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),
     )

@@ -77,7 +77,7 @@ class CaseSettings(_Section):
     reply_unit: Literal["calendar", "working"] = "calendar"
     transfer_working_days: int = Field(5, ge=1)  # NĐ 20/2008 Điều 9
     transfer_clock: Literal["carry", "restart"] = "carry"
-    default_agency: str = "VPUBND"  # the coordinating agency when nothing else matches
+    default_agency: str = "TTPVHCC"  # the coordinating agency when nothing else matches
     daily_limit: int = Field(5, ge=1)
     duplicate_window_minutes: int = Field(60, ge=0)
     max_text_chars: int = Field(3000, ge=100)

@@ -1,0 +1,343 @@
+"""The command line: `citizen-bot` (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.settings import Settings
+
+app = typer.Typer(help="Citizen feedback & procedure bot for Vietnamese local government.",
+                  no_args_is_help=False, add_completion=False)  # fmt: skip
+db_app = typer.Typer(help="Database schema.")
+kb_app = typer.Typer(help="Procedure knowledge base.")
+agencies_app = typer.Typer(help="Agency directory.")
+calendar_app = typer.Typer(help="Reply clock and days off.")
+rules_app = typer.Typer(help="Routing rules (field/keyword → agency).")
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(rules_app, name="rules")
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def _with_app(fn: Any, *, seed: bool = True) -> Any:
+    from bot.app import create_app
+
+    application = await create_app(Settings.load(), seed=seed)
+    try:
+        return await fn(application)
+    finally:
+        await application.close()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context) -> None:
+    """Without a command: run the bot (Telegram with BOT_TOKEN, else the offline shell)."""
+    if ctx.invoked_subcommand is None:
+        run()
+
+
+@app.command()
+def run() -> None:
+    """Run the bot: polling Telegram when BOT_TOKEN is set, otherwise the offline shell."""
+    settings = Settings.load()
+    if settings.telegram.bot_token is None:
+        typer.echo(
+            "BOT_TOKEN is not set: starting the offline terminal chat.\n"
+            "To connect to Telegram, create a bot with @BotFather and run:\n"
+            "  BOT_TOKEN=123456:ABC... citizen-bot run\n"
+            "(TELEGRAM_API_BASE=http://127.0.0.1:8081 for a self-hosted Bot API server.)\n",
+            err=True,
+        )
+        shell()
+        return
+    _setup_logging()
+    from bot.runner import run_polling
+
+    asyncio.run(run_polling(settings))
+
+
+@app.command()
+def shell() -> None:
+    """Offline terminal chat with the same dispatcher (buttons as numbered choices)."""
+    from bot.shell import ShellChat
+
+    logging.basicConfig(level=logging.WARNING)
+
+    async def go(application: Any) -> None:
+        await ShellChat(application).run()
+
+    asyncio.run(_with_app(go))
+
+
+@app.command()
+def tick(now: Annotated[str | None, typer.Option(help="ISO time to act as now")] = None) -> None:
+    """One pass of reminders, escalations and due reports, then deliver the outbox."""
+    from bot.clock import FixedClock, SystemClock
+    from bot.runner import tick_once
+
+    _setup_logging()
+    clock = FixedClock(datetime.fromisoformat(now)) if now else SystemClock()
+    typer.echo(json.dumps(asyncio.run(tick_once(Settings.load(), clock)), ensure_ascii=False))
+
+
+# ---- db ------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (also done on every start)."""
+    from storage.db import create_engine, migrate
+
+    async def go() -> None:
+        engine = create_engine(Settings.load().database.database_url)
+        await migrate(engine, revision)
+        await engine.dispose()
+
+    asyncio.run(go())
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (use "base" for an empty schema)."""
+    from storage.db import create_engine, migrate
+
+    async def go() -> None:
+        engine = create_engine(Settings.load().database.database_url)
+        await migrate(engine, revision, down=True)
+        await engine.dispose()
+
+    asyncio.run(go())
+    typer.echo(f"database at {revision}")
+
+
+# ---- imports ---------------------------------------------------------------------------
+def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
+    from bot.rendering import Renderer
+    from bot.services.knowledge import import_file
+
+    if not path.is_file():
+        typer.echo(f"no such file: {path}", err=True)
+        raise typer.Exit(2)
+    settings = Settings.load()
+
+    async def go(application: Any) -> Any:
+        async with application.sessions.begin() as session:
+            report = await import_file(session, path.read_bytes(), path.name, kind=kind,
+                                       dry_run=dry_run, now=application.clock.now(),
+                                       max_bytes=settings.search.import_max_mb * 1024 * 1024)  # fmt: skip
+        return report
+
+    report = asyncio.run(_with_app(go))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        from bot.shell import html_to_terminal
+
+        renderer = Renderer(settings.bot.tz, settings.bot.locale)
+        typer.echo(html_to_terminal(renderer.render("import_report.html", settings.bot.locale, r=report)))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@kb_app.command("import")
+def kb_import(path: Path, dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:  # fmt: skip
+    """Import procedures from CSV, XLSX or JSON (all rows valid, or nothing changes)."""
+    _import(path, "procedures", dry_run, as_json)
+
+
+@agencies_app.command("import")
+def agencies_import(path: Path, dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:  # fmt: skip
+    """Import the agency directory from CSV, XLSX or JSON."""
+    _import(path, "agencies", dry_run, as_json)
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """Print the agency directory."""
+    from storage.repositories import AgencyRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions() as session:
+            return await AgencyRepo(session).all_records()
+
+    for a in asyncio.run(_with_app(go)):
+        typer.echo(f"{a.code}\t{a.name}\tchat={a.chat_id or '-'}\tparent={a.parent or '-'}")
+
+
+# ---- search ----------------------------------------------------------------------------
+def _response_json(response: Any) -> dict[str, Any]:
+    return {"query": response.query, "abstained": response.abstained,
+            "results": [{"code": h.code, "name": h.name, "score": round(h.score, 4)}
+                        for h in response.hits]}  # fmt: skip
+
+
+@kb_app.command("search")
+def kb_search(query: Annotated[str | None, typer.Argument()] = None,
+              as_json: Annotated[bool, typer.Option("--json")] = False,
+              limit: int = 5, stdin: Annotated[bool, typer.Option("--stdin")] = False) -> None:  # fmt: skip
+    """Search the knowledge base; --stdin reads one query per line and writes JSON lines."""
+    if query is None and not stdin:
+        typer.echo("give a QUERY or --stdin", err=True)
+        raise typer.Exit(2)
+
+    async def go(application: Any) -> None:
+        engine = application.knowledge.snapshot.engine
+        if stdin:
+            for line in sys.stdin:
+                q = line.rstrip("\n")
+                sys.stdout.write(json.dumps(_response_json(engine.search(q, limit=limit)),
+                                            ensure_ascii=False) + "\n")  # fmt: skip
+            sys.stdout.flush()
+            return
+        response = engine.search(query, limit=limit)
+        if as_json:
+            typer.echo(json.dumps(_response_json(response), ensure_ascii=False, indent=2))
+            return
+        typer.echo(("(abstained — below the confidence threshold)\n" if response.abstained else ""))
+        for h in response.hits:
+            typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
+
+    asyncio.run(_with_app(go))
+
+
+@kb_app.command("eval")
+def kb_eval(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null})."""
+    from knowledge.evaluation import evaluate, load_rows
+
+    rows = load_rows(path)
+
+    async def go(application: Any) -> Any:
+        return evaluate(application.knowledge.snapshot.engine, rows)
+
+    report = asyncio.run(_with_app(go))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(report.format())
+
+
+@kb_app.command("lexicon-add")
+def kb_lexicon_add(phrase: str, expansion: str) -> None:
+    """Teach the search a colloquial phrase: PHRASE means EXPANSION (official words)."""
+    from storage.repositories import LexiconRepo
+
+    async def go(application: Any) -> None:
+        async with application.sessions.begin() as session:
+            await LexiconRepo(session).add(phrase.strip(), expansion.strip())
+
+    asyncio.run(_with_app(go))
+    typer.echo(f"added: {phrase} → {expansion}")
+
+
+# ---- calendar ----------------------------------------------------------------------------
+@calendar_app.command("due")
+def calendar_due(received_at: str, days: Annotated[int | None, typer.Option()] = None,
+                 unit: Annotated[str | None, typer.Option()] = None) -> None:  # fmt: skip
+    """Print the due moment (ISO 8601 with offset) for a case received at RECEIVED_AT."""
+    from bot.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due
+    from storage.repositories import HolidayRepo
+
+    settings = Settings.load()
+    tz = settings.bot.tz
+    received = datetime.fromisoformat(received_at)
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=tz)  # a bare time is local time
+
+    async def go(application: Any) -> list[HolidayOverride]:
+        async with application.sessions() as session:
+            return [HolidayOverride(o.day, o.kind, o.name) for o in await HolidayRepo(session).all()]
+
+    overrides = asyncio.run(_with_app(go, seed=False))
+    due = compute_due(received, days or settings.cases.reply_days,
+                      DayUnit(unit or settings.cases.reply_unit), WorkCalendar(overrides), tz)  # fmt: skip
+    typer.echo(due.isoformat())
+
+
+@calendar_app.command("days-off")
+def calendar_days_off(year: int) -> None:
+    """List the year's days off (public holidays and admin overrides) with names."""
+    from bot.reply_clock import HolidayOverride, WorkCalendar
+    from storage.repositories import HolidayRepo
+
+    async def go(application: Any) -> list[HolidayOverride]:
+        async with application.sessions() as session:
+            return [HolidayOverride(o.day, o.kind, o.name) for o in await HolidayRepo(session).all()]
+
+    calendar = WorkCalendar(asyncio.run(_with_app(go, seed=False)))
+    for day, name in calendar.days_off(year):
+        typer.echo(f"{day.isoformat()}\t{day.strftime('%a')}\t{name}")
+    for day, name in calendar.make_up_days(year):
+        typer.echo(f"{day.isoformat()}\t{day.strftime('%a')}\t(làm bù / working) {name}")
+
+
+@calendar_app.command("set")
+def calendar_set(day: str, kind: str, name: Annotated[str, typer.Argument()] = "") -> None:
+    """Override one day: KIND is "off" (extra day off) or "work" (make-up working day)."""
+    from storage.repositories import HolidayRepo
+
+    if kind not in ("off", "work"):
+        typer.echo('KIND must be "off" or "work"', err=True)
+        raise typer.Exit(2)
+
+    async def go(application: Any) -> None:
+        async with application.sessions.begin() as session:
+            await HolidayRepo(session).set(date.fromisoformat(day), kind, name)
+
+    asyncio.run(_with_app(go, seed=False))
+    typer.echo(f"{day}: {kind} {name}")
+
+
+@calendar_app.command("unset")
+def calendar_unset(day: str) -> None:
+    """Remove the override of one day."""
+    from storage.repositories import HolidayRepo
+
+    async def go(application: Any) -> bool:
+        async with application.sessions.begin() as session:
+            return await HolidayRepo(session).remove(date.fromisoformat(day))
+
+    typer.echo("removed" if asyncio.run(_with_app(go, seed=False)) else "no override on that day")
+
+
+# ---- routing rules -----------------------------------------------------------------------
+@rules_app.command("add")
+def rules_add(agency: str, field: Annotated[str | None, typer.Option()] = None,
+              keyword: Annotated[str | None, typer.Option()] = None, priority: int = 100) -> None:  # fmt: skip
+    """Route cases whose procedure field or text matches to AGENCY."""
+    from storage.repositories import AgencyRepo, RoutingRuleRepo
+
+    if not (field or keyword):
+        typer.echo("give --field or --keyword", err=True)
+        raise typer.Exit(2)
+
+    async def go(application: Any) -> int:
+        async with application.sessions.begin() as session:
+            if await AgencyRepo(session).get(agency) is None:
+                return -1
+            rule = await RoutingRuleRepo(session).add(agency, field=field, keyword=keyword, priority=priority)
+            return rule.id
+
+    rule_id = asyncio.run(_with_app(go))
+    if rule_id < 0:
+        typer.echo(f"unknown agency {agency}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"rule {rule_id}: field={field} keyword={keyword} → {agency}")
+
+
+def main() -> None:
+    app()

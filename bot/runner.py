@@ -1,0 +1,65 @@
+"""Long-running jobs: Telegram polling with the outbox sender, and the periodic tick."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from bot.app import create_app, create_bot, create_dispatcher, create_sender
+from bot.clock import Clock
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_polling(settings: Settings) -> None:
+    """Poll Telegram; deliver the outbox; tick reminders every minute."""
+    application = await create_app(settings)
+    bot = create_bot(settings)
+    sender = create_sender(bot, application)
+    dp = create_dispatcher(application, sender=sender)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(sender.run(stop))
+    ticker = asyncio.create_task(_tick_forever(application, stop))
+    try:
+        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+    finally:
+        stop.set()
+        for task in (worker, ticker):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await bot.session.close()
+        await application.close()
+
+
+async def _tick_forever(application: Any, stop: asyncio.Event, every: float = 60.0) -> None:
+    from bot.services.reminders import run_tick
+
+    while not stop.is_set():
+        try:
+            await run_tick(application)
+        except Exception:
+            log.exception("tick failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:
+    """One tick at `clock`'s time, then deliver what it queued (needs BOT_TOKEN to send)."""
+    from bot.services.reminders import run_tick
+
+    application = await create_app(settings, clock)
+    try:
+        result = await run_tick(application)
+        if settings.telegram.bot_token is not None:
+            bot = create_bot(settings)
+            try:
+                stats = await create_sender(bot, application).deliver_all()
+                result["delivered"] = stats.sent
+            finally:
+                await bot.session.close()
+        return result
+    finally:
+        await application.close()

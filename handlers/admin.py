@@ -1,0 +1,94 @@
+"""Admins: bind groups to agencies, follow group migrations, import files by upload."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import ChatMemberUpdated, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.rendering import Renderer, split_html
+from bot.services.knowledge import KnowledgeService, import_file
+from bot.services.notices import Notices
+from bot.settings import Settings
+from storage.repositories import AgencyRepo
+
+group_router = Router(name=__name__ + ".groups")
+private_router = Router(name=__name__ + ".private")
+membership_router = Router(name=__name__ + ".membership")
+
+
+@group_router.message(Command("bind"))
+async def bind(message: Message, command: CommandObject, session: AsyncSession, clock: Clock,
+               renderer: Renderer, settings: Settings, admin_ids: frozenset[int]) -> None:  # fmt: skip
+    loc = settings.bot.locale
+    if message.from_user is None or message.from_user.id not in admin_ids:
+        await message.reply(renderer.t("admin.only_admins", loc))
+        return
+    code = (command.args or "").strip().upper()
+    agency = await AgencyRepo(session).bind_chat(code, message.chat.id, clock.now()) if code else None
+    if agency is None:
+        await message.reply(renderer.t("admin.bind_unknown", loc, code=code or "…"))
+        return
+    await message.reply(renderer.t("admin.bound", loc, agency=agency.name, code=agency.code))
+
+
+@group_router.message(Command("unbind"))
+async def unbind(message: Message, session: AsyncSession, renderer: Renderer, settings: Settings,
+                 admin_ids: frozenset[int]) -> None:  # fmt: skip
+    loc = settings.bot.locale
+    if message.from_user is None or message.from_user.id not in admin_ids:
+        await message.reply(renderer.t("admin.only_admins", loc))
+        return
+    agency = await AgencyRepo(session).unbind_chat(message.chat.id)
+    key = "admin.unbound" if agency else "admin.not_bound"
+    await message.reply(renderer.t(key, loc, agency=agency.name if agency else ""))
+
+
+@group_router.message(F.migrate_to_chat_id)
+async def migrated(message: Message, session: AsyncSession) -> None:
+    # A group that became a supergroup gets a new chat id (DOMAIN.md): keep its binding.
+    assert message.migrate_to_chat_id is not None
+    await AgencyRepo(session).migrate_chat(message.chat.id, message.migrate_to_chat_id)
+
+
+@membership_router.my_chat_member()
+async def membership_changed(event: ChatMemberUpdated, session: AsyncSession,
+                             notices: Notices) -> None:  # fmt: skip
+    """The bot was removed from (or added back to) a group: admins hear about it."""
+    if event.chat.type not in ("group", "supergroup"):
+        return
+    agency = await AgencyRepo(session).by_chat(event.chat.id)
+    if agency is None:
+        return
+    status = event.new_chat_member.status
+    if status in ("left", "kicked"):
+        await notices.alert_admins(session, "admin.bot_removed", agency=agency.name,
+                                       chat_id=event.chat.id)  # fmt: skip
+
+
+@private_router.message(StateFilter(None), F.document)
+async def upload(message: Message, bot: Bot, session: AsyncSession, clock: Clock,
+                 renderer: Renderer, settings: Settings, knowledge: KnowledgeService,
+                 admin_ids: frozenset[int], locale: str) -> None:  # fmt: skip
+    """An admin sends a CSV/XLSX/JSON file; the caption says what it is ("agencies", "dry")."""
+    if message.from_user is None or message.from_user.id not in admin_ids:
+        await message.answer(renderer.t("common.type_question", locale))
+        return
+    assert message.document is not None
+    limit = settings.search.import_max_mb * 1024 * 1024
+    if (message.document.file_size or 0) > limit:
+        await message.answer(renderer.t("import.too_large", locale, max=settings.search.import_max_mb))
+        return
+    caption = (message.caption or "").lower()
+    kind = "agencies" if ("agenc" in caption or "co quan" in caption or "cơ quan" in caption) else "procedures"
+    dry_run = "dry" in caption or "thử" in caption or "thu" in caption.split()
+    buffer = await bot.download(message.document)
+    data = buffer.read() if buffer else b""
+    report = await import_file(session, data, message.document.file_name or "upload", kind=kind,
+                               dry_run=dry_run, now=clock.now(), max_bytes=limit)  # fmt: skip
+    for part in split_html(renderer.render("import_report.html", locale, r=report)):
+        await message.answer(part)
+    if report.applied and kind == "procedures":
+        await session.flush()

@@ -1,0 +1,27 @@
+"""One error handler: our domain errors become clear, translated replies."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+
+from bot.errors import UserFacingError
+from bot.rendering import Renderer
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+
+@router.errors(ExceptionTypeFilter(UserFacingError))
+async def user_facing(event: ErrorEvent, renderer: Renderer, locale: str | None = None) -> None:
+    # The update's transaction was rolled back; nothing was stored. Tell the user why.
+    exc = event.exception
+    assert isinstance(exc, UserFacingError)
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(renderer.plain(exc.key, locale, **exc.params), show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(renderer.t(exc.key, locale, **exc.params))
