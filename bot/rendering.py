@@ -25,8 +25,12 @@ SAFE_TEXT_LIMIT = 4000
 
 
 def _load_catalog(locale: str) -> dict[str, str]:
-    text = resources.files("bot").joinpath("locales", f"{locale}.json").read_text("utf-8")
-    data: dict[str, str] = json.loads(text)
+    """`locales/<locale>.json` plus any `locales/<locale>.<feature>.json` beside it."""
+    folder = resources.files("bot").joinpath("locales")
+    data: dict[str, str] = json.loads(folder.joinpath(f"{locale}.json").read_text("utf-8"))
+    for extra in sorted(folder.iterdir(), key=lambda f: f.name):
+        if extra.name.startswith(f"{locale}.") and extra.name != f"{locale}.json":
+            data.update(json.loads(extra.read_text("utf-8")))
     return data
 
 

@@ -24,7 +24,7 @@ from knowledge.importers import (
     parse_procedures,
     read_table,
 )
-from knowledge.lexicon import Lexicon, load_lexicon
+from knowledge.lexicon import Lexicon, default_lexicon, parse_lexicon_lines
 from knowledge.records import AgencyRecord, ProcedureRecord
 from knowledge.search import SearchEngine, SearchResponse
 from storage.repositories import AgencyRepo, LexiconRepo, ProcedureRepo
@@ -47,9 +47,9 @@ class Snapshot:
 
 def build_lexicon(extra_path: Path | None, admin_pairs: list[tuple[str, str]]) -> Lexicon:
     """The bundled lexicon, plus a file of the admins' and their table entries."""
-    lexicon = load_lexicon(None)
+    lexicon = default_lexicon()
     if extra_path is not None:
-        lexicon = lexicon.merged(load_lexicon(extra_path).pairs())
+        lexicon = lexicon.merged(parse_lexicon_lines(extra_path.read_text("utf-8").splitlines()))
     if admin_pairs:
         lexicon = lexicon.merged(admin_pairs)
     return lexicon
