@@ -27,7 +27,9 @@ SAFE_TEXT_LIMIT = 4000
 def _load_catalog(locale: str) -> dict[str, str]:
     """`locales/<locale>.json` plus any `locales/<locale>.<feature>.json` beside it."""
     folder = resources.files("bot").joinpath("locales")
-    data: dict[str, str] = json.loads(folder.joinpath(f"{locale}.json").read_text("utf-8"))
+    base = folder.joinpath(f"{locale}.json")
+    # A locale without a catalog falls back to the default locale key by key (see `t`).
+    data: dict[str, str] = json.loads(base.read_text("utf-8")) if base.is_file() else {}
     for extra in sorted(folder.iterdir(), key=lambda f: f.name):
         if extra.name.startswith(f"{locale}.") and extra.name != f"{locale}.json":
             data.update(json.loads(extra.read_text("utf-8")))
@@ -78,11 +80,11 @@ class Renderer:
         """A catalog string as plain text (button labels: Telegram shows them verbatim)."""
         return Markup(self.t(key, locale, **params)).unescape()
 
-    def render(self, name: str, locale: str | None = None, **ctx: Any) -> str:
-        """Render `templates/<name>` with `t` bound to the locale."""
+    def render(self, template: str, locale: str | None = None, **ctx: Any) -> str:
+        """Render `templates/<template>` with `t` bound to the locale."""
         loc = self.locale_of(locale)
         bound: Callable[..., str] = lambda key, **p: self.t(key, loc, **p)  # noqa: E731
-        return self.env.get_template(name).render(t=bound, locale=loc, **ctx).strip()
+        return self.env.get_template(template).render(t=bound, locale=loc, **ctx).strip()
 
 
 _TAG = re.compile(r"<(/?)([a-z\-]+)((?:\s[^>]*)?)>")
