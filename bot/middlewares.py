@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.rendering import Renderer
+from storage.fsm import current_session
 from storage.repositories import CitizenRepo, UpdateRepo
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,11 @@ class DbSessionMiddleware(BaseMiddleware):
                     log.info("update %s already handled; skipped", event.update_id)
                     return None
             data["session"] = session
-            result = await handler(event, data)
+            token = current_session.set(session)
+            try:
+                result = await handler(event, data)
+            finally:
+                current_session.reset(token)
         if self.after_commit is not None:
             self.after_commit()  # wake the outbox sender: the transaction is durable now
         return result

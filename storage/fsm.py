@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -18,8 +20,14 @@ def _state_name(state: StateType) -> str | None:
     return state.state if isinstance(state, State) else state
 
 
+# The session of the update being handled (set by the DB session middleware). FSM writes
+# join that transaction: a handler that fails leaves the conversation where it was, and on
+# SQLite a second connection would wait for the update's own write lock.
+current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+
+
 class SqlAlchemyStorage(BaseStorage):
-    """FSM records in the `fsm_records` table; each call is its own short transaction."""
+    """FSM records in the `fsm_records` table, in the update's transaction when there is one."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None
@@ -27,9 +35,23 @@ class SqlAlchemyStorage(BaseStorage):
         self.sessions = sessions
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
 
+    @asynccontextmanager
+    async def _session(self, write: bool) -> AsyncIterator[AsyncSession]:
+        shared = current_session.get()
+        if shared is not None:
+            yield shared
+            await shared.flush()
+            return
+        if write:
+            async with self.sessions.begin() as session:
+                yield session
+        else:
+            async with self.sessions() as session:
+                yield session
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Store the state for this key."""
-        async with self.sessions.begin() as session:
+        async with self._session(write=True) as session:
             row = await session.get(FsmRecord, self.key_builder.build(key))
             if row is None:
                 session.add(FsmRecord(key=self.key_builder.build(key), state=_state_name(state), data={}))
@@ -38,13 +60,13 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The stored state, or None."""
-        async with self.sessions() as session:
+        async with self._session(write=False) as session:
             row = await session.get(FsmRecord, self.key_builder.build(key))
             return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Store the data for this key (JSON-serialisable)."""
-        async with self.sessions.begin() as session:
+        async with self._session(write=True) as session:
             row = await session.get(FsmRecord, self.key_builder.build(key))
             if row is None:
                 session.add(FsmRecord(key=self.key_builder.build(key), state=None, data=dict(data)))
@@ -53,7 +75,7 @@ class SqlAlchemyStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The stored data, or an empty dict."""
-        async with self.sessions() as session:
+        async with self._session(write=False) as session:
             row = await session.get(FsmRecord, self.key_builder.build(key))
             return dict(row.data) if row and row.data else {}
 
