@@ -26,6 +26,7 @@ from bot.services.knowledge import KnowledgeService, seed_sample
 from bot.services.notices import Notices
 from bot.services.outbox import OutboxSender
 from bot.settings import Settings
+from bot.telegram_retry import RetryMiddleware
 from storage.db import create_engine, create_session_factory, migrate
 from storage.fsm import SqlAlchemyStorage
 from storage.models import OutboxMessage
@@ -84,8 +85,10 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
                        if settings.telegram.bot_token else None)  # fmt: skip
     if not secret:
         raise ValueError("BOT_TOKEN is not set")
-    return Bot(secret, session=session, default=DefaultBotProperties(
+    bot = Bot(secret, session=session, default=DefaultBotProperties(
         parse_mode=ParseMode.HTML, link_preview_is_disabled=True))  # fmt: skip
+    session.middleware(RetryMiddleware())
+    return bot
 
 
 def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsolation]:

@@ -148,7 +148,7 @@ class Harness:
 async def file_case(h: Harness, content: str = "Bộ phận một cửa yêu cầu nộp thêm bản sao giấy tờ "
                     "không có trong quy định khi tôi làm khai sinh cho con.", *, user: int = CITIZEN,
                     kind_label: str = "Phản ánh", procedure_query: str | None = None,
-                    attachments: Iterable[str] = ()) -> str:  # fmt: skip
+                    attachments: Iterable[str] = (), deliver: bool = True) -> str:  # fmt: skip
     """Walk the whole intake conversation from /phananh; return the tracking code."""
     await h.say("/phananh", user=user)
     await h.press(kind_label, user=user)
@@ -168,7 +168,7 @@ async def file_case(h: Harness, content: str = "Bộ phận một cửa yêu c�
         await h.say("Nguyễn Thị Lan", user=user)
         await h.say("0912 345 678", user=user)
         await h.say("12 Lê Lợi, phường An Hòa", user=user)
-    await h.press("Gửi phản ánh", user=user)
+    await h.press("Gửi phản ánh", user=user, deliver=deliver)
     from sqlalchemy import select
 
     from storage.models import Case

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.ratelimit import TelegramRateLimiter
+from bot.telegram_retry import outbox_delivery
 from storage.models import Agency, CaseEvent, MessageLink, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -262,6 +263,7 @@ class OutboxSender:
         return [p.get("message_id", 0)]
 
     async def _send_one(self, row: OutboxMessage) -> str:
+        token = outbox_delivery.set(True)
         try:
             message_ids = await self._call(row)
         except TelegramRetryAfter as exc:
@@ -286,6 +288,8 @@ class OutboxSender:
             backoff = min(300.0, 2.0 ** row.attempts)
             await self._release(row.id, self.clock.now() + timedelta(seconds=backoff), str(exc))
             return "retry"
+        finally:
+            outbox_delivery.reset(token)
         await self._mark_sent(row, message_ids)
         return "sent"
 
