@@ -1,0 +1,194 @@
+"""Colloquial → official vocabulary: how people say it ("sổ đỏ") vs. how procedures are named.
+
+The built-in list lives in `knowledge/data/lexicon.tsv` (`colloquial<TAB>official`, `#` starts
+a comment). Admins add entries through the bot; storage keeps them and hands them to
+`Lexicon.merged`, so no file is ever edited at runtime.
+
+Phrases are matched on folded syllables, so "so do", "sổ đỏ" and "SỔ ĐỎ" all hit "sổ đỏ". When a
+query syllable does carry diacritics they must agree with the phrase: "số đo" is not "sổ đỏ".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.normalize import analyze, fold
+
+__all__ = [
+    "DEFAULT_LEXICON_PATH",
+    "Lexicon",
+    "LexiconEntry",
+    "LexiconError",
+    "LexiconMatch",
+    "default_lexicon",
+    "load_lexicon",
+    "parse_lexicon_lines",
+]
+
+DEFAULT_LEXICON_PATH = Path(__file__).with_name("data") / "lexicon.tsv"
+
+Pair = tuple[str, str]  # (folded, accented) syllable, as `normalize.analyze` returns
+
+
+class LexiconError(ValueError):
+    """A lexicon line or entry that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    """One colloquial phrase and the official wording it stands for."""
+
+    phrase: str
+    expansion: str
+    key: tuple[str, ...]  # folded syllables of the phrase
+    accented: tuple[str, ...]  # the same syllables with diacritics
+    tokens: tuple[Pair, ...]  # analysed expansion
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconMatch:
+    """A phrase found in a token sequence: tokens[start:end] stands for `entry.expansion`."""
+
+    start: int
+    end: int
+    entry: LexiconEntry
+
+
+def _make_entry(phrase: str, expansion: str) -> LexiconEntry:
+    phrase, expansion = phrase.strip(), expansion.strip()
+    pairs = analyze(phrase)
+    tokens = tuple(analyze(expansion))
+    if not pairs:
+        raise LexiconError(f"empty phrase: {phrase!r}")
+    if not tokens:
+        raise LexiconError(f"empty expansion for {phrase!r}")
+    return LexiconEntry(
+        phrase=phrase,
+        expansion=expansion,
+        key=tuple(f for f, _ in pairs),
+        accented=tuple(a for _, a in pairs),
+        tokens=tokens,
+    )
+
+
+def _compatible(query: Sequence[Pair], accented: tuple[str, ...]) -> bool:
+    # A syllable typed without diacritics matches any accented form; one typed with
+    # diacritics must be the same syllable ("số" is not "sổ").
+    return all(acc in (folded, want) for (folded, acc), want in zip(query, accented, strict=True))
+
+
+class Lexicon:
+    """An immutable set of colloquial phrases, matched longest-first on folded syllables."""
+
+    __slots__ = ("_by_first", "_entries", "_max_len")
+
+    def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
+        """Build from (phrase, expansion) pairs; a later entry for the same phrase wins."""
+        merged: dict[tuple[str, ...], LexiconEntry] = {}
+        for phrase, expansion in entries:
+            entry = _make_entry(phrase, expansion)
+            merged.pop(entry.accented, None)  # re-insert so order reflects the override
+            merged[entry.accented] = entry
+        self._entries: tuple[LexiconEntry, ...] = tuple(merged.values())
+        by_first: dict[str, list[LexiconEntry]] = {}
+        for entry in self._entries:
+            by_first.setdefault(entry.key[0], []).append(entry)
+        for bucket in by_first.values():
+            bucket.sort(key=lambda e: -len(e.key))  # stable: file order among equal lengths
+        self._by_first = {k: tuple(v) for k, v in by_first.items()}
+        self._max_len = max((len(e.key) for e in self._entries), default=0)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[LexiconEntry]:
+        return iter(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self._entries)} entries)"
+
+    @property
+    def entries(self) -> tuple[LexiconEntry, ...]:
+        """All entries in load order (after overrides)."""
+        return self._entries
+
+    def merged(self, extra: Iterable[tuple[str, str]]) -> Lexicon:
+        """Return a new lexicon with `extra` (e.g. admin additions) layered on top."""
+        base = [(e.phrase, e.expansion) for e in self._entries]
+        return Lexicon([*base, *extra])
+
+    def find(self, pairs: Sequence[Pair]) -> list[LexiconMatch]:
+        """Find phrases in analysed (folded, accented) syllables, longest match first."""
+        out: list[LexiconMatch] = []
+        i, n = 0, len(pairs)
+        while i < n:
+            hit: LexiconEntry | None = None
+            for entry in self._by_first.get(pairs[i][0], ()):
+                size = len(entry.key)
+                if i + size > n:
+                    continue
+                window = pairs[i : i + size]
+                if all(p[0] == k for p, k in zip(window, entry.key, strict=True)) and _compatible(
+                    window, entry.accented
+                ):
+                    hit = entry
+                    break
+            if hit is None:
+                i += 1
+                continue
+            out.append(LexiconMatch(i, i + len(hit.key), hit))
+            i += len(hit.key)
+        return out
+
+    def expand(self, tokens: Sequence[str]) -> list[str]:
+        """Replace each colloquial phrase in folded `tokens` by its official folded tokens."""
+        pairs = [(fold(t), fold(t)) for t in tokens]
+        out: list[str] = []
+        pos = 0
+        for match in self.find(pairs):
+            out.extend(pairs[j][0] for j in range(pos, match.start))
+            out.extend(f for f, _ in match.entry.tokens)
+            pos = match.end
+        out.extend(p[0] for p in pairs[pos:])
+        return out
+
+    def expand_text(self, text: str) -> str:
+        """Return `text` (analysed) with colloquial phrases replaced by official wording."""
+        pairs = analyze(text)
+        out: list[str] = []
+        pos = 0
+        for match in self.find(pairs):
+            out.extend(a for _, a in pairs[pos : match.start])
+            out.append(match.entry.expansion)
+            pos = match.end
+        out.extend(a for _, a in pairs[pos:])
+        return " ".join(out)
+
+
+def parse_lexicon_lines(lines: Iterable[str]) -> list[tuple[str, str]]:
+    """Parse TSV lines (`colloquial<TAB>official`, `#` comments) into pairs."""
+    pairs: list[tuple[str, str]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip("\r\n").lstrip("\ufeff")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise LexiconError(f"line {number}: expected 'colloquial<TAB>official': {raw!r}")
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    return pairs
+
+
+def load_lexicon(source: str | Path | Iterable[str]) -> Lexicon:
+    """Load a lexicon from a TSV path or from an iterable of TSV lines."""
+    if isinstance(source, str | Path):
+        text = Path(source).read_text(encoding="utf-8")
+        return Lexicon(parse_lexicon_lines(text.splitlines()))
+    return Lexicon(parse_lexicon_lines(source))
+
+
+def default_lexicon() -> Lexicon:
+    """Load the built-in lexicon shipped in `knowledge/data/lexicon.tsv`."""
+    return load_lexicon(DEFAULT_LEXICON_PATH)

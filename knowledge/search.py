@@ -1,0 +1,751 @@
+"""Procedure search that understands how Vietnamese people type their questions.
+
+Pipeline for one query:
+
+1. `normalize.analyze`: NFC/NFKC, tone placement by rule, lowercase, syllables, chat
+   abbreviations (ko, dc, cccd…) expanded; each syllable keeps its accented and folded form.
+2. Syllables the index has never seen are decoded as raw Telex/VNI keystrokes when that gives a
+   known syllable ("ddawng kys" → "đăng ký").
+3. The lexicon replaces colloquial phrases by official wording ("sổ đỏ" → "giấy chứng nhận
+   quyền sử dụng đất"); question filler ("cho tôi hỏi", "ở đâu", "cần giấy tờ gì") is dropped.
+4. Remaining unknown syllables are corrected against the index vocabulary (edit distance 1,
+   preferring corrections that form a known two-syllable word with a neighbour).
+5. Field-weighted BM25 (BM25F) over folded unigrams and bigrams (plus a small bonus for
+   matching the accented form the user typed) ranks candidates from an inverted index.
+6. The best candidates are re-scored with interpretable features — how much of the meaningful
+   query they cover, how many query bigrams they contain, how much of their name the query
+   covers — into a confidence in 0..1. Below `SearchConfig.abstain_below` the engine abstains
+   and the hits become "did you mean" suggestions.
+
+The engine is immutable after construction, so one instance can serve concurrent readers.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from knowledge.lexicon import Lexicon, LexiconMatch
+from knowledge.normalize import analyze, decode_telex, decode_vni
+from knowledge.records import ProcedureRecord
+
+__all__ = [
+    "SearchConfig",
+    "SearchEngine",
+    "SearchHit",
+    "SearchResponse",
+]
+
+Pair = tuple[str, str]
+
+# Question filler: phrases and words that say "I am asking" rather than "about what". Matched
+# like lexicon phrases (diacritics optional, but must agree when typed), after the lexicon, so
+# "làm sổ đỏ" is still a lexicon phrase while "làm" alone is filler. Channel words (online,
+# trực tuyến) are filler too: they say how, not which procedure.
+_FILLER_PHRASES = """
+cho tôi hỏi | cho em hỏi | cho mình hỏi | cho cháu hỏi | cho con hỏi | cho hỏi | xin hỏi
+xin cho hỏi | tôi muốn hỏi | em muốn hỏi | muốn hỏi | cho biết | vui lòng | làm ơn | xin chào
+cảm ơn | cám ơn | giúp tôi | giúp em | giúp mình | như thế nào | thế nào | ra sao | làm sao
+làm thế nào | làm gì | làm những gì | ở đâu | chỗ nào | nơi nào | ở chỗ nào | bao lâu
+mất bao lâu | bao giờ | bao nhiêu | bao nhiêu tiền | mất bao nhiêu | bao nhiêu ngày | mấy ngày
+giấy tờ gì | những giấy tờ gì | cần giấy tờ gì | cần những gì | những gì | hồ sơ gồm những gì
+hồ sơ gồm | cần chuẩn bị | chuẩn bị | thủ tục | thủ tục hành chính | có được không
+được không | có phải | phải không | thì sao | phải làm sao | phải làm gì | cần làm gì | cần gì
+là gì | gì vậy | hướng dẫn | tư vấn | thời gian | thời hạn | lệ phí | mức phí | phí | hồ sơ
+giấy tờ | nộp hồ sơ | hiện nay | hiện tại | bây giờ | như vậy | vậy thì | trường hợp | quy định
+theo quy định | có cần | trực tuyến | online | qua mạng | trên mạng | dịch vụ công | một cửa
+bộ phận một cửa | trả kết quả | tại sao | vì sao | sao vậy | sao lại
+"""
+_FILLER_WORDS = """
+tôi em mình anh chị cháu bác chú cô bạn ad admin bot ạ à ơi nhé nha nhá vậy thì là mà và hoặc
+với của cho để ở tại đến khi nếu thế nào gì đâu bao lâu nhiêu mấy có không được bị phải cần
+muốn nên làm xin hỏi giúp dùm giùm rồi đã sẽ đang vừa cái các những này đó kia ok dạ vâng hả
+hở nhỉ chứ luôn nữa gồm cũng thêm vào rất lắm quá thật hay biết ra lên xuống nay hôm giờ ngày
+nó họ chúng ta ấy trên chào alo hello hi nhưng mới tính định
+"""
+STOP_PHRASES: tuple[str, ...] = tuple(
+    p.strip() for p in _FILLER_PHRASES.replace("\n", "|").split("|") if p.strip()
+)
+STOP_WORDS: frozenset[str] = frozenset(_FILLER_WORDS.split())
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked procedure; `score` is a confidence in 0..1."""
+
+    code: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResponse:
+    """Answer to one query; when `abstained`, `hits` are only "did you mean" suggestions."""
+
+    query: str
+    abstained: bool
+    hits: list[SearchHit]
+
+    @property
+    def best(self) -> SearchHit | None:
+        """The top hit when the engine did not abstain, else None."""
+        return None if self.abstained or not self.hits else self.hits[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """Tunable weights and thresholds of the engine (defaults tuned on sample questions)."""
+
+    # BM25F: per-field weight, length normalisation b, and match strength used for coverage.
+    field_weights: tuple[tuple[str, float], ...] = (
+        ("name", 3.0),
+        ("keywords", 2.5),
+        ("field", 0.6),
+        ("result", 0.6),
+        ("conditions", 0.3),
+        ("documents", 0.3),
+        ("steps", 0.15),
+        ("legal_basis", 0.05),
+    )
+    field_b: tuple[tuple[str, float], ...] = (("name", 0.6), ("keywords", 0.3))
+    default_b: float = 0.75
+    field_strength: tuple[tuple[str, float], ...] = (
+        ("name", 1.0),
+        ("keywords", 1.0),
+        ("field", 0.6),
+        ("result", 0.6),
+        ("conditions", 0.4),
+        ("documents", 0.4),
+        ("steps", 0.3),
+        ("legal_basis", 0.2),
+    )
+    k1: float = 1.2
+    max_field_tokens: int = 300  # long texts (steps, documents) are cut for speed
+    # Query term weights (BM25 side).
+    bigram_weight: float = 1.0
+    accent_weight: float = 0.3
+    expansion_weight: float = 1.0
+    concept_terms: float = 4.0  # expansions longer than this share the expansion weight
+    colloquial_weight: float = 0.5  # the colloquial words themselves, beside the expansion
+    fuzzy_weight: float = 0.8
+    context_fix_weight: float = 0.6  # a known syllable replaced because of its neighbours
+    # Coverage (confidence side).
+    accent_mismatch: float = 0.4  # credit when the user's diacritics differ from the doc's
+    isolated: float = 0.5  # credit for a syllable found alone while the query had it in a word
+    unknown_weight: float = 0.6  # a syllable the index lacks weighs this share of the max idf
+    concept_weight: float = 0.6  # a lexicon concept weighs this share of the max idf
+    # Candidate generation.
+    candidates: int = 30
+    deferred_df_ratio: float = 0.2  # terms in more docs than this share only re-score
+    # Confidence: a logistic model over the features of a candidate (fitted on labelled sample
+    # questions, see `knowledge.evaluation`): phrase = best share of one of the procedure's
+    # name/keyword phrases said in the query; coverage = idf-weighted share of the query found
+    # in the procedure; bigrams = share of the query's two-syllable words found; name = share
+    # of the name said; bm25 = log(1 + BM25F / max idf).
+    conf_bias: float = -3.64
+    conf_phrase: float = 1.66
+    conf_coverage: float = 1.0
+    conf_bigrams: float = 1.1
+    conf_name: float = 1.19
+    conf_bm25: float = 2.0
+    # Ranking = confidence + these shares of secondary evidence (breaks near-ties).
+    rank_relative: float = 0.2
+    rank_phrase: float = 0.1
+    abstain_below: float = 0.5
+
+
+class _Posting(NamedTuple):
+    ids: array[int]
+    sat: array[float]
+    strength: array[float]
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One meaningful piece of the query: a syllable (with corrections) or a lexicon concept."""
+
+    forms: list[list[tuple[str, float]]]  # alternative ways to match: terms with weights
+    weight: float  # importance for coverage (idf based)
+    accent: str = ""  # "~" + syllable as typed with diacritics, for a token unit
+    concept: bool = False
+    words: list[str] = field(default_factory=list)  # bigrams this syllable forms with neighbours
+
+
+@dataclass(slots=True)
+class _Query:
+    units: list[_Unit] = field(default_factory=list)
+    terms: dict[str, float] = field(default_factory=dict)  # BM25 terms → query weight
+    bigrams: list[list[tuple[str, float]]] = field(default_factory=list)  # adjacent pairs
+    words: set[str] = field(default_factory=set)  # every folded syllable the query brings
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    doc: int
+    confidence: float
+    rank: float
+    features: dict[str, float]
+
+
+_STOP_MATCHER = Lexicon((p, p) for p in STOP_PHRASES)
+_STOP_FOLDED = frozenset(f for w in STOP_WORDS for f, _ in analyze(w, expand=False))
+
+
+class _Phrase(NamedTuple):
+    """A name or keyword reduced to its content syllables and two-syllable words."""
+
+    unigrams: tuple[str, ...]
+    bigrams: tuple[str, ...]
+
+
+def _phrase(text: str) -> _Phrase:
+    pairs = analyze(text)
+    keep = [not (a in STOP_WORDS or (a == f and f in _STOP_FOLDED)) for f, a in pairs]
+    unigrams = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=False) if k))
+    bigrams = tuple(
+        dict.fromkeys(
+            f"{pairs[i][0]} {pairs[i + 1][0]}"
+            for i in range(len(pairs) - 1)
+            if keep[i] and keep[i + 1]
+        )
+    )
+    return _Phrase(unigrams, bigrams)
+
+
+# Syllables people confuse when typing by ear (regional pronunciation): onsets and finals.
+_ONSET_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("ch", "tr"),
+    ("s", "x"),
+    ("d", "gi", "r", "v"),
+    ("l", "n"),
+    ("c", "k", "q"),
+    ("ng", "ngh"),
+    ("g", "gh"),
+)
+_FINAL_GROUPS: tuple[tuple[str, ...], ...] = (("n", "ng"), ("c", "t"), ("ch", "t"), ("nh", "n"))
+_ONSETS = sorted({o for g in _ONSET_GROUPS for o in g}, key=len, reverse=True)
+_FINALS = sorted({f for g in _FINAL_GROUPS for f in g}, key=len, reverse=True)
+
+
+def _sound_alikes(word: str) -> set[str]:
+    """Spellings of `word` that sound alike in some dialect (chu→tru, xinh→sinh, hon→hong)."""
+    out: set[str] = set()
+    for onset in _ONSETS:
+        if word.startswith(onset) and len(word) > len(onset):
+            rest = word[len(onset) :]
+            for group in _ONSET_GROUPS:
+                if onset in group:
+                    out.update(o + rest for o in group if o != onset)
+            break
+    for final in _FINALS:
+        if word.endswith(final) and len(word) > len(final):
+            stem = word[: -len(final)]
+            for group in _FINAL_GROUPS:
+                if final in group:
+                    out.update(stem + f for f in group if f != final)
+            break
+    out.discard(word)
+    return out
+
+
+class SearchEngine:
+    """BM25F + lexicon + typo-tolerant search over procedure records (immutable)."""
+
+    def __init__(
+        self,
+        records: Iterable[ProcedureRecord],
+        lexicon: Lexicon | None = None,
+        config: SearchConfig | None = None,
+    ) -> None:
+        """Index `records`; a later record with an already seen code replaces the earlier."""
+        self.config = config or SearchConfig()
+        self.lexicon = lexicon if lexicon is not None else Lexicon()
+        unique: dict[str, ProcedureRecord] = {}
+        for rec in records:
+            unique.pop(rec.code, None)
+            unique[rec.code] = rec
+        self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
+        self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
+        self._build()
+
+    # ------------------------------------------------------------------ index
+    def _build(self) -> None:
+        cfg = self.config
+        weights = [(name, w) for name, w in cfg.field_weights if w > 0]
+        b_of = dict(cfg.field_b)
+        strength_of = dict(cfg.field_strength)
+        limit = cfg.max_field_tokens
+
+        # Tokenise every field once; keep lengths for BM25 length normalisation.
+        per_field: dict[str, list[tuple[Counter[str], int]]] = {n: [] for n, _ in weights}
+        name_words: list[frozenset[str]] = []
+        phrases: list[tuple[_Phrase, ...]] = []
+        content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
+        for rec in self._records:
+            phrases.append(tuple(_phrase(text) for text in (rec.name, *rec.keywords)))
+            for fname, _ in weights:
+                if fname == "keywords":
+                    chunks = [analyze(k)[:limit] for k in rec.keywords]
+                else:
+                    chunks = [analyze(getattr(rec, fname))[:limit]]
+                counts: Counter[str] = Counter()
+                length = 0
+                for pairs in chunks:
+                    folded = [f for f, _ in pairs]
+                    length += len(folded)
+                    counts.update(folded)
+                    grams = [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+                    counts.update(grams)
+                    content_bigrams.update(
+                        g
+                        for g, (_, a1), (_, a2) in zip(grams, pairs, pairs[1:], strict=False)
+                        if a1 not in STOP_WORDS and a2 not in STOP_WORDS
+                    )
+                    counts.update(["~" + a for f, a in pairs if a != f])
+                per_field[fname].append((counts, length))
+                if fname == "name":
+                    name_words.append(frozenset(f for pairs in chunks for f, _ in pairs))
+
+        n_docs = len(self._records)
+        avg_len = {
+            fname: (sum(length for _, length in rows) / n_docs if n_docs else 0.0) or 1.0
+            for fname, rows in per_field.items()
+        }
+        k1 = cfg.k1
+        ids: dict[str, list[int]] = {}
+        sats: dict[str, list[float]] = {}
+        strengths: dict[str, list[float]] = {}
+        for doc in range(n_docs):
+            tf: dict[str, float] = {}
+            best: dict[str, float] = {}
+            for fname, weight in weights:
+                counts, length = per_field[fname][doc]
+                if not counts:
+                    continue
+                b = b_of.get(fname, cfg.default_b)
+                norm = weight / (1.0 - b + b * length / avg_len[fname])
+                strength = strength_of.get(fname, 0.2)
+                for term, count in counts.items():
+                    tf[term] = tf.get(term, 0.0) + count * norm
+                    if strength > best.get(term, 0.0):
+                        best[term] = strength
+            for term, value in tf.items():
+                if term not in ids:
+                    ids[term], sats[term], strengths[term] = [], [], []
+                ids[term].append(doc)
+                sats[term].append(value / (k1 + value))
+                strengths[term].append(best[term])
+
+        self._postings: dict[str, _Posting] = {
+            t: _Posting(array("i", ids[t]), array("f", sats[t]), array("f", strengths[t]))
+            for t in ids
+        }
+        self._idf: dict[str, float] = {
+            t: math.log(1.0 + (n_docs - len(p.ids) + 0.5) / (len(p.ids) + 0.5))
+            for t, p in self._postings.items()
+        }
+        self._max_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
+        self._name_words = name_words
+        self._content_bigrams = frozenset(content_bigrams)
+        self._phrases = [tuple(p for p in doc if p.unigrams) for doc in phrases]
+        vocab = sorted(t for t in self._postings if " " not in t and not t.startswith("~"))
+        self._vocab = frozenset(vocab)
+        self._vocab_list = vocab
+        neighbours: dict[str, set[str]] = {}
+        for term in self._postings:
+            if " " in term:
+                left, right = term.split(" ", 1)
+                neighbours.setdefault(">" + left, set()).add(right)
+                neighbours.setdefault("<" + right, set()).add(left)
+        self._neighbours = {k: tuple(sorted(v)) for k, v in neighbours.items()}
+        self._deferred_df = max(50, int(cfg.deferred_df_ratio * n_docs))
+
+    # ------------------------------------------------------------------ public API
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    @property
+    def records(self) -> tuple[ProcedureRecord, ...]:
+        """The indexed records, in index order."""
+        return self._records
+
+    def get(self, code: str) -> ProcedureRecord | None:
+        """Return the record with procedure code `code`, or None."""
+        i = self._by_code.get(code)
+        return None if i is None else self._records[i]
+
+    def search(self, query: str, limit: int = 5) -> SearchResponse:
+        """Rank procedures for `query`; abstain when no procedure answers it confidently."""
+        scored = self._search(query)
+        hits: list[SearchHit] = []
+        ceiling = 1.0
+        for r in scored[: max(0, limit)]:
+            # scores never increase down the list, so the display order reads naturally
+            ceiling = min(ceiling, r.confidence)
+            rec = self._records[r.doc]
+            hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
+        abstained = not scored or scored[0].confidence < self.config.abstain_below
+        return SearchResponse(query=query, abstained=abstained, hits=hits)
+
+    def explain(self, query: str, limit: int = 5) -> dict[str, object]:
+        """Debugging aid: the parsed query and the features of the best candidates."""
+        q = self._parse(query)
+        scored = self._rank(q) if q.terms else []
+        return {
+            "units": [
+                (
+                    [[(t, round(w, 2)) for t, w in form] for form in u.forms][:1],
+                    round(u.weight, 2),
+                    u.words,
+                )
+                for u in q.units
+            ],
+            "top": [
+                {
+                    "code": self._records[r.doc].code,
+                    "name": self._records[r.doc].name[:50],
+                    "conf": round(r.confidence, 3),
+                    "rank": round(r.rank, 3),
+                    **{k: round(v, 3) for k, v in r.features.items()},
+                }
+                for r in scored[:limit]
+            ],
+        }
+
+    def _search(self, query: str) -> list[_Scored]:
+        if not self._records:
+            return []
+        q = self._parse(query)
+        return self._rank(q) if q.terms else []
+
+    # ------------------------------------------------------------------ query parsing
+    def _known(self, folded: str) -> bool:
+        return folded in self._vocab
+
+    def _is_bigram(self, left: str, right: str) -> bool:
+        return f"{left} {right}" in self._postings
+
+    def _decode(self, pairs: list[Pair]) -> list[Pair]:
+        out: list[Pair] = []
+        for folded, acc in pairs:
+            if not self._known(folded) and folded.isascii() and folded.isalnum():
+                for decoder in (decode_telex, decode_vni):
+                    decoded = decoder(folded)
+                    if decoded is None:
+                        continue
+                    new = analyze(decoded, expand=False)
+                    if len(new) == 1 and self._known(new[0][0]):
+                        folded, acc = new[0]
+                        break
+            out.append((folded, acc))
+        return out
+
+    def _stop_mask(self, pairs: list[Pair], covered: list[bool]) -> list[bool]:
+        n = len(pairs)
+        stop = [False] * n
+        # phrase filler, matched on each run of syllables the lexicon did not take
+        i = 0
+        while i < n:
+            if covered[i]:
+                i += 1
+                continue
+            j = i
+            while j < n and not covered[j]:
+                j += 1
+            for m in _STOP_MATCHER.find(pairs[i:j]):
+                for k in range(i + m.start, i + m.end):
+                    stop[k] = True
+            i = j
+        for i, (folded, acc) in enumerate(pairs):
+            if covered[i] or stop[i]:
+                continue
+            if acc in STOP_WORDS or (acc == folded and folded in _STOP_FOLDED):
+                stop[i] = True
+            elif not folded.isalpha() and not self._known(folded):
+                stop[i] = True  # numbers and codes the index lacks say nothing about the topic
+        # A filler word that forms a known word with a content neighbour is content
+        # ("căn cước", "lần đầu", "bản sao" look like "cần", "đâu", "sao" typed bare).
+        changed = True
+        while changed:
+            changed = False
+            for i in range(n):
+                if not stop[i] or covered[i]:
+                    continue
+                f = pairs[i][0]
+                left = i > 0 and not stop[i - 1] and not covered[i - 1]
+                right = i + 1 < n and not stop[i + 1] and not covered[i + 1]
+                if (left and f"{pairs[i - 1][0]} {f}" in self._content_bigrams) or (
+                    right and f"{f} {pairs[i + 1][0]}" in self._content_bigrams
+                ):
+                    stop[i] = False
+                    changed = True
+        return stop
+
+    def _corrections(self, pairs: list[Pair], i: int, content: list[bool]) -> list[str]:
+        """Likely intended syllables for syllable i, best first (empty when it looks fine)."""
+        word = pairs[i][0]
+        prev = pairs[i - 1][0] if i > 0 and content[i - 1] else ""
+        nxt = pairs[i + 1][0] if i + 1 < len(pairs) and content[i + 1] else ""
+
+        def fits(c: str) -> bool:
+            return bool((prev and self._is_bigram(prev, c)) or (nxt and self._is_bigram(c, nxt)))
+
+        if not self._known(word):
+            if len(word) < 2 or not word.isalpha():
+                return []
+            cands = {c for c in _sound_alikes(word) if self._known(c)}
+            found = process.extract(
+                word, self._vocab_list, scorer=OSA.distance, score_cutoff=1, limit=20
+            )
+            cands.update(c for c, _, _ in found)
+            in_context = sorted(c for c in cands if fits(c))
+            if in_context:
+                return in_context[:3]
+            if len(word) <= 3:
+                return []  # too short to guess without context ("alo" is not "lao")
+            pool = sorted(cands, key=lambda c: (-len(self._postings[c].ids), c))
+            return pool[:2]
+        # A known syllable that fits neither content neighbour may be a typo of another
+        # ("kết hông" → "kết hôn", "tạm chú" → "tạm trú"); try the neighbours' continuations.
+        if not (prev or nxt) or fits(word):
+            return []
+        pool_set = set(self._neighbours.get(">" + prev, ())) | set(
+            self._neighbours.get("<" + nxt, ())
+        )
+        alikes = _sound_alikes(word)
+        # With diacritics typed, only by-ear confusions are plausible ("thường chú"); a bare
+        # syllable may also carry a keyboard slip ("ket hin").
+        typed_bare = pairs[i][1] == word
+        fixes = sorted(
+            c
+            for c in pool_set
+            if c != word
+            and len(c) >= 2
+            and (c in alikes or (typed_bare and OSA.distance(word, c, score_cutoff=1) <= 1))
+        )
+        return fixes[:2]
+
+    def _idf_of(self, term: str) -> float:
+        return self._idf.get(term, self._max_idf * self.config.unknown_weight)
+
+    def _parse(self, query: str) -> _Query:
+        cfg = self.config
+        pairs = self._decode(analyze(query))
+        matches: list[LexiconMatch] = self.lexicon.find(pairs) if len(self.lexicon) else []
+        covered = [False] * len(pairs)
+        starts: dict[int, LexiconMatch] = {}
+        for m in matches:
+            starts[m.start] = m
+            for j in range(m.start, m.end):
+                covered[j] = True
+        stop = self._stop_mask(pairs, covered)
+        content = [not s for s in stop]
+        q = _Query()
+        terms = q.terms
+
+        def add(term: str, weight: float) -> None:
+            if weight > terms.get(term, 0.0):
+                terms[term] = weight
+
+        def bigrams_of(tokens: Sequence[str], weight: float) -> list[tuple[str, float]]:
+            return [(f"{a} {b}", weight) for a, b in zip(tokens, tokens[1:], strict=False)]
+
+        # The expanded sequence: each slot holds alternatives; None breaks bigrams.
+        slots: list[list[tuple[str, float]] | None] = []
+        slot_unit: list[_Unit | None] = []
+        i = 0
+        while i < len(pairs):
+            match = starts.get(i)
+            if match is not None:
+                exp = [f for f, _ in match.entry.tokens]
+                phrase = [pairs[j][0] for j in range(match.start, match.end)]
+                # A long official wording must not outweigh the rest of the question: the
+                # concept gets about the budget of one two-syllable word.
+                share = cfg.expansion_weight * min(1.0, cfg.concept_terms / len(exp))
+                exp_terms = [(f, share) for f in exp]
+                exp_terms += bigrams_of(exp, share * cfg.bigram_weight)
+                phrase_terms = [(f, cfg.colloquial_weight) for f in phrase]
+                phrase_terms += bigrams_of(phrase, cfg.colloquial_weight * cfg.bigram_weight)
+                for t, w in exp_terms + phrase_terms:
+                    add(t, w)
+                q.words.update(exp)
+                q.words.update(phrase)
+                unit = _Unit(
+                    [exp_terms, phrase_terms], cfg.concept_weight * self._max_idf, concept=True
+                )
+                q.units.append(unit)
+                for f in exp:
+                    slots.append([(f, 1.0)])
+                    slot_unit.append(None)
+                i = match.end
+                continue
+            if stop[i]:
+                slots.append(None)
+                slot_unit.append(None)
+                i += 1
+                continue
+            folded, acc = pairs[i]
+            alts: list[tuple[str, float]] = []
+            known_word = self._known(folded)
+            if known_word:
+                alts.append((folded, 1.0))
+            fixes = self._corrections(pairs, i, content)
+            fix_weight = cfg.context_fix_weight if known_word else cfg.fuzzy_weight
+            alts.extend((c, fix_weight / (1 + j)) for j, c in enumerate(fixes))
+            for term, w in alts:
+                add(term, w)
+                q.words.add(term)
+            accent = ""
+            if known_word and acc != folded:
+                accent = "~" + acc
+                add(accent, cfg.accent_weight)
+            weight = self._idf_of(alts[0][0] if alts else "")
+            unit = _Unit([alts], weight, accent=accent)
+            q.units.append(unit)
+            slots.append(alts or None)
+            slot_unit.append(unit)
+            i += 1
+
+        for k, (left, right) in enumerate(zip(slots, slots[1:], strict=False)):
+            if not left or not right:
+                continue
+            options = [
+                (f"{a} {b}", wa * wb * cfg.bigram_weight) for a, wa in left for b, wb in right
+            ]
+            known = [(t, w) for t, w in options if t in self._postings]
+            for t, w in known:
+                add(t, w)
+            q.bigrams.append(options)
+            # A syllable inside a known two-syllable word weighs as much as that word.
+            for neighbour in (slot_unit[k], slot_unit[k + 1]):
+                if neighbour is None:
+                    continue
+                neighbour.words.extend(t for t, _ in known)
+                if not known:
+                    neighbour.words.append("")  # a neighbour exists but the pair is unknown
+        return q
+
+    # ------------------------------------------------------------------ ranking
+    def _strength(self, term: str, doc: int) -> float:
+        """Field strength of `term` in `doc` (0 when absent)."""
+        post = self._postings.get(term)
+        if post is None:
+            return 0.0
+        j = bisect_left(post.ids, doc)
+        if j < len(post.ids) and post.ids[j] == doc:
+            return post.strength[j]
+        return 0.0
+
+    def _sat(self, term: str, doc: int) -> float:
+        post = self._postings[term]
+        j = bisect_left(post.ids, doc)
+        if j < len(post.ids) and post.ids[j] == doc:
+            return post.sat[j]
+        return 0.0
+
+    def _unit_match(self, unit: _Unit, doc: int) -> float:
+        cfg = self.config
+        best = 0.0
+        if unit.concept:
+            for form in unit.forms:
+                want = got = 0.0
+                for term, _ in form:
+                    idf = self._idf_of(term)
+                    want += idf
+                    got += idf * self._strength(term, doc)
+                if want:
+                    best = max(best, got / want)
+            return best
+        for j, (term, w) in enumerate(unit.forms[0]):
+            strength = self._strength(term, doc)
+            if j == 0 and unit.accent and strength:
+                strength = max(self._strength(unit.accent, doc), cfg.accent_mismatch * strength)
+            best = max(best, w * strength)
+        if best and unit.words:
+            # found, but is it the same word? a syllable the query used inside a two-syllable
+            # word counts fully only when the doc has that word too
+            in_word = max((self._strength(t, doc) for t in unit.words if t), default=0.0)
+            best = max(in_word, best * cfg.isolated)
+        return best
+
+    def _phrase_cover(self, phrase: _Phrase, q: _Query) -> float:
+        """How much of a name/keyword phrase the query says, as two-syllable words."""
+        if phrase.bigrams:
+            total = sum(self._idf_of(t) for t in phrase.bigrams) or 1.0
+            return sum(self._idf_of(t) for t in phrase.bigrams if t in q.terms) / total
+        total = sum(self._idf_of(t) for t in phrase.unigrams) or 1.0
+        return 0.7 * sum(self._idf_of(t) for t in phrase.unigrams if t in q.words) / total
+
+    def _rank(self, q: _Query) -> list[_Scored]:
+        cfg = self.config
+        terms = sorted(
+            ((t, w) for t, w in q.terms.items() if t in self._postings),
+            key=lambda tw: len(self._postings[tw[0]].ids),
+        )
+        scores: dict[int, float] = {}
+        deferred: list[tuple[str, float]] = []
+        for term, w in terms:
+            post = self._postings[term]
+            weight = w * self._idf[term]
+            if scores and len(post.ids) > self._deferred_df:
+                deferred.append((term, weight))
+                continue
+            get = scores.get
+            for d, s in zip(post.ids, post.sat, strict=False):
+                scores[d] = get(d, 0.0) + weight * s
+        if not scores:
+            return []
+        pool = heapq.nlargest(cfg.candidates * 2, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+        if deferred:
+            pool = [(d, s + sum(w * self._sat(t, d) for t, w in deferred)) for d, s in pool]
+        pool = heapq.nlargest(cfg.candidates, pool, key=lambda kv: (kv[1], -kv[0]))
+        top_bm25 = pool[0][1] or 1.0
+        total_weight = sum(u.weight for u in q.units) or 1.0
+
+        results: list[_Scored] = []
+        for d, bm25 in pool:
+            coverage = sum(u.weight * self._unit_match(u, d) for u in q.units) / total_weight
+            if q.bigrams:
+                bigram_cover = sum(
+                    max(w * self._strength(t, d) for t, w in options) for options in q.bigrams
+                ) / len(q.bigrams)
+            else:
+                bigram_cover = coverage
+            name = self._name_words[d]
+            name_total = sum(self._idf_of(t) for t in name) or 1.0
+            name_cover = sum(self._idf_of(t) for t in name if t in q.words) / name_total
+            relative = bm25 / top_bm25
+            phrase_cover = max((self._phrase_cover(p, q) for p in self._phrases[d]), default=0.0)
+            logit = (
+                cfg.conf_bias
+                + cfg.conf_phrase * phrase_cover
+                + cfg.conf_coverage * coverage
+                + cfg.conf_bigrams * bigram_cover
+                + cfg.conf_name * name_cover
+                + cfg.conf_bm25 * math.log1p(bm25 / self._max_idf)
+            )
+            confidence = 1.0 / (1.0 + math.exp(-logit))
+            rank = confidence + cfg.rank_relative * relative + cfg.rank_phrase * phrase_cover
+            feats = {
+                "bm25": bm25,
+                "coverage": coverage,
+                "bigrams": bigram_cover,
+                "name": name_cover,
+                "relative": relative,
+                "phrase": phrase_cover,
+            }
+            results.append(_Scored(d, confidence, rank, feats))
+        results.sort(key=lambda r: (-r.rank, r.doc))
+        return results
