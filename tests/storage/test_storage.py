@@ -1,0 +1,172 @@
+"""Storage on both databases: migrations, repositories, the outbox claim, FSM storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, select
+
+from bot.services.outbox import enqueue
+from knowledge.records import AgencyRecord, ProcedureRecord
+from storage.db import alembic_config, create_engine, create_session_factory, migrate
+from storage.fsm import SqlAlchemyStorage
+from storage.models import Base, OutboxMessage
+from storage.repositories import AgencyRepo, CitizenRepo, HolidayRepo, ProcedureRepo, UpdateRepo
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def _revisions() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]
+
+
+async def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names())) - {"alembic_version"}
+
+
+async def test_stairway_every_migration_up_down_up(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        previous = "base"
+        for revision in _revisions():
+            await migrate(engine, revision)
+            await migrate(engine, previous, down=True)
+            await migrate(engine, revision)
+            previous = revision
+        assert await _tables(engine) == set(Base.metadata.tables)
+        await migrate(engine, "base", down=True)
+        assert await _tables(engine) == set()
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(database_url: str):  # type: ignore[no-untyped-def]
+    engine = create_engine(database_url)
+    await migrate(engine)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def test_procedure_and_agency_upsert_roundtrip(sessions) -> None:  # type: ignore[no-untyped-def]
+    record = ProcedureRecord(code="1.001193", name="Đăng ký khai sinh", agency="STP",
+                             keywords=("khai sinh", "giấy khai sinh"), documents="Tờ khai\nGiấy chứng sinh")  # fmt: skip
+    async with sessions.begin() as session:
+        await AgencyRepo(session).upsert([AgencyRecord("STP", "Sở Tư pháp", chat_id=-1001234567890)], NOW)
+        await ProcedureRepo(session).upsert([record], NOW)
+    async with sessions() as session:
+        assert await ProcedureRepo(session).all_records() == [record]
+        count, last = await ProcedureRepo(session).version()
+        assert count == 1 and last is not None
+        agency = await AgencyRepo(session).by_chat(-1001234567890)
+        assert agency is not None and agency.code == "STP"
+
+
+async def test_chat_binding_moves_and_migrates(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions.begin() as session:
+        repo = AgencyRepo(session)
+        await repo.upsert([AgencyRecord("A", "Cơ quan A"), AgencyRecord("B", "Cơ quan B")], NOW)
+        await repo.bind_chat("A", -100, NOW)
+        await repo.bind_chat("B", -100, NOW)  # a group serves one agency at a time
+        await repo.migrate_chat(-100, -200)
+    async with sessions() as session:
+        a, b = await AgencyRepo(session).get("A"), await AgencyRepo(session).get("B")
+        assert a is not None and b is not None and a.chat_id is None and b.chat_id == -200
+
+
+async def test_update_claim_is_idempotent(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions.begin() as session:
+        assert await UpdateRepo(session).claim(42, 1, NOW) is True
+        assert await UpdateRepo(session).claim(42, 1, NOW) is False
+        assert await UpdateRepo(session).claim(42, 2, NOW) is True
+
+
+async def test_datetimes_come_back_aware_utc(sessions) -> None:  # type: ignore[no-untyped-def]
+    local = datetime(2026, 11, 23, 23, 59, tzinfo=UTC) + timedelta(hours=0)
+    async with sessions.begin() as session:
+        row = await CitizenRepo(session).get_or_create(1, local)
+        row.full_name = "Nguyễn Văn An"
+    async with sessions() as session:
+        row = await CitizenRepo(session).get(1)
+        assert row is not None and row.updated_at == local and row.updated_at.tzinfo is not None
+    async with sessions.begin() as session:
+        assert await CitizenRepo(session).forget(1) is True
+        assert await CitizenRepo(session).forget(1) is False
+
+
+async def test_holiday_overrides(sessions) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    async with sessions.begin() as session:
+        await HolidayRepo(session).set(date(2026, 12, 31), "off", "Nghỉ bù")
+        await HolidayRepo(session).set(date(2026, 12, 31), "work", "Làm bù")
+    async with sessions.begin() as session:
+        [row] = await HolidayRepo(session).all()
+        assert (row.kind, row.name) == ("work", "Làm bù")
+        assert await HolidayRepo(session).remove(date(2026, 12, 31)) is True
+
+
+async def test_outbox_claim_is_exclusive(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Two senders racing for the same rows never both get one (the restart/scale-out case)."""
+    import asyncio
+
+    from aiogram import Bot
+
+    from bot.services.outbox import OutboxSender
+
+    async with sessions.begin() as session:
+        for i in range(30):
+            await enqueue(session, chat_id=1000 + i, method="send_message",
+                          payload={"text": f"m{i}"}, now=NOW)  # fmt: skip
+    bot = Bot("42:TEST")
+    try:
+        a = OutboxSender(bot, sessions, admin_ids=[], batch=30)
+        b = OutboxSender(bot, sessions, admin_ids=[], batch=30)
+        claimed_a, claimed_b = await asyncio.gather(a._claim(), b._claim())
+    finally:
+        await bot.session.close()
+    ids_a, ids_b = {r.id for r in claimed_a}, {r.id for r in claimed_b}
+    assert not ids_a & ids_b and len(ids_a | ids_b) == 30
+    async with sessions() as session:
+        statuses = set((await session.scalars(select(OutboxMessage.status))).all())
+    assert statuses == {"sending"}
+
+
+async def test_fsm_storage_in_database(sessions) -> None:  # type: ignore[no-untyped-def]
+    storage = SqlAlchemyStorage(sessions)
+    key = StorageKey(bot_id=42, chat_id=5001, user_id=5001)
+    assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+    await storage.set_state(key, "Intake:content")
+    await storage.set_data(key, {"draft": {"content": "Nội dung", "attachments": [1, 2]}})
+    again = SqlAlchemyStorage(sessions)  # a restarted process
+    assert await again.get_state(key) == "Intake:content"
+    assert await again.get_data(key) == {"draft": {"content": "Nội dung", "attachments": [1, 2]}}
+    await again.set_state(key, None)
+    assert await storage.get_state(key) is None
+
+
+@pytest.mark.redis
+async def test_fsm_storage_in_redis_survives_a_new_connection() -> None:
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    from tests.harness import REDIS_URL
+
+    key = StorageKey(bot_id=42, chat_id=5001, user_id=5001)
+    first = RedisStorage.from_url(REDIS_URL, key_builder=DefaultKeyBuilder(with_destiny=True))
+    await first.redis.flushdb()
+    await first.set_state(key, "Intake:name")
+    await first.set_data(key, {"draft": {"name": "Lan"}})
+    await first.close()
+    second = RedisStorage.from_url(REDIS_URL, key_builder=DefaultKeyBuilder(with_destiny=True))
+    try:
+        assert await second.get_state(key) == "Intake:name"
+        assert await second.get_data(key) == {"draft": {"name": "Lan"}}
+    finally:
+        await second.redis.flushdb()
+        await second.close()
