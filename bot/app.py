@@ -52,7 +52,11 @@ class App:
 
 
 async def create_app(
-    settings: Settings, clock: Clock | None = None, *, run_migrations: bool = True, seed: bool = True
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    run_migrations: bool = True,
+    seed: bool = True,
 ) -> App:
     """Build the database, the knowledge base and the services."""
     clock = clock or SystemClock()
@@ -68,25 +72,47 @@ async def create_app(
     keyboards = Keyboards(renderer)
     knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
     await knowledge.reload(force=True)
-    notices = Notices(renderer=renderer, keyboards=keyboards, clock=clock, tz=settings.bot.tz,
-                      admin_ids=settings.bot.admin_ids, group_locale=settings.bot.locale,
-                      max_extensions=settings.cases.max_extensions)  # fmt: skip
+    notices = Notices(
+        renderer=renderer,
+        keyboards=keyboards,
+        clock=clock,
+        tz=settings.bot.tz,
+        admin_ids=settings.bot.admin_ids,
+        group_locale=settings.bot.locale,
+        max_extensions=settings.cases.max_extensions,
+    )
     cases = CaseService(settings=settings.cases, clock=clock, notices=notices)
-    return App(settings=settings, clock=clock, engine=engine, sessions=sessions, renderer=renderer,
-               keyboards=keyboards, knowledge=knowledge, notices=notices, cases=cases)  # fmt: skip
+    return App(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        renderer=renderer,
+        keyboards=keyboards,
+        knowledge=knowledge,
+        notices=notices,
+        cases=cases,
+    )
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
     """The aiogram Bot, talking to Telegram or to the custom Bot API server in settings."""
-    api = (TelegramAPIServer.from_base(settings.telegram.telegram_api_base)
-           if settings.telegram.telegram_api_base else PRODUCTION)  # fmt: skip
+    api = (
+        TelegramAPIServer.from_base(settings.telegram.telegram_api_base)
+        if settings.telegram.telegram_api_base
+        else PRODUCTION
+    )
     session = AiohttpSession(api=api, timeout=settings.telegram.telegram_timeout)
-    secret = token or (settings.telegram.bot_token.get_secret_value()
-                       if settings.telegram.bot_token else None)  # fmt: skip
+    secret = token or (
+        settings.telegram.bot_token.get_secret_value() if settings.telegram.bot_token else None
+    )
     if not secret:
         raise ValueError("BOT_TOKEN is not set")
-    bot = Bot(secret, session=session, default=DefaultBotProperties(
-        parse_mode=ParseMode.HTML, link_preview_is_disabled=True))  # fmt: skip
+    bot = Bot(
+        secret,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
     session.middleware(RetryMiddleware())
     return bot
 
@@ -106,8 +132,13 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
     sender = OutboxSender(bot, app.sessions, admin_ids=app.settings.bot.admin_ids, limiter=limiter)
 
     def failure_text(row: OutboxMessage, error: str) -> str:
-        return app.renderer.t("admin.delivery_failed", app.settings.bot.locale,
-                              chat_id=row.chat_id, error=error, purpose=row.purpose)  # fmt: skip
+        return app.renderer.t(
+            "admin.delivery_failed",
+            app.settings.bot.locale,
+            chat_id=row.chat_id,
+            error=error,
+            purpose=row.purpose,
+        )
 
     sender.on_failure_text = failure_text
     return sender

@@ -14,8 +14,11 @@ import typer
 
 from bot.settings import Settings
 
-app = typer.Typer(help="Citizen feedback & procedure bot for Vietnamese local government.",
-                  no_args_is_help=False, add_completion=False)  # fmt: skip
+app = typer.Typer(
+    help="Citizen feedback & procedure bot for Vietnamese local government.",
+    no_args_is_help=False,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.")
 kb_app = typer.Typer(help="Procedure knowledge base.")
 agencies_app = typer.Typer(help="Agency directory.")
@@ -29,7 +32,9 @@ app.add_typer(rules_app, name="rules")
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 async def _with_app(fn: Any, *, seed: bool = True) -> Any:
@@ -131,12 +136,19 @@ def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
         typer.echo(f"no such file: {path}", err=True)
         raise typer.Exit(2)
     settings = Settings.load()
+    data = path.read_bytes()
 
     async def go(application: Any) -> Any:
         async with application.sessions.begin() as session:
-            report = await import_file(session, path.read_bytes(), path.name, kind=kind,
-                                       dry_run=dry_run, now=application.clock.now(),
-                                       max_bytes=settings.search.import_max_mb * 1024 * 1024)  # fmt: skip
+            report = await import_file(
+                session,
+                data,
+                path.name,
+                kind=kind,
+                dry_run=dry_run,
+                now=application.clock.now(),
+                max_bytes=settings.search.import_max_mb * 1024 * 1024,
+            )
         return report
 
     report = asyncio.run(_with_app(go))
@@ -146,21 +158,29 @@ def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
         from bot.shell import html_to_terminal
 
         renderer = Renderer(settings.bot.tz, settings.bot.locale)
-        typer.echo(html_to_terminal(renderer.render("import_report.html", settings.bot.locale, r=report)))
+        typer.echo(
+            html_to_terminal(renderer.render("import_report.html", settings.bot.locale, r=report))
+        )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @kb_app.command("import")
-def kb_import(path: Path, dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
-              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:  # fmt: skip
+def kb_import(
+    path: Path,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Import procedures from CSV, XLSX or JSON (all rows valid, or nothing changes)."""
     _import(path, "procedures", dry_run, as_json)
 
 
 @agencies_app.command("import")
-def agencies_import(path: Path, dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
-                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:  # fmt: skip
+def agencies_import(
+    path: Path,
+    dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """Import the agency directory from CSV, XLSX or JSON."""
     _import(path, "agencies", dry_run, as_json)
 
@@ -180,15 +200,22 @@ def agencies_list() -> None:
 
 # ---- search ----------------------------------------------------------------------------
 def _response_json(response: Any) -> dict[str, Any]:
-    return {"query": response.query, "abstained": response.abstained,
-            "results": [{"code": h.code, "name": h.name, "score": round(h.score, 4)}
-                        for h in response.hits]}  # fmt: skip
+    return {
+        "query": response.query,
+        "abstained": response.abstained,
+        "results": [
+            {"code": h.code, "name": h.name, "score": round(h.score, 4)} for h in response.hits
+        ],
+    }
 
 
 @kb_app.command("search")
-def kb_search(query: Annotated[str | None, typer.Argument()] = None,
-              as_json: Annotated[bool, typer.Option("--json")] = False,
-              limit: int = 5, stdin: Annotated[bool, typer.Option("--stdin")] = False) -> None:  # fmt: skip
+def kb_search(
+    query: Annotated[str | None, typer.Argument()] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: int = 5,
+    stdin: Annotated[bool, typer.Option("--stdin")] = False,
+) -> None:
     """Search the knowledge base; --stdin reads one query per line and writes JSON lines."""
     if query is None and not stdin:
         typer.echo("give a QUERY or --stdin", err=True)
@@ -199,15 +226,17 @@ def kb_search(query: Annotated[str | None, typer.Argument()] = None,
         if stdin:
             for line in sys.stdin:
                 q = line.rstrip("\n")
-                sys.stdout.write(json.dumps(_response_json(engine.search(q, limit=limit)),
-                                            ensure_ascii=False) + "\n")  # fmt: skip
+                sys.stdout.write(
+                    json.dumps(_response_json(engine.search(q, limit=limit)), ensure_ascii=False)
+                    + "\n"
+                )
             sys.stdout.flush()
             return
         response = engine.search(query, limit=limit)
         if as_json:
             typer.echo(json.dumps(_response_json(response), ensure_ascii=False, indent=2))
             return
-        typer.echo(("(abstained — below the confidence threshold)\n" if response.abstained else ""))
+        typer.echo("(abstained — below the confidence threshold)\n" if response.abstained else "")
         for h in response.hits:
             typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
 
@@ -246,11 +275,13 @@ def kb_lexicon_add(phrase: str, expansion: str) -> None:
 
 # ---- calendar ----------------------------------------------------------------------------
 @calendar_app.command("due")
-def calendar_due(received_at: str, days: Annotated[int | None, typer.Option()] = None,
-                 unit: Annotated[str | None, typer.Option()] = None) -> None:  # fmt: skip
+def calendar_due(
+    received_at: str,
+    days: Annotated[int | None, typer.Option()] = None,
+    unit: Annotated[str | None, typer.Option()] = None,
+) -> None:
     """Print the due moment (ISO 8601 with offset) for a case received at RECEIVED_AT."""
     from bot.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due
-    from storage.repositories import HolidayRepo
 
     settings = Settings.load()
     tz = settings.bot.tz
@@ -259,12 +290,20 @@ def calendar_due(received_at: str, days: Annotated[int | None, typer.Option()] =
         received = received.replace(tzinfo=tz)  # a bare time is local time
 
     async def go(application: Any) -> list[HolidayOverride]:
+        from storage.repositories import HolidayRepo
+
         async with application.sessions() as session:
-            return [HolidayOverride(o.day, o.kind, o.name) for o in await HolidayRepo(session).all()]
+            rows = await HolidayRepo(session).all()
+            return [HolidayOverride(o.day, o.kind, o.name) for o in rows]  # type: ignore[arg-type]
 
     overrides = asyncio.run(_with_app(go, seed=False))
-    due = compute_due(received, days or settings.cases.reply_days,
-                      DayUnit(unit or settings.cases.reply_unit), WorkCalendar(overrides), tz)  # fmt: skip
+    due = compute_due(
+        received,
+        days or settings.cases.reply_days,
+        DayUnit(unit or settings.cases.reply_unit),
+        WorkCalendar(overrides),
+        tz,
+    )
     typer.echo(due.isoformat())
 
 
@@ -272,11 +311,13 @@ def calendar_due(received_at: str, days: Annotated[int | None, typer.Option()] =
 def calendar_days_off(year: int) -> None:
     """List the year's days off (public holidays and admin overrides) with names."""
     from bot.reply_clock import HolidayOverride, WorkCalendar
-    from storage.repositories import HolidayRepo
 
     async def go(application: Any) -> list[HolidayOverride]:
+        from storage.repositories import HolidayRepo
+
         async with application.sessions() as session:
-            return [HolidayOverride(o.day, o.kind, o.name) for o in await HolidayRepo(session).all()]
+            rows = await HolidayRepo(session).all()
+            return [HolidayOverride(o.day, o.kind, o.name) for o in rows]  # type: ignore[arg-type]
 
     calendar = WorkCalendar(asyncio.run(_with_app(go, seed=False)))
     for day, name in calendar.days_off(year):
@@ -316,8 +357,12 @@ def calendar_unset(day: str) -> None:
 
 # ---- routing rules -----------------------------------------------------------------------
 @rules_app.command("add")
-def rules_add(agency: str, field: Annotated[str | None, typer.Option()] = None,
-              keyword: Annotated[str | None, typer.Option()] = None, priority: int = 100) -> None:  # fmt: skip
+def rules_add(
+    agency: str,
+    field: Annotated[str | None, typer.Option()] = None,
+    keyword: Annotated[str | None, typer.Option()] = None,
+    priority: int = 100,
+) -> None:
     """Route cases whose procedure field or text matches to AGENCY."""
     from storage.repositories import AgencyRepo, RoutingRuleRepo
 
@@ -329,7 +374,9 @@ def rules_add(agency: str, field: Annotated[str | None, typer.Option()] = None,
         async with application.sessions.begin() as session:
             if await AgencyRepo(session).get(agency) is None:
                 return -1
-            rule = await RoutingRuleRepo(session).add(agency, field=field, keyword=keyword, priority=priority)
+            rule = await RoutingRuleRepo(session).add(
+                agency, field=field, keyword=keyword, priority=priority
+            )
             return rule.id
 
     rule_id = asyncio.run(_with_app(go))

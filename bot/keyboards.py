@@ -45,49 +45,79 @@ class Keyboards:
 
     def main_menu(self, loc: str) -> InlineKeyboardMarkup:
         p = self.r.plain
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [_button(p("menu.ask", loc), MenuCB(action="ask").pack())],
-            [_button(p("menu.feedback", loc), MenuCB(action="feedback").pack())],
-            [_button(p("menu.track", loc), MenuCB(action="track").pack()),
-             _button(p("menu.help", loc), MenuCB(action="help").pack())],
-        ])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(p("menu.ask", loc), MenuCB(action="ask").pack())],
+                [_button(p("menu.feedback", loc), MenuCB(action="feedback").pack())],
+                [
+                    _button(p("menu.track", loc), MenuCB(action="track").pack()),
+                    _button(p("menu.help", loc), MenuCB(action="help").pack()),
+                ],
+            ]
+        )
 
     def languages(self) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[[
-            _button("🇻🇳 Tiếng Việt", LangCB(locale="vi").pack()),
-            _button("🇬🇧 English", LangCB(locale="en").pack()),
-        ]])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button("🇻🇳 Tiếng Việt", LangCB(locale="vi").pack()),
+                    _button("🇬🇧 English", LangCB(locale="en").pack()),
+                ]
+            ]
+        )
 
-    def procedure_card(self, loc: str, code: str, others: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
-        rows = [[_button("🔎 " + _truncate(name), ProcedureCB(code=c).pack())] for c, name in others]
-        rows.append([_button(self.r.plain("card.feedback_button", loc),
-                             FeedbackStartCB(source="procedure", code=code).pack())])  # fmt: skip
+    def procedure_card(
+        self, loc: str, code: str, others: Sequence[tuple[str, str]]
+    ) -> InlineKeyboardMarkup:
+        rows = [
+            [_button("🔎 " + _truncate(name), ProcedureCB(code=c).pack())] for c, name in others
+        ]
+        rows.append(
+            [
+                _button(
+                    self.r.plain("card.feedback_button", loc),
+                    FeedbackStartCB(source="procedure", code=code).pack(),
+                )
+            ]
+        )
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     def not_found(self, loc: str, hits: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
         rows = [[_button("❓ " + _truncate(name), ProcedureCB(code=c).pack())] for c, name in hits]
-        rows.append([_button(self.r.plain("search.suggest_button", loc),
-                             FeedbackStartCB(source="question").pack())])  # fmt: skip
+        rows.append(
+            [
+                _button(
+                    self.r.plain("search.suggest_button", loc),
+                    FeedbackStartCB(source="question").pack(),
+                )
+            ]
+        )
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     # ---- intake ----------------------------------------------------------------------
     def kinds(self, loc: str) -> InlineKeyboardMarkup:
         p = self.r.plain
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [_button(p("kind.phan_anh", loc), KindCB(kind=Kind.FEEDBACK).pack())],
-            [_button(p("kind.kien_nghi", loc), KindCB(kind=Kind.SUGGESTION).pack())],
-            [_button(p("intake.cancel_button", loc), DraftCB(action="cancel").pack())],
-        ])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(p("kind.phan_anh", loc), KindCB(kind=Kind.FEEDBACK).pack())],
+                [_button(p("kind.kien_nghi", loc), KindCB(kind=Kind.SUGGESTION).pack())],
+                [_button(p("intake.cancel_button", loc), DraftCB(action="cancel").pack())],
+            ]
+        )
 
     def single(self, loc: str, *actions: tuple[str, str]) -> InlineKeyboardMarkup:
         """One button per row: (catalog key, DraftCB action)."""
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [_button(self.r.plain(key, loc), DraftCB(action=action).pack())] for key, action in actions
-        ])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(self.r.plain(key, loc), DraftCB(action=action).pack())]
+                for key, action in actions
+            ]
+        )
 
     def complaint(self, loc: str) -> InlineKeyboardMarkup:
-        return self.single(loc, ("intake.complaint_continue", "proceed"),
-                           ("intake.cancel_button", "cancel"))  # fmt: skip
+        return self.single(
+            loc, ("intake.complaint_continue", "proceed"), ("intake.cancel_button", "cancel")
+        )
 
     def attachments(self, loc: str, count: int) -> InlineKeyboardMarkup:
         key = "intake.attach_done" if count else "intake.skip_button"
@@ -95,7 +125,9 @@ class Keyboards:
 
     def procedure_choice(self, loc: str, hits: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
         rows = [[_button(_truncate(name), DraftProcedureCB(code=c).pack())] for c, name in hits]
-        rows.append([_button(self.r.plain("intake.skip_button", loc), DraftCB(action="skip").pack())])
+        rows.append(
+            [_button(self.r.plain("intake.skip_button", loc), DraftCB(action="skip").pack())]
+        )
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     def reuse_profile(self, loc: str) -> InlineKeyboardMarkup:
@@ -103,55 +135,89 @@ class Keyboards:
 
     def share_contact(self, loc: str) -> ReplyKeyboardMarkup:
         return ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text=self.r.plain("intake.share_phone", loc), request_contact=True)]],
-            resize_keyboard=True, one_time_keyboard=True,
+            keyboard=[
+                [KeyboardButton(text=self.r.plain("intake.share_phone", loc), request_contact=True)]
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
             input_field_placeholder=self.r.plain("intake.contact_placeholder", loc),
-        )  # fmt: skip
+        )
 
     def summary(self, loc: str, remember: bool) -> InlineKeyboardMarkup:
         p = self.r.plain
-        edit = [("content", "intake.edit_content"), ("kind", "intake.edit_kind"),
-                ("procedure", "intake.edit_procedure"), ("name", "intake.edit_name"),
-                ("contact", "intake.edit_contact"), ("address", "intake.edit_address")]  # fmt: skip
+        edit = [
+            ("content", "intake.edit_content"),
+            ("kind", "intake.edit_kind"),
+            ("procedure", "intake.edit_procedure"),
+            ("name", "intake.edit_name"),
+            ("contact", "intake.edit_contact"),
+            ("address", "intake.edit_address"),
+        ]
         rows = [[_button(p("intake.submit_button", loc), DraftCB(action="submit").pack())]]
         for i in range(0, len(edit), 2):
-            rows.append([_button(p(key, loc), DraftCB(action="edit", field=f).pack())
-                         for f, key in edit[i:i + 2]])  # fmt: skip
+            rows.append(
+                [
+                    _button(p(key, loc), DraftCB(action="edit", field=f).pack())
+                    for f, key in edit[i : i + 2]
+                ]
+            )
         remember_key = "intake.remember_on" if remember else "intake.remember_off"
         rows.append([_button(p(remember_key, loc), DraftCB(action="remember").pack())])
         rows.append([_button(p("intake.cancel_button", loc), DraftCB(action="cancel").pack())])
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     # ---- officials -------------------------------------------------------------------
-    def case_card(self, loc: str, case_id: int, status: str, assigned: bool,
-                  can_extend: bool) -> InlineKeyboardMarkup | None:  # fmt: skip
+    def case_card(
+        self, loc: str, case_id: int, status: str, assigned: bool, can_extend: bool
+    ) -> InlineKeyboardMarkup | None:
         if Status(status) not in OPEN_STATUSES:
             return None
         p = self.r.plain
         first = []
         if not assigned:
-            first.append(_button(p("card.take", loc), CaseCB(action="take", case_id=case_id).pack()))
+            first.append(
+                _button(p("card.take", loc), CaseCB(action="take", case_id=case_id).pack())
+            )
         first.append(_button(p("card.info", loc), CaseCB(action="info", case_id=case_id).pack()))
-        second = [_button(p("card.transfer", loc), CaseCB(action="transfer", case_id=case_id).pack())]
+        second = [
+            _button(p("card.transfer", loc), CaseCB(action="transfer", case_id=case_id).pack())
+        ]
         if can_extend:
-            second.append(_button(p("card.extend", loc), CaseCB(action="extend", case_id=case_id).pack()))
+            second.append(
+                _button(p("card.extend", loc), CaseCB(action="extend", case_id=case_id).pack())
+            )
         third = [_button(p("card.reject", loc), CaseCB(action="reject", case_id=case_id).pack())]
         return InlineKeyboardMarkup(inline_keyboard=[first, second, third])
 
-    def transfer_targets(self, loc: str, case_id: int,
-                         agencies: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:  # fmt: skip
-        rows = [[_button(_truncate(name, 50), TransferCB(case_id=case_id, agency=code).pack())]
-                for code, name in agencies]  # fmt: skip
+    def transfer_targets(
+        self, loc: str, case_id: int, agencies: Sequence[tuple[str, str]]
+    ) -> InlineKeyboardMarkup:
+        rows = [
+            [_button(_truncate(name, 50), TransferCB(case_id=case_id, agency=code).pack())]
+            for code, name in agencies
+        ]
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
     def reject_reasons(self, loc: str, case_id: int) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [_button(self.r.plain(f"reason.{r}", loc), RejectCB(case_id=case_id, reason=r).pack())]
-            for r in REJECT_REASONS
-        ])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button(
+                        self.r.plain(f"reason.{r}", loc), RejectCB(case_id=case_id, reason=r).pack()
+                    )
+                ]
+                for r in REJECT_REASONS
+            ]
+        )
 
     def rating(self, loc: str, case_id: int) -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[[
-            _button(self.r.plain(f"rating.{r}", loc), RateCB(case_id=case_id, rating=r).pack())
-            for r in RATINGS
-        ]])  # fmt: skip
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button(
+                        self.r.plain(f"rating.{r}", loc), RateCB(case_id=case_id, rating=r).pack()
+                    )
+                    for r in RATINGS
+                ]
+            ]
+        )

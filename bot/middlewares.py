@@ -28,8 +28,12 @@ class DbSessionMiddleware(BaseMiddleware):
     twice and a failed one is retried as a whole.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 after_commit: Callable[[], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.after_commit = after_commit

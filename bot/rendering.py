@@ -121,8 +121,6 @@ def _cut_point(text: str, limit: int) -> int:
     return max(pos, 1)
 
 
-
-
 def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
     """Split Telegram HTML into parts of at most `limit` characters, keeping tags balanced."""
     parts: list[str] = []

@@ -71,37 +71,54 @@ class ShellSession(BaseSession):
     async def close(self) -> None:
         return None
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None,
-                             timeout: int = 30, chunk_size: int = 65536,
-                             raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:  # fmt: skip
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - BaseSession's signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         yield b""
 
     def _remember_buttons(self, markup: Any) -> None:
         if isinstance(markup, InlineKeyboardMarkup):
-            self.buttons = [(b.text, "callback", b.callback_data or "")
-                            for row in markup.inline_keyboard for b in row]  # fmt: skip
+            self.buttons = [
+                (b.text, "callback", b.callback_data or "")
+                for row in markup.inline_keyboard
+                for b in row
+            ]
         elif isinstance(markup, ReplyKeyboardMarkup):
-            self.buttons = [(b.text, "contact" if b.request_contact else "text", b.text)
-                            for row in markup.keyboard for b in row]  # fmt: skip
+            self.buttons = [
+                (b.text, "contact" if b.request_contact else "text", b.text)
+                for row in markup.keyboard
+                for b in row
+            ]
         else:
             return
         for i, (label, _, _) in enumerate(self.buttons, 1):
             self.out(f"   [{i}] {label}")
 
     def _message(self, chat_id: Any, text: str | None, markup: Any) -> Message:
-        return Message(message_id=next(self.ids), date=datetime.now(UTC),
-                       chat=Chat(id=int(chat_id), type="private" if int(chat_id) > 0 else "supergroup"),
-                       from_user=BOT_USER, text=text)  # fmt: skip
+        return Message(
+            message_id=next(self.ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=int(chat_id), type="private" if int(chat_id) > 0 else "supergroup"),
+            from_user=BOT_USER,
+            text=text,
+        )
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109
+    ) -> Any:
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, SendMessage):
-            self.out("\n🤖 " + html_to_terminal(method.text).replace("\n", "\n   "))
+            self.out("\n🤖 " + html_to_terminal(method.text or "").replace("\n", "\n   "))
             self._remember_buttons(method.reply_markup)
             return self._message(method.chat_id, method.text, method.reply_markup)
         if isinstance(method, EditMessageText):
-            self.out("\n🤖 (sửa) " + html_to_terminal(method.text).replace("\n", "\n   "))
+            self.out("\n🤖 (sửa) " + html_to_terminal(method.text or "").replace("\n", "\n   "))
             self._remember_buttons(method.reply_markup)
             return True
         if isinstance(method, EditMessageReplyMarkup):
@@ -127,8 +144,9 @@ class ShellChat:
     def __init__(self, app: App, out: Callable[[str], None] = print) -> None:
         self.app = app
         self.session = ShellSession(out)
-        self.bot = Bot("1:shell", session=self.session,
-                       default=DefaultBotProperties(parse_mode=ParseMode.HTML))  # fmt: skip
+        self.bot = Bot(
+            "1:shell", session=self.session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        )
         self.sender = create_sender(self.bot, app)
         self.dp: Dispatcher = create_dispatcher(app, sender=self.sender)
         self.update_ids = itertools.count(1)
@@ -136,8 +154,13 @@ class ShellChat:
         self.out = out
 
     def _message(self, **fields: Any) -> Message:
-        return Message(message_id=next(self.message_ids), date=datetime.now(UTC),
-                       chat=Chat(id=SHELL_USER.id, type="private"), from_user=SHELL_USER, **fields)  # fmt: skip
+        return Message(
+            message_id=next(self.message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=SHELL_USER.id, type="private"),
+            from_user=SHELL_USER,
+            **fields,
+        )
 
     async def feed(self, update: Update) -> None:
         await self.dp.feed_update(self.bot, update)
@@ -149,16 +172,25 @@ class ShellChat:
         if 1 <= choice <= len(self.session.buttons):
             label, kind, data = self.session.buttons[choice - 1]
             if kind == "callback":
-                callback = CallbackQuery(id=str(next(self.update_ids)), from_user=SHELL_USER,
-                                         chat_instance="shell", data=data,
-                                         message=self._message(text="…"))  # fmt: skip
+                callback = CallbackQuery(
+                    id=str(next(self.update_ids)),
+                    from_user=SHELL_USER,
+                    chat_instance="shell",
+                    data=data,
+                    message=self._message(text="…"),
+                )
                 await self.feed(Update(update_id=next(self.update_ids), callback_query=callback))
                 return
             if kind == "contact":
                 phone = await asyncio.to_thread(input, "📱 Số điện thoại chia sẻ: ")
-                contact = Contact(phone_number=phone.strip(), first_name=SHELL_USER.first_name,
-                                  user_id=SHELL_USER.id)  # fmt: skip
-                await self.feed(Update(update_id=next(self.update_ids), message=self._message(contact=contact)))
+                contact = Contact(
+                    phone_number=phone.strip(),
+                    first_name=SHELL_USER.first_name,
+                    user_id=SHELL_USER.id,
+                )
+                await self.feed(
+                    Update(update_id=next(self.update_ids), message=self._message(contact=contact))
+                )
                 return
             line = data
         entities = None
@@ -166,8 +198,11 @@ class ShellChat:
             from aiogram.types import MessageEntity
 
             entities = [MessageEntity(type="bot_command", offset=0, length=len(line.split()[0]))]
-        await self.feed(Update(update_id=next(self.update_ids),
-                               message=self._message(text=line, entities=entities)))  # fmt: skip
+        await self.feed(
+            Update(
+                update_id=next(self.update_ids), message=self._message(text=line, entities=entities)
+            )
+        )
 
     async def run(self) -> None:
         self.out("Citizen bot — offline shell. Gõ câu hỏi; số [n] để bấm nút; /quit để thoát.")

@@ -22,8 +22,12 @@ class RetryMiddleware(BaseRequestMiddleware):
         self.attempts = attempts
         self.max_wait = max_wait
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:  # fmt: skip
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
         if outbox_delivery.get():
             return await make_request(bot, method)
         for attempt in range(1, self.attempts + 1):

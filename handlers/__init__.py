@@ -23,9 +23,18 @@ def setup_routers() -> Router:
     """A fresh router tree (routers can be attached to one dispatcher only, so build anew)."""
     # Feature routers are module-level (aiogram's idiom) and a router has one parent; each
     # dispatcher (tests build one per test) re-parents them into a new tree.
-    for feature in (errors.router, common.router, admin.private_router, admin.group_router,
-                    admin.membership_router, citizen_feedback.router, citizen_cases.router,
-                    citizen_questions.router, fallback.router, officials.router):  # fmt: skip
+    for feature in (
+        errors.router,
+        common.router,
+        admin.private_router,
+        admin.group_router,
+        admin.membership_router,
+        citizen_feedback.router,
+        citizen_cases.router,
+        citizen_questions.router,
+        fallback.router,
+        officials.router,
+    ):
         feature._parent_router = None
     root = Router(name="root")
     root.include_router(errors.router)
@@ -35,8 +44,14 @@ def setup_routers() -> Router:
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     # Order matters: /cancel and the menu first, then admin uploads, the intake steps (state
     # filters), the citizen's cases, free-text questions, and the catch-all last.
-    private.include_routers(common.router, admin.private_router, citizen_feedback.router,
-                            citizen_cases.router, citizen_questions.router, fallback.router)  # fmt: skip
+    private.include_routers(
+        common.router,
+        admin.private_router,
+        citizen_feedback.router,
+        citizen_cases.router,
+        citizen_questions.router,
+        fallback.router,
+    )
 
     groups = Router(name="groups")
     groups.message.filter(F.chat.type.in_(GROUPS))

@@ -20,14 +20,23 @@ membership_router = Router(name=__name__ + ".membership")
 
 
 @group_router.message(Command("bind"))
-async def bind(message: Message, command: CommandObject, session: AsyncSession, clock: Clock,
-               renderer: Renderer, settings: Settings, admin_ids: frozenset[int]) -> None:  # fmt: skip
+async def bind(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
     loc = settings.bot.locale
     if message.from_user is None or message.from_user.id not in admin_ids:
         await message.reply(renderer.t("admin.only_admins", loc))
         return
     code = (command.args or "").strip().upper()
-    agency = await AgencyRepo(session).bind_chat(code, message.chat.id, clock.now()) if code else None
+    agency = (
+        await AgencyRepo(session).bind_chat(code, message.chat.id, clock.now()) if code else None
+    )
     if agency is None:
         await message.reply(renderer.t("admin.bind_unknown", loc, code=code or "…"))
         return
@@ -35,8 +44,13 @@ async def bind(message: Message, command: CommandObject, session: AsyncSession, 
 
 
 @group_router.message(Command("unbind"))
-async def unbind(message: Message, session: AsyncSession, renderer: Renderer, settings: Settings,
-                 admin_ids: frozenset[int]) -> None:  # fmt: skip
+async def unbind(
+    message: Message,
+    session: AsyncSession,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
     loc = settings.bot.locale
     if message.from_user is None or message.from_user.id not in admin_ids:
         await message.reply(renderer.t("admin.only_admins", loc))
@@ -54,8 +68,9 @@ async def migrated(message: Message, session: AsyncSession) -> None:
 
 
 @membership_router.my_chat_member()
-async def membership_changed(event: ChatMemberUpdated, session: AsyncSession,
-                             notices: Notices) -> None:  # fmt: skip
+async def membership_changed(
+    event: ChatMemberUpdated, session: AsyncSession, notices: Notices
+) -> None:
     """The bot was removed from (or added back to) a group: admins hear about it."""
     if event.chat.type not in ("group", "supergroup"):
         return
@@ -64,14 +79,23 @@ async def membership_changed(event: ChatMemberUpdated, session: AsyncSession,
         return
     status = event.new_chat_member.status
     if status in ("left", "kicked"):
-        await notices.alert_admins(session, "admin.bot_removed", agency=agency.name,
-                                       chat_id=event.chat.id)  # fmt: skip
+        await notices.alert_admins(
+            session, "admin.bot_removed", agency=agency.name, chat_id=event.chat.id
+        )
 
 
 @private_router.message(StateFilter(None), F.document)
-async def upload(message: Message, bot: Bot, session: AsyncSession, clock: Clock,
-                 renderer: Renderer, settings: Settings, knowledge: KnowledgeService,
-                 admin_ids: frozenset[int], locale: str) -> None:  # fmt: skip
+async def upload(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    clock: Clock,
+    renderer: Renderer,
+    settings: Settings,
+    knowledge: KnowledgeService,
+    admin_ids: frozenset[int],
+    locale: str,
+) -> None:
     """An admin sends a CSV/XLSX/JSON file; the caption says what it is ("agencies", "dry")."""
     if message.from_user is None or message.from_user.id not in admin_ids:
         await message.answer(renderer.t("common.type_question", locale))
@@ -79,15 +103,28 @@ async def upload(message: Message, bot: Bot, session: AsyncSession, clock: Clock
     assert message.document is not None
     limit = settings.search.import_max_mb * 1024 * 1024
     if (message.document.file_size or 0) > limit:
-        await message.answer(renderer.t("import.too_large", locale, max=settings.search.import_max_mb))
+        await message.answer(
+            renderer.t("import.too_large", locale, max=settings.search.import_max_mb)
+        )
         return
     caption = (message.caption or "").lower()
-    kind = "agencies" if ("agenc" in caption or "co quan" in caption or "cơ quan" in caption) else "procedures"
+    kind = (
+        "agencies"
+        if ("agenc" in caption or "co quan" in caption or "cơ quan" in caption)
+        else "procedures"
+    )
     dry_run = "dry" in caption or "thử" in caption or "thu" in caption.split()
     buffer = await bot.download(message.document)
     data = buffer.read() if buffer else b""
-    report = await import_file(session, data, message.document.file_name or "upload", kind=kind,
-                               dry_run=dry_run, now=clock.now(), max_bytes=limit)  # fmt: skip
+    report = await import_file(
+        session,
+        data,
+        message.document.file_name or "upload",
+        kind=kind,
+        dry_run=dry_run,
+        now=clock.now(),
+        max_bytes=limit,
+    )
     for part in split_html(renderer.render("import_report.html", locale, r=report)):
         await message.answer(part)
     if report.applied and kind == "procedures":

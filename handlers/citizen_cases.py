@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -17,31 +19,49 @@ from handlers.states import CitizenReply
 router = Router(name=__name__)
 
 
-async def _my_cases(message: Message, user_id: int, session: AsyncSession, cases: CaseService,
-                    renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def _my_cases(
+    message: Message,
+    user_id: int,
+    session: AsyncSession,
+    cases: CaseService,
+    renderer: Renderer,
+    locale: str,
+) -> None:
     rows = await cases.of_citizen(session, user_id)
     await message.answer(renderer.render("my_cases.html", locale, cases=rows))
 
 
 @router.message(Command("mycases"))
-async def my_cases(message: Message, session: AsyncSession, cases: CaseService,
-                   renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def my_cases(
+    message: Message, session: AsyncSession, cases: CaseService, renderer: Renderer, locale: str
+) -> None:
     assert message.from_user is not None
     await _my_cases(message, message.from_user.id, session, cases, renderer, locale)
 
 
 @router.callback_query(MenuCB.filter(F.action == "track"))
-async def track_button(callback: CallbackQuery, session: AsyncSession, cases: CaseService,
-                       renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def track_button(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    cases: CaseService,
+    renderer: Renderer,
+    locale: str,
+) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await _my_cases(callback.message, callback.from_user.id, session, cases, renderer, locale)
 
 
 @router.message(Command("status"))
-async def status(message: Message, command: CommandObject, session: AsyncSession,
-                 cases: CaseService, renderer: Renderer, locale: str,
-                 admin_ids: frozenset[int]) -> None:  # fmt: skip
+async def status(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    cases: CaseService,
+    renderer: Renderer,
+    locale: str,
+    admin_ids: frozenset[int],
+) -> None:
     assert message.from_user is not None
     if not command.args:
         await message.answer(renderer.t("status.usage", locale))
@@ -49,10 +69,14 @@ async def status(message: Message, command: CommandObject, session: AsyncSession
     case = await cases.by_code(session, normalize_code(command.args))
     # Only the filer or an admin may read a case: an unknown code and someone else's code get
     # the same answer, so codes cannot be probed.
-    if case is None or (case.citizen_id != message.from_user.id and message.from_user.id not in admin_ids):
+    if case is None or (
+        case.citizen_id != message.from_user.id and message.from_user.id not in admin_ids
+    ):
         await message.answer(renderer.t("status.not_found", locale, code=command.args.strip()[:20]))
         return
-    text = renderer.render("case_status.html", locale, case=case, agency=await cases_agency(session, case.agency))
+    text = renderer.render(
+        "case_status.html", locale, case=case, agency=await cases_agency(session, case.agency)
+    )
     for part in split_html(text):
         await message.answer(part)
 
@@ -65,8 +89,15 @@ async def cases_agency(session: AsyncSession, code: str) -> str:
 
 
 @router.callback_query(RateCB.filter())
-async def rate(callback: CallbackQuery, callback_data: RateCB, state: FSMContext,
-               session: AsyncSession, cases: CaseService, renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def rate(
+    callback: CallbackQuery,
+    callback_data: RateCB,
+    state: FSMContext,
+    session: AsyncSession,
+    cases: CaseService,
+    renderer: Renderer,
+    locale: str,
+) -> None:
     case = await cases.by_id(session, callback_data.case_id)
     if case is None or callback_data.rating not in ("good", "neutral", "bad"):
         await callback.answer(renderer.plain("common.stale_button", locale), show_alert=True)
@@ -82,8 +113,14 @@ async def rate(callback: CallbackQuery, callback_data: RateCB, state: FSMContext
 
 
 @router.message(CitizenReply.rating_comment, F.text)
-async def rating_comment(message: Message, state: FSMContext, session: AsyncSession,
-                         cases: CaseService, renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def rating_comment(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    cases: CaseService,
+    renderer: Renderer,
+    locale: str,
+) -> None:
     assert message.from_user is not None
     data = await state.get_data()
     await state.clear()
@@ -93,30 +130,45 @@ async def rating_comment(message: Message, state: FSMContext, session: AsyncSess
         return
     case = await cases.by_id(session, int(data.get("comment_case", 0)))
     if case is not None:
-        await cases.rating_comment(session, case, Actor("citizen", message.from_user.id,
-                                                        message.from_user.full_name), text[:1000])  # fmt: skip
+        await cases.rating_comment(
+            session,
+            case,
+            Actor("citizen", message.from_user.id, message.from_user.full_name),
+            text[:1000],
+        )
     await message.answer(renderer.t("rating.comment_thanks", locale))
 
 
 @router.message(StateFilter(None), F.reply_to_message)
-async def reply_to_bot(message: Message, session: AsyncSession, cases: CaseService,
-                       renderer: Renderer, locale: str) -> None:  # fmt: skip
+async def reply_to_bot(
+    message: Message, session: AsyncSession, cases: CaseService, renderer: Renderer, locale: str
+) -> None:
     """A citizen replying to an agency's request for information (mapped by message id)."""
     assert message.reply_to_message is not None and message.from_user is not None
     case = await cases.by_message(session, message.chat.id, message.reply_to_message.message_id)
     if case is None or case.citizen_id != message.from_user.id:
         await message.answer(renderer.t("common.reply_unlinked", locale))
         return
-    attachments = []
+    attachments: list[dict[str, Any]] = []
     if message.photo:
         attachments.append({"kind": "photo", "file_id": message.photo[-1].file_id})
     elif message.document:
-        attachments.append({"kind": "document", "file_id": message.document.file_id,
-                            "file_name": message.document.file_name})  # fmt: skip
+        attachments.append(
+            {
+                "kind": "document",
+                "file_id": message.document.file_id,
+                "file_name": message.document.file_name,
+            }
+        )
     text = (message.text or message.caption or "").strip()
     if not text and not attachments:
         await message.answer(renderer.t("intake.type_text", locale))
         return
-    await cases.citizen_info(session, case, Actor("citizen", message.from_user.id,
-                                                  message.from_user.full_name), text[:3000], attachments)  # fmt: skip
+    await cases.citizen_info(
+        session,
+        case,
+        Actor("citizen", message.from_user.id, message.from_user.full_name),
+        text[:3000],
+        attachments,
+    )
     await message.answer(renderer.t("citizen.info_sent", locale, code=case.code))

@@ -20,22 +20,36 @@ router = Router(name=__name__)
 MAX_QUERY_CHARS = 500
 
 
-def procedure_card(renderer: Renderer, knowledge: KnowledgeService, locale: str,
-                   record: ProcedureRecord) -> list[str]:  # fmt: skip
+def procedure_card(
+    renderer: Renderer, knowledge: KnowledgeService, locale: str, record: ProcedureRecord
+) -> list[str]:
     agency = knowledge.snapshot.agencies.get(record.agency)
-    text = renderer.render("procedure_card.html", locale, p=record,
-                           agency_name=agency.name if agency else record.agency)  # fmt: skip
+    text = renderer.render(
+        "procedure_card.html",
+        locale,
+        p=record,
+        agency_name=agency.name if agency else record.agency,
+    )
     return split_html(text)
 
 
-async def send_parts(message: Message, parts: list[str], markup: InlineKeyboardMarkup | None) -> None:
+async def send_parts(
+    message: Message, parts: list[str], markup: InlineKeyboardMarkup | None
+) -> None:
     for i, part in enumerate(parts):
         await message.answer(part, reply_markup=markup if i == len(parts) - 1 else None)
 
 
 @router.message(StateFilter(None), F.text)
-async def question(message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
-                   knowledge: KnowledgeService, settings: Settings, locale: str) -> None:  # fmt: skip
+async def question(
+    message: Message,
+    state: FSMContext,
+    renderer: Renderer,
+    keyboards: Keyboards,
+    knowledge: KnowledgeService,
+    settings: Settings,
+    locale: str,
+) -> None:
     text = (message.text or "").strip()
     if not text:
         await message.answer(renderer.t("search.empty", locale))
@@ -56,18 +70,30 @@ async def question(message: Message, state: FSMContext, renderer: Renderer, keyb
         return
     record = knowledge.snapshot.procedures[response.hits[0].code]
     others = hits[1 : settings.search.suggestions]
-    await send_parts(message, procedure_card(renderer, knowledge, locale, record),
-                     keyboards.procedure_card(locale, record.code, others))  # fmt: skip
+    await send_parts(
+        message,
+        procedure_card(renderer, knowledge, locale, record),
+        keyboards.procedure_card(locale, record.code, others),
+    )
 
 
 @router.callback_query(ProcedureCB.filter())
-async def show_procedure(callback: CallbackQuery, callback_data: ProcedureCB, renderer: Renderer,
-                         keyboards: Keyboards, knowledge: KnowledgeService, locale: str) -> None:  # fmt: skip
+async def show_procedure(
+    callback: CallbackQuery,
+    callback_data: ProcedureCB,
+    renderer: Renderer,
+    keyboards: Keyboards,
+    knowledge: KnowledgeService,
+    locale: str,
+) -> None:
     record = knowledge.snapshot.procedures.get(callback_data.code)
     if record is None:
         await callback.answer(renderer.plain("search.gone", locale), show_alert=True)
         return
     await callback.answer()
     if isinstance(callback.message, Message):
-        await send_parts(callback.message, procedure_card(renderer, knowledge, locale, record),
-                         keyboards.procedure_card(locale, record.code, []))  # fmt: skip
+        await send_parts(
+            callback.message,
+            procedure_card(renderer, knowledge, locale, record),
+            keyboards.procedure_card(locale, record.code, []),
+        )

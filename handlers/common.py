@@ -18,24 +18,29 @@ router = Router(name=__name__)
 
 
 @router.message(Command("cancel"))
-async def cancel(message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
-                 locale: str) -> None:  # fmt: skip
+async def cancel(
+    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
+) -> None:
     had_state = await state.get_state() is not None
     await state.clear()
     key = "common.cancelled" if had_state else "common.nothing_to_cancel"
     await message.answer(renderer.t(key, locale), reply_markup=ReplyKeyboardRemove())
-    await message.answer(renderer.t("start.intro", locale), reply_markup=keyboards.main_menu(locale))
+    await message.answer(
+        renderer.t("start.intro", locale), reply_markup=keyboards.main_menu(locale)
+    )
 
 
 @router.message(CommandStart())
-async def start(message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
-                locale: str) -> None:  # fmt: skip
+async def start(
+    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
+) -> None:
     # /start is the citizen's "reset": a half-written draft is dropped (they were told /cancel
     # does the same), so the menu always works.
     await state.clear()
     name = message.from_user.first_name if message.from_user else ""
-    await message.answer(renderer.render("start.html", locale, name=name),
-                         reply_markup=keyboards.main_menu(locale))  # fmt: skip
+    await message.answer(
+        renderer.render("start.html", locale, name=name), reply_markup=keyboards.main_menu(locale)
+    )
 
 
 async def _help(target: Message, renderer: Renderer, locale: str) -> None:
@@ -67,19 +72,28 @@ async def lang(message: Message, renderer: Renderer, keyboards: Keyboards, local
 
 
 @router.callback_query(LangCB.filter())
-async def set_lang(callback: CallbackQuery, callback_data: LangCB, session: AsyncSession,
-                   renderer: Renderer, keyboards: Keyboards, clock: Clock) -> None:  # fmt: skip
+async def set_lang(
+    callback: CallbackQuery,
+    callback_data: LangCB,
+    session: AsyncSession,
+    renderer: Renderer,
+    keyboards: Keyboards,
+    clock: Clock,
+) -> None:
     locale = renderer.locale_of(callback_data.locale)
     citizen = await CitizenRepo(session).get_or_create(callback.from_user.id, clock.now())
     citizen.locale = locale
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(renderer.t("lang.set", locale),
-                                      reply_markup=keyboards.main_menu(locale))  # fmt: skip
+        await callback.message.answer(
+            renderer.t("lang.set", locale), reply_markup=keyboards.main_menu(locale)
+        )
 
 
 @router.message(Command("forget"))
 async def forget(message: Message, session: AsyncSession, renderer: Renderer, locale: str) -> None:
     assert message.from_user is not None
     removed = await CitizenRepo(session).forget(message.from_user.id)
-    await message.answer(renderer.t("common.forgotten" if removed else "common.nothing_stored", locale))
+    await message.answer(
+        renderer.t("common.forgotten" if removed else "common.nothing_stored", locale)
+    )

@@ -22,6 +22,8 @@ async def user_facing(event: ErrorEvent, renderer: Renderer, locale: str | None 
     assert isinstance(exc, UserFacingError)
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(renderer.plain(exc.key, locale, **exc.params), show_alert=True)
+        await update.callback_query.answer(
+            renderer.plain(exc.key, locale, **exc.params), show_alert=True
+        )
     elif update.message is not None:
         await update.message.answer(renderer.t(exc.key, locale, **exc.params))

@@ -130,6 +130,8 @@ class SearchConfig:
     )
     k1: float = 1.2
     max_field_tokens: int = 300  # long texts (steps, documents) are cut for speed
+    # Fields that also index two-syllable words and accented forms (the rest: syllables only).
+    detail_fields: tuple[str, ...] = ("name", "keywords", "field", "result", "conditions", "documents")
     # Query term weights (BM25 side).
     bigram_weight: float = 1.0
     accent_weight: float = 0.3
@@ -207,8 +209,7 @@ class _Phrase(NamedTuple):
     bigrams: tuple[str, ...]
 
 
-def _phrase(text: str) -> _Phrase:
-    pairs = analyze(text)
+def _phrase(pairs: Sequence[Pair]) -> _Phrase:
     keep = [not (a in STOP_WORDS or (a == f and f in _STOP_FOLDED)) for f, a in pairs]
     unigrams = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=False) if k))
     bigrams = tuple(
@@ -280,19 +281,23 @@ class SearchEngine:
     # ------------------------------------------------------------------ index
     def _build(self) -> None:
         cfg = self.config
-        weights = [(name, w) for name, w in cfg.field_weights if w > 0]
         b_of = dict(cfg.field_b)
         strength_of = dict(cfg.field_strength)
+        detail = frozenset(cfg.detail_fields)
         limit = cfg.max_field_tokens
+        # Strongest field first, so a term's first field is its best (for coverage).
+        fields = sorted(
+            ((name, w) for name, w in cfg.field_weights if w > 0),
+            key=lambda nw: -strength_of.get(nw[0], 0.2),
+        )
 
-        # Tokenise every field once; keep lengths for BM25 length normalisation.
-        per_field: dict[str, list[tuple[Counter[str], int]]] = {n: [] for n, _ in weights}
+        # Pass 1: tokenise every field once; keep term counts and lengths.
+        per_field: list[list[tuple[Counter[str], int]]] = [[] for _ in fields]
         name_words: list[frozenset[str]] = []
         phrases: list[tuple[_Phrase, ...]] = []
         content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
         for rec in self._records:
-            phrases.append(tuple(_phrase(text) for text in (rec.name, *rec.keywords)))
-            for fname, _ in weights:
+            for slot, (fname, _) in enumerate(fields):
                 if fname == "keywords":
                     chunks = [analyze(k)[:limit] for k in rec.keywords]
                 else:
@@ -303,57 +308,67 @@ class SearchEngine:
                     folded = [f for f, _ in pairs]
                     length += len(folded)
                     counts.update(folded)
-                    grams = [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
-                    counts.update(grams)
-                    content_bigrams.update(
-                        g
-                        for g, (_, a1), (_, a2) in zip(grams, pairs, pairs[1:], strict=False)
-                        if a1 not in STOP_WORDS and a2 not in STOP_WORDS
-                    )
-                    counts.update(["~" + a for f, a in pairs if a != f])
-                per_field[fname].append((counts, length))
+                    if fname in detail and len(pairs) > 1:
+                        counts.update([f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)])
+                        counts.update(["~" + a for f, a in pairs if a != f])
+                        content_bigrams.update(
+                            [
+                                f"{f1} {f2}"
+                                for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
+                                if a1 not in STOP_WORDS and a2 not in STOP_WORDS
+                            ]
+                        )
+                    elif fname in detail:
+                        counts.update(["~" + a for f, a in pairs if a != f])
+                per_field[slot].append((counts, length))
                 if fname == "name":
                     name_words.append(frozenset(f for pairs in chunks for f, _ in pairs))
+                    phrases.append((_phrase(chunks[0]),))
+                elif fname == "keywords":
+                    phrases[-1] += tuple(_phrase(pairs) for pairs in chunks)
 
+        # Pass 2: BM25F term weights per document, then postings per term.
         n_docs = len(self._records)
-        avg_len = {
-            fname: (sum(length for _, length in rows) / n_docs if n_docs else 0.0) or 1.0
-            for fname, rows in per_field.items()
-        }
+        norms: list[tuple[float, float, float, float]] = []  # weight, b, avg length, strength
+        for slot, (fname, weight) in enumerate(fields):
+            total = sum(length for _, length in per_field[slot])
+            avg = (total / n_docs if n_docs else 0.0) or 1.0
+            norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
-        ids: dict[str, list[int]] = {}
-        sats: dict[str, list[float]] = {}
-        strengths: dict[str, list[float]] = {}
+        flat: dict[str, list[float]] = {}  # term → [doc, sat, strength, doc, sat, ...]
         for doc in range(n_docs):
             tf: dict[str, float] = {}
             best: dict[str, float] = {}
-            for fname, weight in weights:
-                counts, length = per_field[fname][doc]
+            tf_get = tf.get
+            best_setdefault = best.setdefault
+            for slot, (weight, b, avg, strength) in enumerate(norms):
+                counts, length = per_field[slot][doc]
                 if not counts:
                     continue
-                b = b_of.get(fname, cfg.default_b)
-                norm = weight / (1.0 - b + b * length / avg_len[fname])
-                strength = strength_of.get(fname, 0.2)
+                norm = weight / (1.0 - b + b * length / avg)
                 for term, count in counts.items():
-                    tf[term] = tf.get(term, 0.0) + count * norm
-                    if strength > best.get(term, 0.0):
-                        best[term] = strength
+                    tf[term] = tf_get(term, 0.0) + count * norm
+                    best_setdefault(term, strength)
             for term, value in tf.items():
-                if term not in ids:
-                    ids[term], sats[term], strengths[term] = [], [], []
-                ids[term].append(doc)
-                sats[term].append(value / (k1 + value))
-                strengths[term].append(best[term])
+                entry = flat.get(term)
+                if entry is None:
+                    flat[term] = entry = []
+                entry.extend((doc, value / (k1 + value), best[term]))
+        del per_field
 
         self._postings: dict[str, _Posting] = {
-            t: _Posting(array("i", ids[t]), array("f", sats[t]), array("f", strengths[t]))
-            for t in ids
+            t: _Posting(array("i", map(int, v[0::3])), array("f", v[1::3]), array("f", v[2::3]))
+            for t, v in flat.items()
         }
+        del flat
         self._idf: dict[str, float] = {
             t: math.log(1.0 + (n_docs - len(p.ids) + 0.5) / (len(p.ids) + 0.5))
             for t, p in self._postings.items()
         }
         self._max_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
+        self._accent_strength = min(
+            (strength_of.get(f, 0.2) for f in detail if f in dict(fields)), default=1.0
+        )
         self._name_words = name_words
         self._content_bigrams = frozenset(content_bigrams)
         self._phrases = [tuple(p for p in doc if p.unigrams) for doc in phrases]
@@ -670,7 +685,7 @@ class SearchEngine:
             return best
         for j, (term, w) in enumerate(unit.forms[0]):
             strength = self._strength(term, doc)
-            if j == 0 and unit.accent and strength:
+            if j == 0 and unit.accent and strength >= self._accent_strength:
                 strength = max(self._strength(unit.accent, doc), cfg.accent_mismatch * strength)
             best = max(best, w * strength)
         if best and unit.words:

@@ -8,7 +8,13 @@ from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRecord
@@ -54,7 +60,9 @@ class SqlAlchemyStorage(BaseStorage):
         async with self._session(write=True) as session:
             row = await session.get(FsmRecord, self.key_builder.build(key))
             if row is None:
-                session.add(FsmRecord(key=self.key_builder.build(key), state=_state_name(state), data={}))
+                session.add(
+                    FsmRecord(key=self.key_builder.build(key), state=_state_name(state), data={})
+                )
             else:
                 row.state = _state_name(state)
 

@@ -21,25 +21,42 @@ from storage.models import (
 )
 
 _PROCEDURE_TEXT_FIELDS = (
-    "name", "field", "level", "agency", "steps", "channels", "documents", "processing_time",
-    "fee", "result", "conditions", "legal_basis", "online", "url",
-)  # fmt: skip
+    "name",
+    "field",
+    "level",
+    "agency",
+    "steps",
+    "channels",
+    "documents",
+    "processing_time",
+    "fee",
+    "result",
+    "conditions",
+    "legal_basis",
+    "online",
+    "url",
+)
 
 
 def procedure_to_record(row: Procedure) -> ProcedureRecord:
     """Convert a stored procedure to the pure record the index uses."""
     keywords = tuple(k for k in (row.keywords or "").split(";") if k)
     return ProcedureRecord(
-        code=row.code, keywords=keywords, **{f: getattr(row, f) or "" for f in _PROCEDURE_TEXT_FIELDS}
+        code=row.code,
+        keywords=keywords,
+        **{f: getattr(row, f) or "" for f in _PROCEDURE_TEXT_FIELDS},
     )
 
 
 def agency_to_record(row: Agency) -> AgencyRecord:
     """Convert a stored agency to its pure record."""
     return AgencyRecord(
-        code=row.code, name=row.name, chat_id=row.chat_id, parent=row.parent,
+        code=row.code,
+        name=row.name,
+        chat_id=row.chat_id,
+        parent=row.parent,
         reply_days=row.reply_days,
-    )  # fmt: skip
+    )
 
 
 class ProcedureRepo:
@@ -207,7 +224,9 @@ class HolidayRepo:
 
     async def all(self) -> Sequence[HolidayOverride]:
         """Every admin override, by day."""
-        return (await self.session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))).all()
+        return (
+            await self.session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))
+        ).all()
 
     async def set(self, day: date, kind: str, name: str) -> None:
         """Mark a day as an extra day off or a make-up working day."""
@@ -220,7 +239,9 @@ class HolidayRepo:
 
     async def remove(self, day: date) -> bool:
         """Drop an override; True if there was one."""
-        result = await self.session.execute(delete(HolidayOverride).where(HolidayOverride.day == day))
+        result = await self.session.execute(
+            delete(HolidayOverride).where(HolidayOverride.day == day)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

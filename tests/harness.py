@@ -46,11 +46,13 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"
 
 
-def make_settings(server: FakeTelegram, database_url: str, *, redis_url: str | None = None,
-                  **case_overrides: Any) -> Settings:  # fmt: skip
+def make_settings(
+    server: FakeTelegram, database_url: str, *, redis_url: str | None = None, **case_overrides: Any
+) -> Settings:
     return Settings(
-        telegram=TelegramSettings(bot_token=server.token, telegram_api_base=server.base_url,
-                                  telegram_timeout=5),  # fmt: skip
+        telegram=TelegramSettings(
+            bot_token=server.token, telegram_api_base=server.base_url, telegram_timeout=5
+        ),
         database=DatabaseSettings(database_url=database_url, redis_url=redis_url),
         bot=BotSettings(admin_ids=[ADMIN]),
         cases=CaseSettings(**case_overrides),
@@ -60,22 +62,37 @@ def make_settings(server: FakeTelegram, database_url: str, *, redis_url: str | N
 class Harness:
     """Feeds updates in Telegram's wire format and reads what the bot sent back."""
 
-    def __init__(self, server: FakeTelegram, app: App, bot: Bot, dp: Dispatcher,
-                 sender: OutboxSender, clock: FixedClock) -> None:  # fmt: skip
+    def __init__(
+        self,
+        server: FakeTelegram,
+        app: App,
+        bot: Bot,
+        dp: Dispatcher,
+        sender: OutboxSender,
+        clock: FixedClock,
+    ) -> None:
         self.server, self.app, self.bot, self.dp = server, app, bot, dp
         self.sender, self.clock = sender, clock
         self._message_ids = itertools.count(50_000)
 
     @classmethod
-    async def start(cls, server: FakeTelegram, database_url: str, *, clock: FixedClock | None = None,
-                    redis_url: str | None = None, **case_overrides: Any) -> Harness:  # fmt: skip
+    async def start(
+        cls,
+        server: FakeTelegram,
+        database_url: str,
+        *,
+        clock: FixedClock | None = None,
+        redis_url: str | None = None,
+        **case_overrides: Any,
+    ) -> Harness:
         clock = clock or FixedClock(START)
         settings = make_settings(server, database_url, redis_url=redis_url, **case_overrides)
         app = await create_app(settings, clock)
         bot = create_bot(settings)
         # Telegram's real limits, but per-chat spacing short enough for a test to wait for.
-        sender = create_sender(bot, app, TelegramRateLimiter(per_chat_interval=0.01,
-                                                             group_per_minute=1000))  # fmt: skip
+        sender = create_sender(
+            bot, app, TelegramRateLimiter(per_chat_interval=0.01, group_per_minute=1000)
+        )
         dp = create_dispatcher(app, sender=sender)
         return cls(server, app, bot, dp, sender, clock)
 
@@ -90,33 +107,58 @@ class Harness:
         if deliver:
             await self.sender.deliver_all()
 
-    async def say(self, text: str | None = None, *, user: int = CITIZEN, chat: int | None = None,
-                  deliver: bool = True, **kwargs: Any) -> dict[str, Any]:  # fmt: skip
-        update = make_message_update(text, chat_id=chat if chat is not None else user, user_id=user,
-                                     message_id=next(self._message_ids), **kwargs)  # fmt: skip
+    async def say(
+        self,
+        text: str | None = None,
+        *,
+        user: int = CITIZEN,
+        chat: int | None = None,
+        deliver: bool = True,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        update = make_message_update(
+            text,
+            chat_id=chat if chat is not None else user,
+            user_id=user,
+            message_id=next(self._message_ids),
+            **kwargs,
+        )
         await self.feed(update, deliver=deliver)
         return update
 
-    async def press(self, label: str, *, user: int = CITIZEN, chat: int | None = None,
-                    deliver: bool = True) -> dict[str, Any]:  # fmt: skip
+    async def press(
+        self, label: str, *, user: int = CITIZEN, chat: int | None = None, deliver: bool = True
+    ) -> dict[str, Any]:
         """Press the newest button in the chat whose text contains `label`."""
         chat_id = chat if chat is not None else user
         message, data = self.find_button(chat_id, label)
-        return await self.press_data(data, message["message_id"], user=user, chat=chat_id,
-                                     deliver=deliver)  # fmt: skip
+        return await self.press_data(
+            data, message["message_id"], user=user, chat=chat_id, deliver=deliver
+        )
 
-    async def press_data(self, data: str, message_id: int, *, user: int = CITIZEN,
-                         chat: int | None = None, deliver: bool = True) -> dict[str, Any]:  # fmt: skip
-        update = make_callback_update(data, user_id=user, chat_id=chat if chat is not None else user,
-                                      message_id=message_id)  # fmt: skip
+    async def press_data(
+        self,
+        data: str,
+        message_id: int,
+        *,
+        user: int = CITIZEN,
+        chat: int | None = None,
+        deliver: bool = True,
+    ) -> dict[str, Any]:
+        update = make_callback_update(
+            data, user_id=user, chat_id=chat if chat is not None else user, message_id=message_id
+        )
         await self.feed(update, deliver=deliver)
         return update
 
     # ---- reading what the bot sent -----------------------------------------------------
     def messages(self, chat_id: int) -> list[dict[str, Any]]:
         """Current state (after edits) of every bot message in the chat, oldest first."""
-        sent = [m for (c, _), m in sorted(self.server.messages.items()) if c == chat_id
-                and m.get("from", {}).get("is_bot")]  # fmt: skip
+        sent = [
+            m
+            for (c, _), m in sorted(self.server.messages.items())
+            if c == chat_id and m.get("from", {}).get("is_bot")
+        ]
         return sent
 
     def texts(self, chat_id: int) -> list[str]:
@@ -132,7 +174,9 @@ class Harness:
                 for button in row:
                     if label.lower() in button["text"].lower():
                         return message, button["callback_data"]
-        raise AssertionError(f"no button {label!r} in chat {chat_id}; last: {self.last_text(chat_id)!r}")
+        raise AssertionError(
+            f"no button {label!r} in chat {chat_id}; last: {self.last_text(chat_id)!r}"
+        )
 
     def alerts(self) -> list[str]:
         """Texts of answerCallbackQuery toasts/alerts, oldest first."""
@@ -140,15 +184,24 @@ class Harness:
 
     def card(self, chat_id: int) -> dict[str, Any]:
         for message in reversed(self.messages(chat_id)):
-            if "Hạn trả lời" in (message.get("text") or "") or "đã chuyển" in (message.get("text") or ""):
+            if "Hạn trả lời" in (message.get("text") or "") or "đã chuyển" in (
+                message.get("text") or ""
+            ):
                 return message
         raise AssertionError(f"no case card in {chat_id}")
 
 
-async def file_case(h: Harness, content: str = "Bộ phận một cửa yêu cầu nộp thêm bản sao giấy tờ "
-                    "không có trong quy định khi tôi làm khai sinh cho con.", *, user: int = CITIZEN,
-                    kind_label: str = "Phản ánh", procedure_query: str | None = None,
-                    attachments: Iterable[str] = (), deliver: bool = True) -> str:  # fmt: skip
+async def file_case(
+    h: Harness,
+    content: str = "Bộ phận một cửa yêu cầu nộp thêm bản sao giấy tờ "
+    "không có trong quy định khi tôi làm khai sinh cho con.",
+    *,
+    user: int = CITIZEN,
+    kind_label: str = "Phản ánh",
+    procedure_query: str | None = None,
+    attachments: Iterable[str] = (),
+    deliver: bool = True,
+) -> str:
     """Walk the whole intake conversation from /phananh; return the tracking code."""
     await h.say("/phananh", user=user)
     await h.press(kind_label, user=user)

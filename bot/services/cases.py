@@ -7,7 +7,7 @@ AsyncSession and own the commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,8 +69,9 @@ class Draft:
 
     @property
     def complete(self) -> bool:
-        return bool(self.kind and self.content and self.name and self.address
-                    and (self.phone or self.email))  # fmt: skip
+        return bool(
+            self.kind and self.content and self.name and self.address and (self.phone or self.email)
+        )
 
 
 class CaseService:
@@ -91,11 +92,20 @@ class CaseService:
             self._calendar = (overrides, WorkCalendar(overrides))
         return self._calendar[1]
 
-    async def due_for(self, session: AsyncSession, agency: Agency | None, start: datetime) -> datetime:
+    async def due_for(
+        self, session: AsyncSession, agency: Agency | None, start: datetime
+    ) -> datetime:
         """When a case received at `start` by `agency` must be answered."""
-        days = (agency.reply_days if agency and agency.reply_days else None) or self.settings.reply_days
-        return compute_due(start, days, DayUnit(self.settings.reply_unit),
-                           await self.calendar(session), self.notices.tz)  # fmt: skip
+        days = (
+            agency.reply_days if agency and agency.reply_days else None
+        ) or self.settings.reply_days
+        return compute_due(
+            start,
+            days,
+            DayUnit(self.settings.reply_unit),
+            await self.calendar(session),
+            self.notices.tz,
+        )
 
     # ---- lookups ---------------------------------------------------------------------
     async def by_code(self, session: AsyncSession, code: str) -> Case | None:
@@ -106,12 +116,18 @@ class CaseService:
         """A case by id."""
         return await session.get(Case, case_id)
 
-    async def of_citizen(self, session: AsyncSession, citizen_id: int, limit: int = 10) -> Sequence[Case]:
+    async def of_citizen(
+        self, session: AsyncSession, citizen_id: int, limit: int = 10
+    ) -> Sequence[Case]:
         """The citizen's latest cases."""
-        return (await session.scalars(
-            select(Case).where(Case.citizen_id == citizen_id)
-            .order_by(Case.received_at.desc(), Case.id.desc()).limit(limit)
-        )).all()  # fmt: skip
+        return (
+            await session.scalars(
+                select(Case)
+                .where(Case.citizen_id == citizen_id)
+                .order_by(Case.received_at.desc(), Case.id.desc())
+                .limit(limit)
+            )
+        ).all()
 
     async def by_message(self, session: AsyncSession, chat_id: int, message_id: int) -> Case | None:
         """The case a bot message in this chat belongs to (replies map through this table)."""
@@ -119,36 +135,52 @@ class CaseService:
         return await session.get(Case, link.case_id) if link else None
 
     # ---- intake ----------------------------------------------------------------------
-    async def check_limits(self, session: AsyncSession, citizen_id: int, content: str | None) -> None:
+    async def check_limits(
+        self, session: AsyncSession, citizen_id: int, content: str | None
+    ) -> None:
         """Refuse a case over the daily limit or a resubmission of the same content."""
         now = self.clock.now()
-        local_midnight = now.astimezone(self.notices.tz).replace(hour=0, minute=0, second=0,
-                                                                 microsecond=0)  # fmt: skip
+        local_midnight = now.astimezone(self.notices.tz).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
         today = await session.scalar(
-            select(func.count()).select_from(Case)
+            select(func.count())
+            .select_from(Case)
             .where(Case.citizen_id == citizen_id, Case.received_at >= local_midnight)
-        )  # fmt: skip
+        )
         if (today or 0) >= self.settings.daily_limit:
             raise UserFacingError("case.daily_limit", limit=self.settings.daily_limit)
         if content and self.settings.duplicate_window_minutes:
             since = now - timedelta(minutes=self.settings.duplicate_window_minutes)
             same = await session.scalar(
-                select(Case.code).where(
-                    Case.citizen_id == citizen_id, Case.received_at >= since,
+                select(Case.code)
+                .where(
+                    Case.citizen_id == citizen_id,
+                    Case.received_at >= since,
                     Case.content_hash == content_fingerprint(content),
-                ).limit(1)
-            )  # fmt: skip
+                )
+                .limit(1)
+            )
             if same:
                 raise UserFacingError("case.duplicate", code=same)
 
-    async def route(self, session: AsyncSession, procedure_code: str | None, content: str) -> RouteDecision:
+    async def route(
+        self, session: AsyncSession, procedure_code: str | None, content: str
+    ) -> RouteDecision:
         """Pick the agency for a new case."""
         agencies = {a.code: a for a in await AgencyRepo(session).all_records()}
         procedure = await ProcedureRepo(session).get(procedure_code) if procedure_code else None
-        rules = [Rule(id=r.id, agency=r.agency, field=r.field, keyword=r.keyword)
-                 for r in await RoutingRuleRepo(session).all()]  # fmt: skip
-        return route_case(procedure=procedure, content=content, rules=rules, agencies=agencies,
-                          default_agency=self.settings.default_agency)  # fmt: skip
+        rules = [
+            Rule(id=r.id, agency=r.agency, field=r.field, keyword=r.keyword)
+            for r in await RoutingRuleRepo(session).all()
+        ]
+        return route_case(
+            procedure=procedure,
+            content=content,
+            rules=rules,
+            agencies=agencies,
+            default_agency=self.settings.default_agency,
+        )
 
     async def submit(
         self, session: AsyncSession, draft: Draft, *, citizen: Actor, chat_id: int, locale: str
@@ -167,25 +199,56 @@ class CaseService:
         if agency is None:
             raise UserFacingError("case.no_agency")
         due = await self.due_for(session, agency, now)
-        prefix = (self.settings.code_prefix_feedback if draft.kind == Kind.FEEDBACK
-                  else self.settings.code_prefix_suggestion)  # fmt: skip
+        prefix = (
+            self.settings.code_prefix_feedback
+            if draft.kind == Kind.FEEDBACK
+            else self.settings.code_prefix_suggestion
+        )
         code = await self._unique_code(session, prefix)
         case = Case(
-            code=code, kind=draft.kind, content=draft.content,
-            content_hash=content_fingerprint(draft.content), procedure_code=draft.procedure_code,
-            citizen_id=citizen.id, citizen_chat_id=chat_id, citizen_name=draft.name or "",
-            citizen_phone=draft.phone, citizen_email=draft.email,
-            citizen_address=draft.address or "", citizen_locale=locale, agency=agency.code,
-            routing_rule=decision.rule, status=Status.RECEIVED, received_at=now, due_at=due,
-            original_due_at=due, extensions=0, transferred_late=0, source_key=draft.draft_id,
-        )  # fmt: skip
+            code=code,
+            kind=draft.kind,
+            content=draft.content,
+            content_hash=content_fingerprint(draft.content),
+            procedure_code=draft.procedure_code,
+            citizen_id=citizen.id,
+            citizen_chat_id=chat_id,
+            citizen_name=draft.name or "",
+            citizen_phone=draft.phone,
+            citizen_email=draft.email,
+            citizen_address=draft.address or "",
+            citizen_locale=locale,
+            agency=agency.code,
+            routing_rule=decision.rule,
+            status=Status.RECEIVED,
+            received_at=now,
+            due_at=due,
+            original_due_at=due,
+            extensions=0,
+            transferred_late=0,
+            source_key=draft.draft_id,
+        )
         session.add(case)
         await session.flush()
         for att in draft.attachments[: self.settings.max_attachments]:
-            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
-                                       file_name=att.get("file_name"), origin="citizen"))  # fmt: skip
-        self._event(session, case, citizen, "received", None, Status.RECEIVED,
-                    {"agency": agency.code, "rule": decision.rule, "due_at": due.isoformat()})
+            session.add(
+                CaseAttachment(
+                    case_id=case.id,
+                    kind=att["kind"],
+                    file_id=att["file_id"],
+                    file_name=att.get("file_name"),
+                    origin="citizen",
+                )
+            )
+        self._event(
+            session,
+            case,
+            citizen,
+            "received",
+            None,
+            Status.RECEIVED,
+            {"agency": agency.code, "rule": decision.rule, "due_at": due.isoformat()},
+        )
         await session.flush()
         await session.refresh(case, ["attachments", "events"])
         await self.notices.acknowledge(session, case, agency)
@@ -199,19 +262,39 @@ class CaseService:
                 return code
         raise RuntimeError("could not find a free tracking code")  # pragma: no cover
 
-    def _event(self, session: AsyncSession, case: Case, actor: Actor, action: str,
-               from_status: str | None, to_status: str | None,
-               details: dict[str, Any] | None = None) -> CaseEvent:  # fmt: skip
+    def _event(
+        self,
+        session: AsyncSession,
+        case: Case,
+        actor: Actor,
+        action: str,
+        from_status: str | None,
+        to_status: str | None,
+        details: dict[str, Any] | None = None,
+    ) -> CaseEvent:
         event = CaseEvent(
-            case_id=case.id, at=self.clock.now(), actor_kind=actor.kind, actor_id=actor.id,
-            actor_name=actor.name, action=action, from_status=from_status, to_status=to_status,
+            case_id=case.id,
+            at=self.clock.now(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
             details=details or {},
-        )  # fmt: skip
+        )
         session.add(event)
         return event
 
-    async def _move(self, session: AsyncSession, case: Case, to: Status, actor: Actor, action: str,
-                    details: dict[str, Any] | None = None) -> None:  # fmt: skip
+    async def _move(
+        self,
+        session: AsyncSession,
+        case: Case,
+        to: Status,
+        actor: Actor,
+        action: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """The one place a status changes: checked against TRANSITIONS, then recorded."""
         check_transition(case.code, case.status, to)
         before = case.status
@@ -220,8 +303,15 @@ class CaseService:
         await session.flush()
 
     # ---- officials -------------------------------------------------------------------
-    async def ensure_can_act(self, session: AsyncSession, case: Case, *, chat_id: int,
-                             user_id: int, admin_ids: Sequence[int]) -> Agency | None:  # fmt: skip
+    async def ensure_can_act(
+        self,
+        session: AsyncSession,
+        case: Case,
+        *,
+        chat_id: int,
+        user_id: int,
+        admin_ids: Collection[int],
+    ) -> Agency | None:
         """Only the group bound to the case's current agency, or an admin, may act."""
         agency = await AgencyRepo(session).get(case.agency)
         in_agency_group = agency is not None and agency.chat_id == chat_id
@@ -239,49 +329,91 @@ class CaseService:
         case.assignee_id, case.assignee_name = official.id, official.name
         await self.notices.refresh_card(session, case)
 
-    async def answer(self, session: AsyncSession, case: Case, official: Actor, text: str,
-                     attachments: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+    async def answer(
+        self,
+        session: AsyncSession,
+        case: Case,
+        official: Actor,
+        text: str,
+        attachments: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """The agency's answer reaches the citizen, who is asked to rate it."""
         if case.status not in OPEN_STATUSES:
             raise NotAllowed("case.not_open", code=case.code)
         if case.assignee_id is None:
             case.assignee_id, case.assignee_name = official.id, official.name
         now = self.clock.now()
-        await self._move(session, case, Status.ANSWERED, official, "answered",
-                         {"text": text, "attachments": len(attachments),
-                          "on_time": now <= case.due_at})  # fmt: skip
+        await self._move(
+            session,
+            case,
+            Status.ANSWERED,
+            official,
+            "answered",
+            {"text": text, "attachments": len(attachments), "on_time": now <= case.due_at},
+        )
         case.answered_at = now
         for att in attachments:
-            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
-                                       file_name=att.get("file_name"), origin="official"))  # fmt: skip
+            session.add(
+                CaseAttachment(
+                    case_id=case.id,
+                    kind=att["kind"],
+                    file_id=att["file_id"],
+                    file_name=att.get("file_name"),
+                    origin="official",
+                )
+            )
         await self.notices.answer_to_citizen(session, case, text, attachments)
         await self.notices.to_group(session, case, "group.answer_sent", code=case.code)
         await self.notices.refresh_card(session, case)
 
-    async def request_info(self, session: AsyncSession, case: Case, official: Actor, question: str) -> None:
+    async def request_info(
+        self, session: AsyncSession, case: Case, official: Actor, question: str
+    ) -> None:
         """Ask the citizen for more information; their reply comes back to the group."""
         if case.status not in OPEN_STATUSES:
             raise NotAllowed("case.not_open", code=case.code)
-        await self._move(session, case, Status.IN_PROGRESS, official, "info_requested",
-                         {"question": question})  # fmt: skip
+        await self._move(
+            session, case, Status.IN_PROGRESS, official, "info_requested", {"question": question}
+        )
         await self.notices.info_request_to_citizen(session, case, question)
         await self.notices.refresh_card(session, case)
 
-    async def citizen_info(self, session: AsyncSession, case: Case, citizen: Actor, text: str,
-                           attachments: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+    async def citizen_info(
+        self,
+        session: AsyncSession,
+        case: Case,
+        citizen: Actor,
+        text: str,
+        attachments: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """The citizen's extra information, posted back to the group as a reply to the card."""
         if case.status in FINAL_STATUSES:
             raise NotAllowed("case.already_final", code=case.code)
-        self._event(session, case, citizen, "info_added", case.status, case.status,
-                    {"text": text, "attachments": len(attachments)})  # fmt: skip
+        self._event(
+            session,
+            case,
+            citizen,
+            "info_added",
+            case.status,
+            case.status,
+            {"text": text, "attachments": len(attachments)},
+        )
         for att in attachments:
-            session.add(CaseAttachment(case_id=case.id, kind=att["kind"], file_id=att["file_id"],
-                                       file_name=att.get("file_name"), origin="citizen"))  # fmt: skip
+            session.add(
+                CaseAttachment(
+                    case_id=case.id,
+                    kind=att["kind"],
+                    file_id=att["file_id"],
+                    file_name=att.get("file_name"),
+                    origin="citizen",
+                )
+            )
         await session.flush()
         await self.notices.citizen_info_to_group(session, case, text, attachments)
 
-    async def transfer(self, session: AsyncSession, case: Case, to_code: str, reason: str,
-                       official: Actor) -> None:  # fmt: skip
+    async def transfer(
+        self, session: AsyncSession, case: Case, to_code: str, reason: str, official: Actor
+    ) -> None:
         """Move the case to the competent agency (NĐ 20/2008 Điều 9: within 5 working days)."""
         if case.status not in OPEN_STATUSES:
             raise NotAllowed("case.not_open", code=case.code)
@@ -291,28 +423,53 @@ class CaseService:
         if target.code == case.agency:
             raise UserFacingError("case.same_agency")
         now = self.clock.now()
-        waited = count_working_days(case.received_at, now, await self.calendar(session), self.notices.tz)
+        waited = count_working_days(
+            case.received_at, now, await self.calendar(session), self.notices.tz
+        )
         late = waited > self.settings.transfer_working_days
         old_agency = case.agency
         old_due = case.due_at
         if self.settings.transfer_clock == "restart":
             case.due_at = await self.due_for(session, target, now)
-        await self._move(session, case, Status.TRANSFERRED, official, "transferred", {
-            "from": old_agency, "to": target.code, "reason": reason, "late": late,
-            "working_days": waited, "due_before": old_due.isoformat(),
-            "due_after": case.due_at.isoformat(),
-        })  # fmt: skip
+        await self._move(
+            session,
+            case,
+            Status.TRANSFERRED,
+            official,
+            "transferred",
+            {
+                "from": old_agency,
+                "to": target.code,
+                "reason": reason,
+                "late": late,
+                "working_days": waited,
+                "due_before": old_due.isoformat(),
+                "due_after": case.due_at.isoformat(),
+            },
+        )
         if late:
             case.transferred_late += 1
         case.agency = target.code
         case.assignee_id = case.assignee_name = None
         await self.notices.card_transferred_away(session, case, old_agency, target)
         await self.notices.post_card(session, case, target)
-        await self.notices.to_citizen(session, case, "citizen.transferred", code=case.code,
-                                      agency=target.name, due=case.due_at)  # fmt: skip
+        await self.notices.to_citizen(
+            session,
+            case,
+            "citizen.transferred",
+            code=case.code,
+            agency=target.name,
+            due=case.due_at,
+        )
 
-    async def extend(self, session: AsyncSession, case: Case, new_due_local: datetime, reason: str,
-                     official: Actor) -> None:  # fmt: skip
+    async def extend(
+        self,
+        session: AsyncSession,
+        case: Case,
+        new_due_local: datetime,
+        reason: str,
+        official: Actor,
+    ) -> None:
         """Move the due date once, at least a day before it, with the apology letter
         (NĐ 61/2018 Điều 19 khoản 9, now NĐ 118/2025)."""
         if case.status not in OPEN_STATUSES:
@@ -322,8 +479,11 @@ class CaseService:
         now = self.clock.now()
         tz = self.notices.tz
         if days_left(now, case.due_at, tz) < self.settings.extension_min_days_before:
-            raise UserFacingError("case.extension_too_late", code=case.code,
-                                  days=self.settings.extension_min_days_before)  # fmt: skip
+            raise UserFacingError(
+                "case.extension_too_late",
+                code=case.code,
+                days=self.settings.extension_min_days_before,
+            )
         calendar = await self.calendar(session)
         new_day = new_due_local.astimezone(tz).date()
         if not calendar.is_working_day(new_day):
@@ -337,9 +497,18 @@ class CaseService:
         case.due_at = new_due
         case.extensions += 1
         target = Status.EXTENDED
-        await self._move(session, case, target, official, "extended", {
-            "reason": reason, "old_due_at": old_due.isoformat(), "new_due_at": new_due.isoformat(),
-        })  # fmt: skip
+        await self._move(
+            session,
+            case,
+            target,
+            official,
+            "extended",
+            {
+                "reason": reason,
+                "old_due_at": old_due.isoformat(),
+                "new_due_at": new_due.isoformat(),
+            },
+        )
         agency = await AgencyRepo(session).get(case.agency)
         await self.notices.apology_letter(session, case, agency, old_due, reason)
         await self.notices.refresh_card(session, case)
@@ -348,8 +517,13 @@ class CaseService:
         """Không thụ lý: not PAKN, a duplicate, not enough information, outside competence."""
         await self._move(session, case, Status.REJECTED, official, "rejected", {"reason": reason})
         case.closed_at = self.clock.now()
-        await self.notices.to_citizen(session, case, "citizen.rejected", code=case.code,
-                                      reason=self.notices.reason_text(reason, case.citizen_locale))
+        await self.notices.to_citizen(
+            session,
+            case,
+            "citizen.rejected",
+            code=case.code,
+            reason=self.notices.reason_text(reason, case.citizen_locale),
+        )
         await self.notices.refresh_card(session, case)
 
     async def rate(self, session: AsyncSession, case: Case, citizen: Actor, rating: str) -> None:
@@ -365,13 +539,18 @@ class CaseService:
             await self.notices.to_group(session, case, "group.unsatisfied", code=case.code)
         await self.notices.refresh_card(session, case)
 
-    async def rating_comment(self, session: AsyncSession, case: Case, citizen: Actor, text: str) -> None:
+    async def rating_comment(
+        self, session: AsyncSession, case: Case, citizen: Actor, text: str
+    ) -> None:
         """An optional comment after the rating."""
         if case.citizen_id != citizen.id:
             raise NotAllowed("case.not_yours")
         case.rating_comment = text
-        self._event(session, case, citizen, "rating_comment", case.status, case.status, {"text": text})
+        self._event(
+            session, case, citizen, "rating_comment", case.status, case.status, {"text": text}
+        )
         if case.rating == "bad":
-            await self.notices.to_group(session, case, "group.unsatisfied_comment", code=case.code,
-                                        comment=text)  # fmt: skip
+            await self.notices.to_group(
+                session, case, "group.unsatisfied_comment", code=case.code, comment=text
+            )
         await session.flush()

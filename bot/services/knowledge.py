@@ -42,7 +42,7 @@ class Snapshot:
     engine: SearchEngine
     procedures: dict[str, ProcedureRecord]
     agencies: dict[str, AgencyRecord]
-    version: tuple[int, Any]
+    version: Any
 
 
 def build_lexicon(extra_path: Path | None, admin_pairs: list[tuple[str, str]]) -> Lexicon:
@@ -58,7 +58,9 @@ def build_lexicon(extra_path: Path | None, admin_pairs: list[tuple[str, str]]) -
 class KnowledgeService:
     """Holds the current index; readers always see a complete snapshot."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], lexicon_path: Path | None = None) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], lexicon_path: Path | None = None
+    ) -> None:
         self.sessions = sessions
         self.lexicon_path = lexicon_path
         self._snapshot: Snapshot | None = None
@@ -120,28 +122,45 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "dry_run": self.dry_run, "ok": self.ok, "applied": self.applied,
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "applied": self.applied,
             "rows": self.rows,
             "format_error": (
                 {"code": self.format_error.code, "message": str(self.format_error)}
-                if self.format_error else None
+                if self.format_error
+                else None
             ),
             "problems": [
-                {"row": p.row, "column": p.column, "code": p.code, "message": p.message,
-                 "value": p.value} for p in self.problems
+                {
+                    "row": p.row,
+                    "column": p.column,
+                    "code": p.code,
+                    "message": p.message,
+                    "value": p.value,
+                }
+                for p in self.problems
             ],
-            "warnings": self.warnings, "unknown_agencies": self.unknown_agencies,
+            "warnings": self.warnings,
+            "unknown_agencies": self.unknown_agencies,
             "added": self.diff.added if self.diff else [],
             "updated": self.diff.updated if self.diff else [],
             "unchanged": self.diff.unchanged if self.diff else [],
             "removed_from_file": self.diff.removed if self.diff else [],
-        }  # fmt: skip
+        }
 
 
 async def import_file(
-    session: AsyncSession, data: bytes, filename: str, *, kind: str, dry_run: bool,
-    now: datetime, max_bytes: int,
-) -> ImportReport:  # fmt: skip
+    session: AsyncSession,
+    data: bytes,
+    filename: str,
+    *,
+    kind: str,
+    dry_run: bool,
+    now: datetime,
+    max_bytes: int,
+) -> ImportReport:
     """Validate a whole file and, if every row is valid, upsert it (atomic: all or nothing)."""
     report = ImportReport(kind=kind, dry_run=dry_run)
     try:
@@ -165,7 +184,7 @@ async def import_file(
     if not report.ok or dry_run:
         return report
     changed = set(report.diff.added) | set(report.diff.updated)
-    records = [r for r in parsed.records if r.code in changed]
+    records: list[Any] = [r for r in parsed.records if r.code in changed]
     if kind == "procedures":
         await ProcedureRepo(session).upsert(records, now)
     else:
@@ -178,12 +197,26 @@ async def seed_sample(session: AsyncSession, now: datetime) -> bool:
     if await ProcedureRepo(session).count():
         return False
     agencies = json.loads(sample_file("agencies.json"))
-    report = await import_file(session, json.dumps(agencies).encode(), "agencies.json",
-                               kind="agencies", dry_run=False, now=now, max_bytes=50_000_000)
+    report = await import_file(
+        session,
+        json.dumps(agencies).encode(),
+        "agencies.json",
+        kind="agencies",
+        dry_run=False,
+        now=now,
+        max_bytes=50_000_000,
+    )
     if not report.ok:
         raise RuntimeError(f"bundled agencies are invalid: {report.as_dict()}")
-    report = await import_file(session, sample_file("procedures.json"), "procedures.json",
-                               kind="procedures", dry_run=False, now=now, max_bytes=50_000_000)
+    report = await import_file(
+        session,
+        sample_file("procedures.json"),
+        "procedures.json",
+        kind="procedures",
+        dry_run=False,
+        now=now,
+        max_bytes=50_000_000,
+    )
     if not report.ok:
         raise RuntimeError(f"bundled procedures are invalid: {report.as_dict()}")
     return True

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.keyboards import Keyboards
-from bot.reply_clock import days_left
 from bot.rendering import Renderer, split_html
+from bot.reply_clock import days_left
 from bot.services.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
 from bot.services.statuses import OPEN_STATUSES, Status
 from storage.models import Agency, Case, MessageLink, OutboxMessage
@@ -21,8 +21,17 @@ from storage.repositories import AgencyRepo, ProcedureRepo
 
 
 class Notices:
-    def __init__(self, *, renderer: Renderer, keyboards: Keyboards, clock: Clock, tz: ZoneInfo,
-                 admin_ids: Sequence[int], group_locale: str, max_extensions: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        renderer: Renderer,
+        keyboards: Keyboards,
+        clock: Clock,
+        tz: ZoneInfo,
+        admin_ids: Sequence[int],
+        group_locale: str,
+        max_extensions: int,
+    ) -> None:
         self.r = renderer
         self.kb = keyboards
         self.clock = clock
@@ -32,9 +41,18 @@ class Notices:
         self.max_extensions = max_extensions
 
     # ---- helpers ---------------------------------------------------------------------
-    async def _send(self, session: AsyncSession, chat_id: int, text: str, *, case: Case | None,
-                    link_kind: str | None = None, purpose: str = "", markup: Any = None,
-                    reply_to: int | None = None) -> None:  # fmt: skip
+    async def _send(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        text: str,
+        *,
+        case: Case | None,
+        link_kind: str | None = None,
+        purpose: str = "",
+        markup: Any = None,
+        reply_to: int | None = None,
+    ) -> None:
         parts = split_html(text)
         for i, part in enumerate(parts):
             payload: dict[str, Any] = {"text": part}
@@ -42,27 +60,53 @@ class Notices:
                 payload["reply_markup"] = keyboard_payload(markup)
             if i == 0 and reply_to:
                 payload["reply_to_message_id"] = reply_to
-            await enqueue(session, chat_id=chat_id, method="send_message", payload=payload,
-                          now=self.clock.now(), case_id=case.id if case else None,
-                          link_kind=link_kind, purpose=purpose)  # fmt: skip
+            await enqueue(
+                session,
+                chat_id=chat_id,
+                method="send_message",
+                payload=payload,
+                now=self.clock.now(),
+                case_id=case.id if case else None,
+                link_kind=link_kind,
+                purpose=purpose,
+            )
 
-    async def _attachments(self, session: AsyncSession, chat_id: int, case: Case,
-                           items: Sequence[dict[str, Any]], link_kind: str | None,
-                           reply_to: int | None = None) -> None:  # fmt: skip
+    async def _attachments(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        case: Case,
+        items: Sequence[dict[str, Any]],
+        link_kind: str | None,
+        reply_to: int | None = None,
+    ) -> None:
         for att in items:
             method = "send_photo" if att["kind"] == "photo" else "send_document"
             payload: dict[str, Any] = {"file_id": att["file_id"]}
             if reply_to:
                 payload["reply_to_message_id"] = reply_to
-            await enqueue(session, chat_id=chat_id, method=method, payload=payload,
-                          now=self.clock.now(), case_id=case.id, link_kind=link_kind,
-                          purpose="attachment")  # fmt: skip
+            await enqueue(
+                session,
+                chat_id=chat_id,
+                method=method,
+                payload=payload,
+                now=self.clock.now(),
+                case_id=case.id,
+                link_kind=link_kind,
+                purpose="attachment",
+            )
 
-    async def alert_admins(self, session: AsyncSession, key: str, case: Case | None = None,
-                           **params: Any) -> None:  # fmt: skip
+    async def alert_admins(
+        self, session: AsyncSession, key: str, case: Case | None = None, **params: Any
+    ) -> None:
         for admin in self.admin_ids:
-            await self._send(session, admin, self.r.t(key, self.group_locale, **params), case=case,
-                             purpose=ALERT_PURPOSE)  # fmt: skip
+            await self._send(
+                session,
+                admin,
+                self.r.t(key, self.group_locale, **params),
+                case=case,
+                purpose=ALERT_PURPOSE,
+            )
 
     def reason_text(self, reason: str, locale: str) -> str:
         key = f"reason.{reason}"
@@ -71,10 +115,14 @@ class Notices:
     async def _card_message_id(self, session: AsyncSession, case: Case, chat_id: int) -> int | None:
         return await session.scalar(
             select(MessageLink.message_id)
-            .where(MessageLink.case_id == case.id, MessageLink.chat_id == chat_id,
-                   MessageLink.kind == "card")
-            .order_by(MessageLink.message_id.desc()).limit(1)
-        )  # fmt: skip
+            .where(
+                MessageLink.case_id == case.id,
+                MessageLink.chat_id == chat_id,
+                MessageLink.kind == "card",
+            )
+            .order_by(MessageLink.message_id.desc())
+            .limit(1)
+        )
 
     # ---- the citizen -----------------------------------------------------------------
     async def acknowledge(self, session: AsyncSession, case: Case, agency: Agency) -> None:
@@ -82,59 +130,123 @@ class Notices:
         await self._send(session, case.citizen_chat_id, text, case=case, purpose="ack")
 
     async def to_citizen(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
-        await self._send(session, case.citizen_chat_id, self.r.t(key, case.citizen_locale, **params),
-                         case=case, purpose=key)  # fmt: skip
+        await self._send(
+            session,
+            case.citizen_chat_id,
+            self.r.t(key, case.citizen_locale, **params),
+            case=case,
+            purpose=key,
+        )
 
-    async def answer_to_citizen(self, session: AsyncSession, case: Case, text: str,
-                                attachments: Sequence[dict[str, Any]]) -> None:  # fmt: skip
+    async def answer_to_citizen(
+        self, session: AsyncSession, case: Case, text: str, attachments: Sequence[dict[str, Any]]
+    ) -> None:
         agency = await AgencyRepo(session).get(case.agency)
-        body = self.r.render("answer.html", case.citizen_locale, case=case, agency=agency, text=text)
-        await self._send(session, case.citizen_chat_id, body, case=case, link_kind="answer",
-                         purpose="answer")  # fmt: skip
+        body = self.r.render(
+            "answer.html", case.citizen_locale, case=case, agency=agency, text=text
+        )
+        await self._send(
+            session, case.citizen_chat_id, body, case=case, link_kind="answer", purpose="answer"
+        )
         await self._attachments(session, case.citizen_chat_id, case, attachments, "answer")
-        await self._send(session, case.citizen_chat_id,
-                         self.r.t("citizen.rate_prompt", case.citizen_locale, code=case.code),
-                         case=case, purpose="rate_prompt",
-                         markup=self.kb.rating(case.citizen_locale, case.id))  # fmt: skip
+        await self._send(
+            session,
+            case.citizen_chat_id,
+            self.r.t("citizen.rate_prompt", case.citizen_locale, code=case.code),
+            case=case,
+            purpose="rate_prompt",
+            markup=self.kb.rating(case.citizen_locale, case.id),
+        )
 
-    async def info_request_to_citizen(self, session: AsyncSession, case: Case, question: str) -> None:
+    async def info_request_to_citizen(
+        self, session: AsyncSession, case: Case, question: str
+    ) -> None:
         agency = await AgencyRepo(session).get(case.agency)
-        body = self.r.render("info_request.html", case.citizen_locale, case=case, agency=agency,
-                             question=question)  # fmt: skip
-        await self._send(session, case.citizen_chat_id, body, case=case, link_kind="info_request",
-                         purpose="info_request")  # fmt: skip
+        body = self.r.render(
+            "info_request.html", case.citizen_locale, case=case, agency=agency, question=question
+        )
+        await self._send(
+            session,
+            case.citizen_chat_id,
+            body,
+            case=case,
+            link_kind="info_request",
+            purpose="info_request",
+        )
 
-    async def apology_letter(self, session: AsyncSession, case: Case, agency: Agency | None,
-                             old_due: datetime, reason: str) -> None:  # fmt: skip
-        body = self.r.render("apology.html", case.citizen_locale, case=case, agency=agency,
-                             old_due=old_due, reason=reason)  # fmt: skip
+    async def apology_letter(
+        self,
+        session: AsyncSession,
+        case: Case,
+        agency: Agency | None,
+        old_due: datetime,
+        reason: str,
+    ) -> None:
+        body = self.r.render(
+            "apology.html",
+            case.citizen_locale,
+            case=case,
+            agency=agency,
+            old_due=old_due,
+            reason=reason,
+        )
         await self._send(session, case.citizen_chat_id, body, case=case, purpose="apology")
 
     # ---- the agency group ------------------------------------------------------------
     async def card_text(self, session: AsyncSession, case: Case, *, personal: bool = True) -> str:
         agency = await AgencyRepo(session).get(case.agency)
-        procedure = await ProcedureRepo(session).get(case.procedure_code) if case.procedure_code else None
+        procedure = (
+            await ProcedureRepo(session).get(case.procedure_code) if case.procedure_code else None
+        )
         left = days_left(self.clock.now(), case.due_at, self.tz)
-        return self.r.render("case_card.html", self.group_locale, case=case, agency=agency,
-                             procedure=procedure, days_left=left, personal=personal,
-                             is_open=Status(case.status) in OPEN_STATUSES)  # fmt: skip
+        return self.r.render(
+            "case_card.html",
+            self.group_locale,
+            case=case,
+            agency=agency,
+            procedure=procedure,
+            days_left=left,
+            personal=personal,
+            is_open=Status(case.status) in OPEN_STATUSES,
+        )
 
     def card_markup(self, case: Case) -> Any:
-        return self.kb.case_card(self.group_locale, case.id, case.status,
-                                 assigned=case.assignee_id is not None,
-                                 can_extend=case.extensions < self.max_extensions)  # fmt: skip
+        return self.kb.case_card(
+            self.group_locale,
+            case.id,
+            case.status,
+            assigned=case.assignee_id is not None,
+            can_extend=case.extensions < self.max_extensions,
+        )
 
     async def post_card(self, session: AsyncSession, case: Case, agency: Agency) -> None:
         """The case card in the agency's group, with the citizen's attachments under it."""
         if agency.chat_id is None:
             # The case still belongs to the agency; admins learn it waits for a group.
-            await self.alert_admins(session, "admin.no_chat", case, code=case.code,
-                                    agency=agency.name, agency_code=agency.code)  # fmt: skip
+            await self.alert_admins(
+                session,
+                "admin.no_chat",
+                case,
+                code=case.code,
+                agency=agency.name,
+                agency_code=agency.code,
+            )
             return
         text = await self.card_text(session, case)
-        await self._send(session, agency.chat_id, text, case=case, link_kind="card", purpose="card",
-                         markup=self.card_markup(case))  # fmt: skip
-        items = [{"kind": a.kind, "file_id": a.file_id} for a in case.attachments if a.origin == "citizen"]
+        await self._send(
+            session,
+            agency.chat_id,
+            text,
+            case=case,
+            link_kind="card",
+            purpose="card",
+            markup=self.card_markup(case),
+        )
+        items = [
+            {"kind": a.kind, "file_id": a.file_id}
+            for a in case.attachments
+            if a.origin == "citizen"
+        ]
         await self._attachments(session, agency.chat_id, case, items, "attachment")
 
     async def refresh_card(self, session: AsyncSession, case: Case) -> None:
@@ -148,20 +260,32 @@ class Notices:
         if message_id is None:
             # The card itself is still in the outbox: render it anew there.
             pending = await session.scalar(
-                select(OutboxMessage).where(
-                    OutboxMessage.case_id == case.id, OutboxMessage.chat_id == agency.chat_id,
-                    OutboxMessage.link_kind == "card", OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.id).limit(1)
-            )  # fmt: skip
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.case_id == case.id,
+                    OutboxMessage.chat_id == agency.chat_id,
+                    OutboxMessage.link_kind == "card",
+                    OutboxMessage.status == "pending",
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+            )
             if pending is not None:
                 pending.payload = {"text": text, "reply_markup": markup}
             return
-        await enqueue(session, chat_id=agency.chat_id, method="edit_message_text",
-                      payload={"text": text, "message_id": message_id, "reply_markup": markup},
-                      now=self.clock.now(), case_id=case.id, purpose="card_edit")  # fmt: skip
+        await enqueue(
+            session,
+            chat_id=agency.chat_id,
+            method="edit_message_text",
+            payload={"text": text, "message_id": message_id, "reply_markup": markup},
+            now=self.clock.now(),
+            case_id=case.id,
+            purpose="card_edit",
+        )
 
-    async def card_transferred_away(self, session: AsyncSession, case: Case, old_code: str,
-                                    target: Agency) -> None:  # fmt: skip
+    async def card_transferred_away(
+        self, session: AsyncSession, case: Case, old_code: str, target: Agency
+    ) -> None:
         """The old group's card says "đã chuyển" and no longer shows personal data."""
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
@@ -170,9 +294,15 @@ class Notices:
         text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
         if message_id is None:
             return
-        await enqueue(session, chat_id=old.chat_id, method="edit_message_text",
-                      payload={"text": text, "message_id": message_id},
-                      now=self.clock.now(), case_id=case.id, purpose="card_edit")  # fmt: skip
+        await enqueue(
+            session,
+            chat_id=old.chat_id,
+            method="edit_message_text",
+            payload={"text": text, "message_id": message_id},
+            now=self.clock.now(),
+            case_id=case.id,
+            purpose="card_edit",
+        )
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
         agency = await AgencyRepo(session).get(case.agency)
@@ -180,18 +310,39 @@ class Notices:
             await self.alert_admins(session, key, case, **params)
             return
         reply_to = await self._card_message_id(session, case, agency.chat_id)
-        await self._send(session, agency.chat_id, self.r.t(key, self.group_locale, **params),
-                         case=case, link_kind="notice", purpose=key, reply_to=reply_to)  # fmt: skip
+        await self._send(
+            session,
+            agency.chat_id,
+            self.r.t(key, self.group_locale, **params),
+            case=case,
+            link_kind="notice",
+            purpose=key,
+            reply_to=reply_to,
+        )
 
-    async def citizen_info_to_group(self, session: AsyncSession, case: Case, text: str,
-                                    attachments: Sequence[dict[str, Any]]) -> None:  # fmt: skip
+    async def citizen_info_to_group(
+        self, session: AsyncSession, case: Case, text: str, attachments: Sequence[dict[str, Any]]
+    ) -> None:
         agency = await AgencyRepo(session).get(case.agency)
         if agency is None or agency.chat_id is None:
-            await self.alert_admins(session, "admin.no_chat", case, code=case.code,
-                                    agency=case.agency, agency_code=case.agency)  # fmt: skip
+            await self.alert_admins(
+                session,
+                "admin.no_chat",
+                case,
+                code=case.code,
+                agency=case.agency,
+                agency_code=case.agency,
+            )
             return
         reply_to = await self._card_message_id(session, case, agency.chat_id)
         body = self.r.render("citizen_info.html", self.group_locale, case=case, text=text)
-        await self._send(session, agency.chat_id, body, case=case, link_kind="info",
-                         purpose="citizen_info", reply_to=reply_to)  # fmt: skip
+        await self._send(
+            session,
+            agency.chat_id,
+            body,
+            case=case,
+            link_kind="info",
+            purpose="citizen_info",
+            reply_to=reply_to,
+        )
         await self._attachments(session, agency.chat_id, case, attachments, "info", reply_to)

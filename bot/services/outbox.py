@@ -61,9 +61,17 @@ async def enqueue(
     if method not in METHODS:
         raise ValueError(f"unsupported outbox method {method!r}")
     row = OutboxMessage(
-        chat_id=chat_id, method=method, payload=payload, case_id=case_id, link_kind=link_kind,
-        purpose=purpose, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    )  # fmt: skip
+        chat_id=chat_id,
+        method=method,
+        payload=payload,
+        case_id=case_id,
+        link_kind=link_kind,
+        purpose=purpose,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
     session.add(row)
     await session.flush()
     return row
@@ -122,7 +130,10 @@ class OutboxSender:
             if stats.sent or stats.failed:
                 continue
             self.wakeup.clear()
-            waiters = [asyncio.ensure_future(self.wakeup.wait()), asyncio.ensure_future(stop.wait())]
+            waiters = [
+                asyncio.ensure_future(self.wakeup.wait()),
+                asyncio.ensure_future(stop.wait()),
+            ]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()
@@ -137,7 +148,10 @@ class OutboxSender:
         async with self.sessions.begin() as session:
             ids = (
                 await session.scalars(
-                    select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.id).limit(self.batch)
+                    select(OutboxMessage.id)
+                    .where(claimable)
+                    .order_by(OutboxMessage.id)
+                    .limit(self.batch)
                 )
             ).all()
             if not ids:
@@ -148,9 +162,10 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), claimable)
                 .values(
-                    status="sending", claim_token=token,
+                    status="sending",
+                    claim_token=token,
                     claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-                )  # fmt: skip
+                )
                 .execution_options(synchronize_session=False)
             )
         async with self.sessions() as session:
@@ -158,7 +173,9 @@ class OutboxSender:
                 (
                     await session.scalars(
                         select(OutboxMessage)
-                        .where(OutboxMessage.claim_token == token, OutboxMessage.status == "sending")
+                        .where(
+                            OutboxMessage.claim_token == token, OutboxMessage.status == "sending"
+                        )
                         .order_by(OutboxMessage.id)
                     )
                 ).all()
@@ -205,8 +222,12 @@ class OutboxSender:
 
     async def _release(self, row_id: int, when: datetime, error: str | None = None) -> None:
         async with self.sessions.begin() as session:
-            values: dict[str, Any] = {"status": "pending", "claim_token": None,
-                                      "claimed_until": None, "next_attempt_at": when}  # fmt: skip
+            values: dict[str, Any] = {
+                "status": "pending",
+                "claim_token": None,
+                "claimed_until": None,
+                "next_attempt_at": when,
+            }
             if error is not None:
                 values["last_error"] = error
                 values["attempts"] = OutboxMessage.attempts + 1
@@ -216,40 +237,57 @@ class OutboxSender:
 
     async def _call(self, row: OutboxMessage) -> list[int]:
         p = dict(row.payload)
-        markup = InlineKeyboardMarkup.model_validate(p["reply_markup"]) if p.get("reply_markup") else None
+        markup = (
+            InlineKeyboardMarkup.model_validate(p["reply_markup"])
+            if p.get("reply_markup")
+            else None
+        )
         result: Any
         if row.method == "send_message":
             result = await self.bot.send_message(
-                row.chat_id, p["text"], reply_markup=markup,
+                row.chat_id,
+                p["text"],
+                reply_markup=markup,
                 reply_to_message_id=p.get("reply_to_message_id"),
                 disable_web_page_preview=p.get("disable_web_page_preview", True),
-            )  # fmt: skip
+            )
         elif row.method == "send_photo":
             result = await self.bot.send_photo(
-                row.chat_id, p["file_id"], caption=p.get("caption"), reply_markup=markup,
+                row.chat_id,
+                p["file_id"],
+                caption=p.get("caption"),
+                reply_markup=markup,
                 reply_to_message_id=p.get("reply_to_message_id"),
-            )  # fmt: skip
+            )
         elif row.method == "send_document":
             result = await self.bot.send_document(
-                row.chat_id, p["file_id"], caption=p.get("caption"), reply_markup=markup,
+                row.chat_id,
+                p["file_id"],
+                caption=p.get("caption"),
+                reply_markup=markup,
                 reply_to_message_id=p.get("reply_to_message_id"),
-            )  # fmt: skip
+            )
         elif row.method == "send_media_group":
             media = [
-                InputMediaPhoto(media=m["file_id"]) if m["kind"] == "photo"
+                InputMediaPhoto(media=m["file_id"])
+                if m["kind"] == "photo"
                 else InputMediaDocument(media=m["file_id"])
                 for m in p["media"]
-            ]  # fmt: skip
+            ]
             result = await self.bot.send_media_group(
-                row.chat_id, media=media,  # type: ignore[arg-type]
+                row.chat_id,
+                media=media,  # type: ignore[arg-type]
                 reply_to_message_id=p.get("reply_to_message_id"),
-            )  # fmt: skip
+            )
         elif row.method == "edit_message_text":
             try:
                 result = await self.bot.edit_message_text(
-                    text=p["text"], chat_id=row.chat_id, message_id=p["message_id"],
-                    reply_markup=markup, disable_web_page_preview=True,
-                )  # fmt: skip
+                    text=p["text"],
+                    chat_id=row.chat_id,
+                    message_id=p["message_id"],
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                )
             except TelegramBadRequest as exc:
                 if "message is not modified" not in exc.message:
                     raise
@@ -269,8 +307,11 @@ class OutboxSender:
         except TelegramRetryAfter as exc:
             # Telegram tells how long to wait (DOMAIN.md: a 429 carries retry_after).
             self.limiter.penalize(row.chat_id, self.monotonic() + exc.retry_after)
-            await self._release(row.id, self.clock.now() + timedelta(seconds=exc.retry_after),
-                                f"429 retry after {exc.retry_after}")  # fmt: skip
+            await self._release(
+                row.id,
+                self.clock.now() + timedelta(seconds=exc.retry_after),
+                f"429 retry after {exc.retry_after}",
+            )
             return "retry"
         except TelegramMigrateToChat as exc:
             await self._migrate(row, exc.migrate_to_chat_id)
@@ -285,7 +326,7 @@ class OutboxSender:
             if row.attempts + 1 >= MAX_ATTEMPTS:
                 await self._fail(row, f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
                 return "failed"
-            backoff = min(300.0, 2.0 ** row.attempts)
+            backoff = min(300.0, 2.0**row.attempts)
             await self._release(row.id, self.clock.now() + timedelta(seconds=backoff), str(exc))
             return "retry"
         finally:
@@ -299,15 +340,24 @@ class OutboxSender:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id)
-                .values(status="sent", sent_message_id=message_ids[0] if message_ids else None,
-                        sent_at=now, claim_token=None, claimed_until=None,
-                        attempts=OutboxMessage.attempts + 1)  # fmt: skip
+                .values(
+                    status="sent",
+                    sent_message_id=message_ids[0] if message_ids else None,
+                    sent_at=now,
+                    claim_token=None,
+                    claimed_until=None,
+                    attempts=OutboxMessage.attempts + 1,
+                )
             )
             if row.case_id is not None and row.link_kind:
                 for mid in message_ids:
                     await session.merge(
-                        MessageLink(chat_id=row.chat_id, message_id=mid, case_id=row.case_id,
-                                    kind=row.link_kind)  # fmt: skip
+                        MessageLink(
+                            chat_id=row.chat_id,
+                            message_id=mid,
+                            case_id=row.case_id,
+                            kind=row.link_kind,
+                        )
                     )
 
     async def _migrate(self, row: OutboxMessage, new_chat_id: int) -> None:
@@ -318,10 +368,11 @@ class OutboxSender:
             )
             await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.chat_id == row.chat_id,
-                       OutboxMessage.status.in_(("pending", "sending")))  # fmt: skip
-                .values(chat_id=new_chat_id, status="pending", claim_token=None,
-                        claimed_until=None)  # fmt: skip
+                .where(
+                    OutboxMessage.chat_id == row.chat_id,
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+                .values(chat_id=new_chat_id, status="pending", claim_token=None, claimed_until=None)
             )
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:
@@ -332,24 +383,38 @@ class OutboxSender:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row.id)
-                .values(status="failed", last_error=error, claim_token=None, claimed_until=None,
-                        attempts=OutboxMessage.attempts + 1)  # fmt: skip
+                .values(
+                    status="failed",
+                    last_error=error,
+                    claim_token=None,
+                    claimed_until=None,
+                    attempts=OutboxMessage.attempts + 1,
+                )
             )
             if row.case_id is not None:
                 session.add(
                     CaseEvent(
-                        case_id=row.case_id, at=now, actor_kind="system", action="delivery_failed",
+                        case_id=row.case_id,
+                        at=now,
+                        actor_kind="system",
+                        action="delivery_failed",
                         details={"chat_id": row.chat_id, "error": error, "purpose": row.purpose},
-                    )  # fmt: skip
+                    )
                 )
             if row.purpose != ALERT_PURPOSE and self.on_failure_text is not None:
                 text = self.on_failure_text(row, error)
                 for admin in self.admin_ids:
                     if admin == row.chat_id:
                         continue
-                    await enqueue(session, chat_id=admin, method="send_message",
-                                  payload={"text": text}, now=now, case_id=row.case_id,
-                                  purpose=ALERT_PURPOSE)  # fmt: skip
+                    await enqueue(
+                        session,
+                        chat_id=admin,
+                        method="send_message",
+                        payload={"text": text},
+                        now=now,
+                        case_id=row.case_id,
+                        purpose=ALERT_PURPOSE,
+                    )
 
     # Set by the application: renders the admins' alert for a failed delivery.
     on_failure_text: Callable[[OutboxMessage, str], str] | None = None

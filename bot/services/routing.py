@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.normalize import fold
-
 from knowledge.records import AgencyRecord, ProcedureRecord
 
 

@@ -23,8 +23,14 @@ class Kind(StrEnum):
     SUGGESTION = "kien_nghi"
 
 
-_WORKING = {Status.ASSIGNED, Status.IN_PROGRESS, Status.ANSWERED, Status.TRANSFERRED,
-            Status.REJECTED, Status.EXTENDED}  # fmt: skip
+_WORKING = {
+    Status.ASSIGNED,
+    Status.IN_PROGRESS,
+    Status.ANSWERED,
+    Status.TRANSFERRED,
+    Status.REJECTED,
+    Status.EXTENDED,
+}
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset(_WORKING),

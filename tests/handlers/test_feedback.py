@@ -64,7 +64,9 @@ async def test_file_from_procedure_card_prefills_procedure_and_agency(harness: H
     assert "Đăng ký kết hôn" in harness.last_text(CITIZEN)
     await harness.press("Gửi phản ánh")
     [case] = await _cases(harness)
-    assert case.procedure_code is not None and case.routing_rule == f"procedure:{case.procedure_code}"
+    assert (
+        case.procedure_code is not None and case.routing_rule == f"procedure:{case.procedure_code}"
+    )
     assert case.citizen_phone == "02838123456"
 
 
@@ -161,8 +163,10 @@ async def test_same_content_twice_is_refused_with_the_first_code(harness: Harnes
     code = await file_case(harness)
     await harness.say("/phananh")
     await harness.press("Phản ánh")
-    await harness.say("Bộ phận một cửa yêu cầu nộp thêm bản sao giấy tờ không có trong quy định "
-                      "khi tôi làm khai sinh cho con.")  # fmt: skip
+    await harness.say(
+        "Bộ phận một cửa yêu cầu nộp thêm bản sao giấy tờ không có trong quy định "
+        "khi tôi làm khai sinh cho con."
+    )
     await harness.press("Bỏ qua")
     await harness.press("Bỏ qua")
     await harness.press("Dùng thông tin này")  # the remembered profile is offered
@@ -201,7 +205,9 @@ async def test_agency_without_group_alerts_admins(harness: Harness) -> None:
 async def test_status_only_for_the_filer(harness: Harness) -> None:
     code = await file_case(harness)
     await harness.say(f"/status {code.lower()}")
-    assert "Đã tiếp nhận" in harness.last_text(CITIZEN) and "Lịch sử xử lý" in harness.last_text(CITIZEN)
+    assert "Đã tiếp nhận" in harness.last_text(CITIZEN) and "Lịch sử xử lý" in harness.last_text(
+        CITIZEN
+    )
     await harness.say(f"/status {code}", user=5002)
     assert "Không tìm thấy hồ sơ" in harness.last_text(5002)
     await harness.say(f"/status {code}", user=ADMIN)
@@ -224,11 +230,17 @@ async def test_forget_deletes_remembered_data(harness: Harness) -> None:
 
 async def test_acknowledgements_survive_telegram_errors(harness: Harness) -> None:
     """429 with retry_after, then 500s: the acknowledgement still arrives, exactly once."""
-    harness.server.fail_next("sendMessage", error_code=429, description="Too Many Requests: retry after 1",
-                             retry_after=1, chat_id=CITIZEN)  # fmt: skip
+    harness.server.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+        chat_id=CITIZEN,
+    )
     code = await file_case(harness)
-    harness.server.fail_next("sendMessage", error_code=500, description="Internal Server Error",
-                             times=2, chat_id=CITIZEN)  # fmt: skip
+    harness.server.fail_next(
+        "sendMessage", error_code=500, description="Internal Server Error", times=2, chat_id=CITIZEN
+    )
     import asyncio
 
     for _ in range(40):
@@ -239,23 +251,32 @@ async def test_acknowledgements_survive_telegram_errors(harness: Harness) -> Non
     acks = [t for t in harness.texts(CITIZEN) if code in t and "Đã tiếp nhận" in t]
     assert len(acks) == 1
     async with harness.app.sessions() as session:
-        pending = await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                       .where(OutboxMessage.status != "sent"))  # fmt: skip
+        pending = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+        )
     assert pending == 0
 
 
 async def test_blocked_citizen_is_recorded_and_reported(harness: Harness) -> None:
     """A 403 on the acknowledgement is final: recorded on the case, admins told."""
     code = await file_case(harness, deliver=False)
-    harness.server.fail_next("sendMessage", error_code=403, times=None, chat_id=CITIZEN,
-                             description="Forbidden: bot was blocked by the user")  # fmt: skip
+    harness.server.fail_next(
+        "sendMessage",
+        error_code=403,
+        times=None,
+        chat_id=CITIZEN,
+        description="Forbidden: bot was blocked by the user",
+    )
     await harness.sender.deliver_all()
     async with harness.app.sessions() as session:
         case = await session.scalar(select(Case).where(Case.code == code))
         assert case is not None
         failed = [e for e in case.events if e.action == "delivery_failed"]
         assert failed and failed[0].details["purpose"] == "ack"
-        statuses = (await session.scalars(select(OutboxMessage.status)
-                                          .where(OutboxMessage.chat_id == CITIZEN))).all()  # fmt: skip
+        statuses = (
+            await session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.chat_id == CITIZEN)
+            )
+        ).all()
     assert "failed" in statuses and "pending" not in statuses
     assert any("bot was blocked" in t for t in harness.texts(ADMIN))

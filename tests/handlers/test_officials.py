@@ -10,7 +10,16 @@ from sqlalchemy import select
 from bot.services.statuses import Status
 from storage.models import Agency, Case
 from tests.fake_telegram import make_my_chat_member_update
-from tests.harness import ADMIN, CITIZEN, GROUP_A, GROUP_B, OFFICIAL_A, OFFICIAL_B, Harness, file_case
+from tests.harness import (
+    ADMIN,
+    CITIZEN,
+    GROUP_A,
+    GROUP_B,
+    OFFICIAL_A,
+    OFFICIAL_B,
+    Harness,
+    file_case,
+)
 
 AGENCY_A = "TTPVHCC"  # the default agency: cases without a procedure land here
 AGENCY_B = "STP"
@@ -51,8 +60,12 @@ async def test_take_reply_citizen_receives_and_rates(bound: Harness) -> None:
     await h.press("Nhận xử lý", user=OFFICIAL_A, chat=GROUP_A)
     card = h.server.messages[(GROUP_A, card_id)]["text"]
     assert "Đã phân công xử lý" in card and "Lan" in card  # edited in place, assignee shown
-    await h.say("Chào chị, bộ phận một cửa đã được nhắc nhở; chị chỉ cần nộp bản chính.",
-                user=OFFICIAL_A, chat=GROUP_A, reply_to=(GROUP_A, card_id))  # fmt: skip
+    await h.say(
+        "Chào chị, bộ phận một cửa đã được nhắc nhở; chị chỉ cần nộp bản chính.",
+        user=OFFICIAL_A,
+        chat=GROUP_A,
+        reply_to=(GROUP_A, card_id),
+    )
     answer = [t for t in h.texts(CITIZEN) if "Trả lời hồ sơ" in t]
     assert answer and "chỉ cần nộp bản chính" in answer[0]
     assert "đã được gửi cho người dân" in h.last_text(GROUP_A)
@@ -71,7 +84,9 @@ async def test_take_reply_citizen_receives_and_rates(bound: Harness) -> None:
 async def test_answer_with_photo_and_traloi_command(bound: Harness) -> None:
     h = bound
     code = await file_case(h)
-    await h.say(f"/traloi {code} Đã xử lý xong, mời anh chị nhận kết quả.", user=OFFICIAL_A, chat=GROUP_A)
+    await h.say(
+        f"/traloi {code} Đã xử lý xong, mời anh chị nhận kết quả.", user=OFFICIAL_A, chat=GROUP_A
+    )
     assert any("mời anh chị nhận kết quả" in t for t in h.texts(CITIZEN))
     assert (await _case(h, code)).status == Status.ANSWERED
 
@@ -81,9 +96,15 @@ async def test_request_more_information_round_trip(bound: Harness) -> None:
     code = await file_case(h)
     await h.press("Yêu cầu bổ sung", user=OFFICIAL_A, chat=GROUP_A)
     prompt = h.messages(GROUP_A)[-1]
-    await h.say("Chị cho biết ngày nộp hồ sơ và số biên nhận.", user=OFFICIAL_A, chat=GROUP_A,
-                reply_to=(GROUP_A, prompt["message_id"]))  # fmt: skip
-    request = [m for m in h.messages(CITIZEN) if "Yêu cầu bổ sung thông tin" in (m.get("text") or "")][-1]
+    await h.say(
+        "Chị cho biết ngày nộp hồ sơ và số biên nhận.",
+        user=OFFICIAL_A,
+        chat=GROUP_A,
+        reply_to=(GROUP_A, prompt["message_id"]),
+    )
+    request = [
+        m for m in h.messages(CITIZEN) if "Yêu cầu bổ sung thông tin" in (m.get("text") or "")
+    ][-1]
     await h.say("Nộp ngày 10/11, biên nhận số 123.", reply_to=(CITIZEN, request["message_id"]))
     assert "Đã chuyển thông tin bổ sung" in h.last_text(CITIZEN)
     posted = h.messages(GROUP_A)[-1]
@@ -99,8 +120,12 @@ async def test_transfer_a_to_b(bound: Harness) -> None:
     await h.press("Chuyển", user=OFFICIAL_A, chat=GROUP_A)
     await h.press("Sở Tư pháp", user=OFFICIAL_A, chat=GROUP_A)
     prompt = h.messages(GROUP_A)[-1]
-    await h.say("Thuộc lĩnh vực hộ tịch.", user=OFFICIAL_A, chat=GROUP_A,
-                reply_to=(GROUP_A, prompt["message_id"]))  # fmt: skip
+    await h.say(
+        "Thuộc lĩnh vực hộ tịch.",
+        user=OFFICIAL_A,
+        chat=GROUP_A,
+        reply_to=(GROUP_A, prompt["message_id"]),
+    )
     case = await _case(h, code)
     assert case.agency == AGENCY_B and case.status == Status.TRANSFERRED
     old = h.server.messages[(GROUP_A, old_card)]
@@ -109,7 +134,10 @@ async def test_transfer_a_to_b(bound: Harness) -> None:
     assert "Nguyễn Thị Lan" in h.server.messages[(GROUP_B, _card_id(h, GROUP_B, code))]["text"]
     assert any("đã được chuyển đến" in t for t in h.texts(CITIZEN))
     transfer = [e for e in case.events if e.action == "transferred"][0]
-    assert transfer.details["late"] is False and transfer.details["reason"] == "Thuộc lĩnh vực hộ tịch."
+    assert (
+        transfer.details["late"] is False
+        and transfer.details["reason"] == "Thuộc lĩnh vực hộ tịch."
+    )
     assert case.due_at == case.original_due_at  # the clock carries over by default
     # Group A can no longer act on it: its old buttons are refused on the server.
     await h.press_data(f"c:take:{case.id}", old_card, user=OFFICIAL_A, chat=GROUP_A)
@@ -121,9 +149,13 @@ async def test_late_transfer_is_flagged(bound: Harness) -> None:
     code = await file_case(h)
     h.clock.advance(days=9)  # well past 5 working days
     case = await _case(h, code)
-    await h.press_data(f"ct:{case.id}:{AGENCY_B}", _card_id(h, GROUP_A, code), user=OFFICIAL_A, chat=GROUP_A)
+    await h.press_data(
+        f"ct:{case.id}:{AGENCY_B}", _card_id(h, GROUP_A, code), user=OFFICIAL_A, chat=GROUP_A
+    )
     prompt = h.messages(GROUP_A)[-1]
-    await h.say("Chuyển muộn.", user=OFFICIAL_A, chat=GROUP_A, reply_to=(GROUP_A, prompt["message_id"]))
+    await h.say(
+        "Chuyển muộn.", user=OFFICIAL_A, chat=GROUP_A, reply_to=(GROUP_A, prompt["message_id"])
+    )
     case = await _case(h, code)
     assert case.transferred_late == 1
     assert [e for e in case.events if e.action == "transferred"][0].details["late"] is True
@@ -135,11 +167,21 @@ async def test_extension_with_apology_once_and_not_too_late(bound: Harness) -> N
     case = await _case(h, code)
     await h.press("Gia hạn", user=OFFICIAL_A, chat=GROUP_A)
     prompt = h.messages(GROUP_A)[-1]
-    await h.say("15/12/2026 Cần xác minh tại hiện trường", user=OFFICIAL_A, chat=GROUP_A,
-                reply_to=(GROUP_A, prompt["message_id"]))  # fmt: skip
+    await h.say(
+        "15/12/2026 Cần xác minh tại hiện trường",
+        user=OFFICIAL_A,
+        chat=GROUP_A,
+        reply_to=(GROUP_A, prompt["message_id"]),
+    )
     apology = [t for t in h.texts(CITIZEN) if "PHIẾU XIN LỖI" in t]
     assert apology, h.texts(CITIZEN)
-    for expected in ("03/12/2026", "15/12/2026", "23/11/2026", code, "Cần xác minh tại hiện trường"):
+    for expected in (
+        "03/12/2026",
+        "15/12/2026",
+        "23/11/2026",
+        code,
+        "Cần xác minh tại hiện trường",
+    ):
         assert expected in apology[0]
     extended = await _case(h, code)
     assert extended.status == Status.EXTENDED and extended.extensions == 1
@@ -147,7 +189,9 @@ async def test_extension_with_apology_once_and_not_too_late(bound: Harness) -> N
     assert event.details["old_due_at"] == case.due_at.isoformat()
     assert event.details["new_due_at"].startswith("2026-12-15")
     # A second extension is refused and changes nothing.
-    await h.press_data(f"c:extend:{case.id}", _card_id(h, GROUP_A, code), user=OFFICIAL_A, chat=GROUP_A)
+    await h.press_data(
+        f"c:extend:{case.id}", _card_id(h, GROUP_A, code), user=OFFICIAL_A, chat=GROUP_A
+    )
     assert "chỉ được hẹn lại một lần" in h.alerts()[-1]
     assert (await _case(h, code)).due_at == extended.due_at
 
@@ -158,8 +202,12 @@ async def test_extension_asked_too_late_is_refused(bound: Harness) -> None:
     h.clock.set((await _case(h, code)).due_at - timedelta(hours=5))  # on the due day
     await h.press("Gia hạn", user=OFFICIAL_A, chat=GROUP_A)
     prompt = h.messages(GROUP_A)[-1]
-    await h.say("20/12/2026 Chậm do thiếu nhân sự", user=OFFICIAL_A, chat=GROUP_A,
-                reply_to=(GROUP_A, prompt["message_id"]))  # fmt: skip
+    await h.say(
+        "20/12/2026 Chậm do thiếu nhân sự",
+        user=OFFICIAL_A,
+        chat=GROUP_A,
+        reply_to=(GROUP_A, prompt["message_id"]),
+    )
     assert "quá muộn để gia hạn" in h.last_text(GROUP_A)
     case = await _case(h, code)
     assert case.extensions == 0 and case.status == Status.RECEIVED
@@ -183,10 +231,16 @@ async def test_forged_callback_from_group_b_changes_nothing(bound: Harness) -> N
         await h.press_data(data, 1, user=OFFICIAL_B, chat=GROUP_B)
         assert "không phụ trách" in h.alerts()[-1]
     after = await _case(h, code)
-    assert after.status == Status.RECEIVED and after.assignee_id is None and after.agency == AGENCY_A
+    assert (
+        after.status == Status.RECEIVED and after.assignee_id is None and after.agency == AGENCY_A
+    )
     # A reply in group B to a message id that happens to exist in group A maps to nothing.
-    await h.say("Trả lời giả mạo", user=OFFICIAL_B, chat=GROUP_B,
-                reply_to=(GROUP_B, _card_id(h, GROUP_A, code)))  # fmt: skip
+    await h.say(
+        "Trả lời giả mạo",
+        user=OFFICIAL_B,
+        chat=GROUP_B,
+        reply_to=(GROUP_B, _card_id(h, GROUP_A, code)),
+    )
     assert (await _case(h, code)).status == Status.RECEIVED
 
 
@@ -230,8 +284,13 @@ async def test_bot_removed_alerts_admins(bound: Harness) -> None:
 
 async def test_group_403_alerts_admins(bound: Harness) -> None:
     h = bound
-    h.server.fail_next("sendMessage", error_code=403, times=None, chat_id=GROUP_A,
-                       description="Forbidden: bot was kicked from the supergroup chat")  # fmt: skip
+    h.server.fail_next(
+        "sendMessage",
+        error_code=403,
+        times=None,
+        chat_id=GROUP_A,
+        description="Forbidden: bot was kicked from the supergroup chat",
+    )
     code = await file_case(h)
     assert any("kicked" in t for t in h.texts(ADMIN))
     assert any(e.action == "delivery_failed" for e in (await _case(h, code)).events)

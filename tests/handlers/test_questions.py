@@ -12,8 +12,12 @@ async def test_start_shows_menu_in_vietnamese(harness: Harness) -> None:
     message = harness.messages(CITIZEN)[-1]
     assert "Xin chào Lan" in message["text"]
     labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-    assert labels == ["🔎 Hỏi về thủ tục", "📝 Gửi phản ánh, kiến nghị",
-                      "📂 Tra cứu hồ sơ của tôi", "ℹ️ Hướng dẫn"]  # fmt: skip
+    assert labels == [
+        "🔎 Hỏi về thủ tục",
+        "📝 Gửi phản ánh, kiến nghị",
+        "📂 Tra cứu hồ sơ của tôi",
+        "ℹ️ Hướng dẫn",
+    ]
 
 
 async def test_question_without_diacritics_gets_the_procedure_card(harness: Harness) -> None:

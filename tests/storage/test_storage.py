@@ -26,7 +26,9 @@ def _revisions() -> list[str]:
 
 async def _tables(engine) -> set[str]:  # type: ignore[no-untyped-def]
     async with engine.connect() as conn:
-        return set(await conn.run_sync(lambda c: inspect(c).get_table_names())) - {"alembic_version"}
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names())) - {
+            "alembic_version"
+        }
 
 
 async def test_stairway_every_migration_up_down_up(database_url: str) -> None:
@@ -54,10 +56,17 @@ async def sessions(database_url: str):  # type: ignore[no-untyped-def]
 
 
 async def test_procedure_and_agency_upsert_roundtrip(sessions) -> None:  # type: ignore[no-untyped-def]
-    record = ProcedureRecord(code="1.001193", name="Đăng ký khai sinh", agency="STP",
-                             keywords=("khai sinh", "giấy khai sinh"), documents="Tờ khai\nGiấy chứng sinh")  # fmt: skip
+    record = ProcedureRecord(
+        code="1.001193",
+        name="Đăng ký khai sinh",
+        agency="STP",
+        keywords=("khai sinh", "giấy khai sinh"),
+        documents="Tờ khai\nGiấy chứng sinh",
+    )
     async with sessions.begin() as session:
-        await AgencyRepo(session).upsert([AgencyRecord("STP", "Sở Tư pháp", chat_id=-1001234567890)], NOW)
+        await AgencyRepo(session).upsert(
+            [AgencyRecord("STP", "Sở Tư pháp", chat_id=-1001234567890)], NOW
+        )
         await ProcedureRepo(session).upsert([record], NOW)
     async with sessions() as session:
         assert await ProcedureRepo(session).all_records() == [record]
@@ -121,8 +130,9 @@ async def test_outbox_claim_is_exclusive(sessions) -> None:  # type: ignore[no-u
 
     async with sessions.begin() as session:
         for i in range(30):
-            await enqueue(session, chat_id=1000 + i, method="send_message",
-                          payload={"text": f"m{i}"}, now=NOW)  # fmt: skip
+            await enqueue(
+                session, chat_id=1000 + i, method="send_message", payload={"text": f"m{i}"}, now=NOW
+            )
     bot = Bot("42:TEST")
     try:
         a = OutboxSender(bot, sessions, admin_ids=[], batch=30)
