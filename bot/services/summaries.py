@@ -1,0 +1,309 @@
+"""Figures for the reports the provincial plans ask for (DOMAIN.md, "Reports the plans ask for").
+
+Everything is computed from the cases' own timestamps, so a report for a past period gives the
+same numbers whenever it is run:
+
+* received — ``received_at`` in the period;
+* answered — ``answered_at`` in the period; on time when ``answered_at <= due_at``, late
+  otherwise (``due_at`` is the current due date, i.e. after the one allowed extension);
+* open — received before the end and neither answered nor closed by then (or open now);
+  overdue when its due date passed before the end;
+* rejected — closed as "không thụ lý" in the period;
+* transferred — cases this agency transferred away in the period (a transfer belongs to the
+  agency that made it, `details["from"]` of the event); late when the transfer came after the
+  5 working days of NĐ 20/2008 Điều 9 (the event's ``late`` flag, the same fact that counts in
+  ``Case.transferred_late``);
+* ratings — cases rated in the period (rating a case closes it).
+
+Every other figure belongs to the agency that holds the case now: with the default
+"carry-over" clock the agency a case was transferred to answers for its lateness.
+
+SQL is SQLAlchemy expressions only, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.statuses import OPEN_STATUSES, Status
+from storage.models import Agency, Case, CaseEvent
+
+# Seed 004: "phấn đấu đạt tối thiểu 90% người dân, doanh nghiệp hài lòng".
+SATISFACTION_TARGET = 0.9
+
+# Nghị định 09/2019/NĐ-CP Điều 12 and Thông tư 01/2020/TT-VPCP: a quarterly report counts from
+# the 15th of the month before the quarter to the 14th of the quarter's last month, and is due
+# by the 19th of that month (seed 003). *(check the article numbers)*
+QUARTER_CUTOFF_DAY = 15
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts for one period and one agency (or all agencies)."""
+
+    received: int = 0
+    answered: int = 0
+    on_time: int = 0
+    late: int = 0
+    open: int = 0
+    overdue_open: int = 0
+    rejected: int = 0
+    transferred: int = 0
+    transferred_late: int = 0
+    good: int = 0
+    neutral: int = 0
+    bad: int = 0
+
+    @property
+    def rated(self) -> int:
+        return self.good + self.neutral + self.bad
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Share of "hài lòng" among the ratings; None when nobody rated."""
+        return self.good / self.rated if self.rated else None
+
+    @property
+    def on_time_ratio(self) -> float | None:
+        """Share of answers given on time; None when nothing was answered."""
+        return self.on_time / self.answered if self.answered else None
+
+    @property
+    def meets_target(self) -> bool | None:
+        s = self.satisfaction
+        return None if s is None else s >= SATISFACTION_TARGET
+
+    @property
+    def empty(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name)
+                          for f in fields(self)})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: half-open [start, end), with the key it is recorded under."""
+
+    kind: str  # weekly | monthly | quarterly
+    key: str  # 2026-W48 | 2026-11 | 2026-Q4
+    start: datetime
+    end: datetime
+
+    @property
+    def last_moment(self) -> datetime:
+        """The last second inside the period (for "đến ngày …" in a report)."""
+        return self.end - timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class LateCase:
+    """A case answered after its due date, or still unanswered past it, in a period."""
+
+    case_id: int
+    code: str
+    kind: str
+    agency: str
+    agency_name: str
+    assignee_name: str | None
+    status: str
+    received_at: datetime
+    due_at: datetime
+    answered_at: datetime | None
+    late_days: int
+
+
+@dataclass
+class AssigneeLate:
+    name: str | None
+    cases: list[LateCase] = field(default_factory=list)
+
+
+@dataclass
+class AgencyLate:
+    code: str
+    name: str
+    assignees: list[AssigneeLate] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(a.cases) for a in self.assignees)
+
+
+# ---- periods ---------------------------------------------------------------------------
+def _midnight(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=tz)
+
+
+def week_before(today: date, tz: ZoneInfo) -> Period:
+    """The ISO week (Monday–Sunday, local) that ended before the week of ``today``."""
+    monday = today - timedelta(days=today.weekday())
+    start = monday - timedelta(days=7)
+    year, week, _ = start.isocalendar()
+    return Period("weekly", f"{year}-W{week:02d}", _midnight(start, tz), _midnight(monday, tz))
+
+
+def month_before(today: date, tz: ZoneInfo) -> Period:
+    """The calendar month before the month of ``today``."""
+    first = today.replace(day=1)
+    start = (first - timedelta(days=1)).replace(day=1)
+    return Period("monthly", f"{start.year}-{start.month:02d}", _midnight(start, tz),
+                  _midnight(first, tz))  # fmt: skip
+
+
+def quarter_of(today: date, tz: ZoneInfo) -> Period:
+    """The quarter ``today`` is in, with the data cut-off of NĐ 09/2019 (15th to 14th)."""
+    quarter = (today.month - 1) // 3 + 1
+    last_month = quarter * 3
+    end = date(today.year, last_month, QUARTER_CUTOFF_DAY)
+    before = last_month - 3
+    start = (date(today.year, before, QUARTER_CUTOFF_DAY) if before
+             else date(today.year - 1, 12, QUARTER_CUTOFF_DAY))  # fmt: skip
+    return Period("quarterly", f"{today.year}-Q{quarter}", _midnight(start, tz), _midnight(end, tz))
+
+
+# ---- figures ---------------------------------------------------------------------------
+def _count(condition: ColumnElement[bool]) -> Any:
+    # SUM(CASE …) rather than COUNT(…) FILTER: the same SQL on every backend.
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(column.is_not(None), column >= start, column < end)
+
+
+def _open_at(end: datetime) -> ColumnElement[bool]:
+    not_answered = or_(Case.answered_at.is_(None), Case.answered_at >= end)
+    not_closed = or_(Case.closed_at.is_(None), Case.closed_at >= end)
+    return and_(
+        Case.received_at < end,
+        or_(and_(not_answered, not_closed), Case.status.in_([s.value for s in OPEN_STATUSES])),
+    )
+
+
+async def figures_by_agency(
+    session: AsyncSession, start: datetime, end: datetime, agency: str | None = None
+) -> dict[str, Figures]:
+    """Figures for [start, end) for each agency that has any (or just ``agency``)."""
+    answered = _within(Case.answered_at, start, end)
+    is_open = _open_at(end)
+    closed = _within(Case.closed_at, start, end)
+    measures = {
+        "received": _within(Case.received_at, start, end),
+        "answered": answered,
+        "on_time": and_(answered, Case.answered_at <= Case.due_at),
+        "late": and_(answered, Case.answered_at > Case.due_at),
+        "open": is_open,
+        "overdue_open": and_(is_open, Case.due_at < end),
+        "rejected": and_(closed, Case.status == Status.REJECTED.value),
+        "good": and_(closed, Case.rating == "good"),
+        "neutral": and_(closed, Case.rating == "neutral"),
+        "bad": and_(closed, Case.rating == "bad"),
+    }
+    query = select(
+        Case.agency, *(_count(cond).label(name) for name, cond in measures.items())
+    ).group_by(Case.agency)
+    if agency is not None:
+        query = query.where(Case.agency == agency)
+    counts: dict[str, dict[str, int]] = {}
+    for row in await session.execute(query):
+        values = row._mapping
+        counts[row.agency] = {name: int(values[name]) for name in measures}
+
+    # Few rows (transfers in one period): read them and count distinct cases here, rather
+    # than grouping by a JSON expression, which PostgreSQL and SQLite spell differently.
+    source = CaseEvent.details["from"].as_string()
+    transfers = select(CaseEvent.case_id, CaseEvent.details).where(
+        CaseEvent.action == "transferred", CaseEvent.at >= start, CaseEvent.at < end
+    )
+    if agency is not None:
+        transfers = transfers.where(source == agency)
+    moved: dict[str, set[int]] = {}
+    moved_late: dict[str, set[int]] = {}
+    for case_id, details in await session.execute(transfers):
+        code = (details or {}).get("from")
+        if not code:
+            continue
+        moved.setdefault(code, set()).add(case_id)
+        if details.get("late"):
+            moved_late.setdefault(code, set()).add(case_id)
+    for code, ids in moved.items():
+        entry = counts.setdefault(code, {})
+        entry["transferred"], entry["transferred_late"] = len(ids), len(moved_late.get(code, ()))
+
+    result = {code: Figures(**values) for code, values in counts.items()}
+    return {code: figs for code, figs in sorted(result.items()) if not figs.empty}
+
+
+async def period_figures(
+    session: AsyncSession, start: datetime, end: datetime, agency: str | None = None
+) -> Figures:
+    """Figures for [start, end), for one agency (by code) or for all of them."""
+    return sum((await figures_by_agency(session, start, end, agency)).values(), Figures())
+
+
+# ---- late cases ------------------------------------------------------------------------
+async def late_cases(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    agency: str | None = None,
+    *,
+    tz: ZoneInfo | None = None,
+) -> list[LateCase]:
+    """Cases answered late in [start, end), and cases still unanswered at ``end`` past their
+    due date, ordered by agency, assignee and due date (seed 004: the list published on the
+    5th of each month)."""
+    answered_late = and_(_within(Case.answered_at, start, end), Case.answered_at > Case.due_at)
+    overdue_open = and_(_open_at(end), Case.due_at < end)
+    query = (
+        select(Case, Agency.name)
+        .outerjoin(Agency, Agency.code == Case.agency)
+        .where(or_(answered_late, overdue_open))
+        .order_by(Agency.name, Case.agency, Case.assignee_name, Case.due_at, Case.id)
+    )
+    if agency is not None:
+        query = query.where(Case.agency == agency)
+    zone = tz or ZoneInfo("Asia/Ho_Chi_Minh")
+    found: list[LateCase] = []
+    for row, agency_name in await session.execute(query):
+        # Lateness in local calendar days: up to the answer, or up to the period's last day.
+        stop = row.answered_at if row.answered_at is not None else end - timedelta(seconds=1)
+        days = (stop.astimezone(zone).date() - row.due_at.astimezone(zone).date()).days
+        found.append(LateCase(
+            case_id=row.id, code=row.code, kind=row.kind, agency=row.agency,
+            agency_name=agency_name or row.agency, assignee_name=row.assignee_name,
+            status=row.status, received_at=row.received_at, due_at=row.due_at,
+            answered_at=row.answered_at, late_days=max(days, 1),
+        ))  # fmt: skip
+    return found
+
+
+def group_late(items: Iterable[LateCase]) -> list[AgencyLate]:
+    """Late cases grouped by agency, then by assignee (the order of ``late_cases`` is kept)."""
+    groups: dict[str, AgencyLate] = {}
+    for item in items:
+        group = groups.setdefault(item.agency, AgencyLate(item.agency, item.agency_name))
+        for person in group.assignees:
+            if person.name == item.assignee_name:
+                person.cases.append(item)
+                break
+        else:
+            group.assignees.append(AssigneeLate(item.assignee_name, [item]))
+    return list(groups.values())
+
+
+def percent(ratio: float | None, locale: str) -> str:
+    """A ratio as a percentage with one decimal, Vietnamese style (92,5) or English (92.5)."""
+    if ratio is None:
+        return ""
+    text = f"{ratio * 100:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if locale == "vi" else text
