@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.evaluation import EvalRow, evaluate, load_rows
+from knowledge.search import SearchHit, SearchResponse
+
+
+class _Scripted:
+    """A stand-in engine with fixed answers, to test the counting rules alone."""
+
+    def __init__(self, answers: dict[str, tuple[bool, list[str]]]) -> None:
+        self.answers = answers
+
+    def search(self, query: str, limit: int = 5) -> SearchResponse:
+        abstained, codes = self.answers[query]
+        hits = [SearchHit(code=c, name=c, score=0.5) for c in codes]
+        return SearchResponse(query=query, abstained=abstained, hits=hits)
+
+
+def test_counting_rules() -> None:
+    engine = _Scripted({
+        "a": (False, ["1", "2"]),  # top-1
+        "b": (True, ["1", "2"]),  # abstained: not top-1, but top-3 (did-you-mean)
+        "c": (False, ["3", "4", "5", "2"]),  # fourth: neither
+        "x": (True, []),  # out of scope, abstained: correct
+        "y": (False, ["9"]),  # out of scope answered: a miss
+    })  # fmt: skip
+    rows = [EvalRow("a", "1"), EvalRow("b", "1"), EvalRow("c", "2"), EvalRow("x", None),
+            EvalRow("y", None)]  # fmt: skip
+    report = evaluate(engine, rows)
+    assert (report.top1_hits, report.top3_hits, report.in_scope) == (1, 2, 3)
+    assert report.abstain == 0.5
+    assert [m.query for m in report.misses] == ["b", "c", "y"]
+    assert "top-1: 0.333" in report.format()
+
+
+def test_load_rows(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"q": "khai sinh", "expect": "1.001193"}\n\n{"q": "xin chào", "expect": null}\n')
+    assert load_rows(path) == [EvalRow("khai sinh", "1.001193"), EvalRow("xin chào", None)]
