@@ -29,6 +29,22 @@ from storage.models import Agency, Case, CaseAttachment, CaseEvent, MessageLink
 from storage.repositories import AgencyRepo, HolidayRepo, ProcedureRepo, RoutingRuleRepo
 
 
+def _add_attachments(
+    session: AsyncSession, case: Case, items: Sequence[dict[str, Any]], origin: str
+) -> None:
+    """Keep Telegram file ids of photos/documents of a case (citizen's or official's)."""
+    for att in items:
+        session.add(
+            CaseAttachment(
+                case_id=case.id,
+                kind=att["kind"],
+                file_id=att["file_id"],
+                file_name=att.get("file_name"),
+                origin=origin,
+            )
+        )
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who did something: a citizen, an official (in a group), an admin, or the system."""
@@ -230,16 +246,9 @@ class CaseService:
         )
         session.add(case)
         await session.flush()
-        for att in draft.attachments[: self.settings.max_attachments]:
-            session.add(
-                CaseAttachment(
-                    case_id=case.id,
-                    kind=att["kind"],
-                    file_id=att["file_id"],
-                    file_name=att.get("file_name"),
-                    origin="citizen",
-                )
-            )
+        _add_attachments(
+            session, case, draft.attachments[: self.settings.max_attachments], "citizen"
+        )
         self._event(
             session,
             case,
@@ -352,16 +361,7 @@ class CaseService:
             {"text": text, "attachments": len(attachments), "on_time": now <= case.due_at},
         )
         case.answered_at = now
-        for att in attachments:
-            session.add(
-                CaseAttachment(
-                    case_id=case.id,
-                    kind=att["kind"],
-                    file_id=att["file_id"],
-                    file_name=att.get("file_name"),
-                    origin="official",
-                )
-            )
+        _add_attachments(session, case, attachments, "official")
         await self.notices.answer_to_citizen(session, case, text, attachments)
         await self.notices.to_group(session, case, "group.answer_sent", code=case.code)
         await self.notices.refresh_card(session, case)
@@ -398,16 +398,7 @@ class CaseService:
             case.status,
             {"text": text, "attachments": len(attachments)},
         )
-        for att in attachments:
-            session.add(
-                CaseAttachment(
-                    case_id=case.id,
-                    kind=att["kind"],
-                    file_id=att["file_id"],
-                    file_name=att.get("file_name"),
-                    origin="citizen",
-                )
-            )
+        _add_attachments(session, case, attachments, "citizen")
         await session.flush()
         await self.notices.citizen_info_to_group(session, case, text, attachments)
 
