@@ -99,6 +99,20 @@ class CaseSettings(_Section):
         return value
 
 
+class ReportSettings(_Section):
+    """When reminders and reports go out; env names are prefixed with REPORT_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REPORT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    day_start_hour: int = Field(8, ge=0, le=23)  # nothing is pushed to staff before this
+    weekly_weekday: int = Field(0, ge=0, le=6)  # Monday
+    monthly_day: int = Field(5, ge=1, le=28)  # seed 004: late list "ngày 05 hàng tháng"
+    quarterly_day: int = Field(19, ge=1, le=28)  # seed 003: "ngày 19 tháng cuối quý"
+    satisfaction_target: float = Field(0.9, ge=0, le=1)  # seed 004: ≥ 90% satisfied
+
+
 class SearchSettings(_Section):
     """Knowledge-base answers; env names are prefixed with SEARCH_."""
 
@@ -122,12 +136,14 @@ class Settings:
         bot: BotSettings | None = None,
         cases: CaseSettings | None = None,
         search: SearchSettings | None = None,
+        reports: ReportSettings | None = None,
     ) -> None:
         self.telegram = telegram or TelegramSettings()
         self.database = database or DatabaseSettings()
         self.bot = bot or BotSettings()
         self.cases = cases or CaseSettings()
         self.search = search or SearchSettings()
+        self.reports = reports or ReportSettings()
 
     @classmethod
     def load(cls) -> Settings:

@@ -41,7 +41,7 @@ class Notices:
         self.max_extensions = max_extensions
 
     # ---- helpers ---------------------------------------------------------------------
-    async def _send(
+    async def send(
         self,
         session: AsyncSession,
         chat_id: int,
@@ -52,7 +52,8 @@ class Notices:
         purpose: str = "",
         markup: Any = None,
         reply_to: int | None = None,
-    ) -> None:
+    ) -> int:
+        """Queue `text` in parts under Telegram's 4096-character limit; return how many."""
         parts = split_html(text)
         for i, part in enumerate(parts):
             payload: dict[str, Any] = {"text": part}
@@ -70,6 +71,7 @@ class Notices:
                 link_kind=link_kind,
                 purpose=purpose,
             )
+        return len(parts)
 
     async def _attachments(
         self,
@@ -100,7 +102,7 @@ class Notices:
         self, session: AsyncSession, key: str, case: Case | None = None, **params: Any
     ) -> None:
         for admin in self.admin_ids:
-            await self._send(
+            await self.send(
                 session,
                 admin,
                 self.r.t(key, self.group_locale, **params),
@@ -112,7 +114,8 @@ class Notices:
         key = f"reason.{reason}"
         return self.r.plain(key, locale) if key in self.r.catalogs["vi"] else reason
 
-    async def _card_message_id(self, session: AsyncSession, case: Case, chat_id: int) -> int | None:
+    async def card_message_id(self, session: AsyncSession, case: Case, chat_id: int) -> int | None:
+        """The newest case card in the chat (notices reply to it)."""
         return await session.scalar(
             select(MessageLink.message_id)
             .where(
@@ -127,10 +130,10 @@ class Notices:
     # ---- the citizen -----------------------------------------------------------------
     async def acknowledge(self, session: AsyncSession, case: Case, agency: Agency) -> None:
         text = self.r.render("case_ack.html", case.citizen_locale, case=case, agency=agency)
-        await self._send(session, case.citizen_chat_id, text, case=case, purpose="ack")
+        await self.send(session, case.citizen_chat_id, text, case=case, purpose="ack")
 
     async def to_citizen(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
-        await self._send(
+        await self.send(
             session,
             case.citizen_chat_id,
             self.r.t(key, case.citizen_locale, **params),
@@ -145,11 +148,11 @@ class Notices:
         body = self.r.render(
             "answer.html", case.citizen_locale, case=case, agency=agency, text=text
         )
-        await self._send(
+        await self.send(
             session, case.citizen_chat_id, body, case=case, link_kind="answer", purpose="answer"
         )
         await self._attachments(session, case.citizen_chat_id, case, attachments, "answer")
-        await self._send(
+        await self.send(
             session,
             case.citizen_chat_id,
             self.r.t("citizen.rate_prompt", case.citizen_locale, code=case.code),
@@ -165,7 +168,7 @@ class Notices:
         body = self.r.render(
             "info_request.html", case.citizen_locale, case=case, agency=agency, question=question
         )
-        await self._send(
+        await self.send(
             session,
             case.citizen_chat_id,
             body,
@@ -190,7 +193,7 @@ class Notices:
             old_due=old_due,
             reason=reason,
         )
-        await self._send(session, case.citizen_chat_id, body, case=case, purpose="apology")
+        await self.send(session, case.citizen_chat_id, body, case=case, purpose="apology")
 
     # ---- the agency group ------------------------------------------------------------
     async def card_text(self, session: AsyncSession, case: Case, *, personal: bool = True) -> str:
@@ -233,7 +236,7 @@ class Notices:
             )
             return
         text = await self.card_text(session, case)
-        await self._send(
+        await self.send(
             session,
             agency.chat_id,
             text,
@@ -256,7 +259,7 @@ class Notices:
             return
         text = split_html(await self.card_text(session, case))[0]
         markup = keyboard_payload(self.card_markup(case))
-        message_id = await self._card_message_id(session, case, agency.chat_id)
+        message_id = await self.card_message_id(session, case, agency.chat_id)
         if message_id is None:
             # The card itself is still in the outbox: render it anew there.
             pending = await session.scalar(
@@ -290,7 +293,7 @@ class Notices:
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
             return
-        message_id = await self._card_message_id(session, case, old.chat_id)
+        message_id = await self.card_message_id(session, case, old.chat_id)
         text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
         if message_id is None:
             return
@@ -309,8 +312,8 @@ class Notices:
         if agency is None or agency.chat_id is None:
             await self.alert_admins(session, key, case, **params)
             return
-        reply_to = await self._card_message_id(session, case, agency.chat_id)
-        await self._send(
+        reply_to = await self.card_message_id(session, case, agency.chat_id)
+        await self.send(
             session,
             agency.chat_id,
             self.r.t(key, self.group_locale, **params),
@@ -334,9 +337,9 @@ class Notices:
                 agency_code=case.agency,
             )
             return
-        reply_to = await self._card_message_id(session, case, agency.chat_id)
+        reply_to = await self.card_message_id(session, case, agency.chat_id)
         body = self.r.render("citizen_info.html", self.group_locale, case=case, text=text)
-        await self._send(
+        await self.send(
             session,
             agency.chat_id,
             body,

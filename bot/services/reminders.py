@@ -8,7 +8,8 @@ outbox rows: a CaseEvent for a case ("reminder" per due date and threshold, one 
 period). A second tick at the same moment, or a re-run after a crash, finds the record and
 sends nothing. Nothing is sent directly: the outbox worker delivers.
 
-Everything human-facing waits for the working day to start (DAY_START, local time), so a group
+Everything human-facing waits for the working day to start (REPORT_DAY_START_HOUR, local
+time), so a group
 is not pinged at midnight when a date rolls over; the thresholds are whole local days, so a tick
 every minute still catches each of them on its day.
 """
@@ -24,12 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rendering import split_html
 from bot.reply_clock import days_left
-from bot.services.outbox import enqueue
 from bot.services.statuses import OPEN_STATUSES
 from bot.services.summaries import (
-    SATISFACTION_TARGET,
     Figures,
     Period,
     figures_by_agency,
@@ -40,22 +38,27 @@ from bot.services.summaries import (
     quarter_of,
     week_before,
 )
-from storage.models import Agency, Case, CaseEvent, MessageLink, ReportRun
+from storage.models import Agency, Case, CaseEvent, ReportRun
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
 
-# Local time from which the tick sends anything (reminders, escalations, updates, reports).
-DAY_START = time(8, 0)
-WEEKLY_WEEKDAY = 0  # Monday: the weekly summary for staff
-MONTHLY_DAY = 5  # seed 004: the list of late handling is published "ngày 05 hàng tháng"
-QUARTERLY_DAY = 19  # seed 003: quarterly report "chậm nhất vào ngày 19 tháng cuối quý"
+# When the tick sends (day start, weekly weekday, monthly and quarterly days, the satisfaction
+# target) comes from ReportSettings (REPORT_* variables), with the seeds' dates as defaults.
 
 # What a tick returns: cases acted on, reports sent (all kinds, then by kind), outbox rows.
-COUNTERS = ("reminders", "escalations", "progress_updates", "reports", "weekly", "monthly",
-            "quarterly", "messages")  # fmt: skip
+COUNTERS = (
+    "reminders",
+    "escalations",
+    "progress_updates",
+    "reports",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "messages",
+)
 
 
 async def run_tick(app: App) -> dict[str, int]:
@@ -85,7 +88,8 @@ class _Tick:
         self.admin_ids: list[int] = list(app.settings.bot.admin_ids)
         self.local = now.astimezone(self.tz)
         self.today: date = self.local.date()
-        self.awake = self.local.time() >= DAY_START
+        self.timing = app.settings.reports
+        self.awake = self.local.time() >= time(self.timing.day_start_hour, 0)
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.agencies: dict[str, Agency] = {}
 
@@ -93,30 +97,37 @@ class _Tick:
     def render(self, name: str, locale: str | None = None, **ctx: Any) -> str:
         return str(self.app.renderer.render(name, locale or self.locale, **ctx))
 
-    async def post(self, chat_id: int, text: str, *, purpose: str, case: Case | None = None,
-                   link_kind: str | None = None, reply_to: int | None = None) -> None:  # fmt: skip
-        """Queue `text`, split to Telegram's 4096-character limit (DOMAIN.md)."""
-        for i, part in enumerate(split_html(text)):
-            payload: dict[str, Any] = {"text": part}
-            if i == 0 and reply_to:
-                payload["reply_to_message_id"] = reply_to
-            await enqueue(self.session, chat_id=chat_id, method="send_message", payload=payload,
-                          now=self.now, case_id=case.id if case else None, link_kind=link_kind,
-                          purpose=purpose)  # fmt: skip
-            self.counts["messages"] += 1
+    async def post(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        purpose: str,
+        case: Case | None = None,
+        link_kind: str | None = None,
+        reply_to: int | None = None,
+    ) -> None:
+        """Queue `text` through the notices (split to Telegram's 4096-character limit)."""
+        self.counts["messages"] += await self.app.notices.send(
+            self.session,
+            chat_id,
+            text,
+            case=case,
+            link_kind=link_kind,
+            purpose=purpose,
+            reply_to=reply_to,
+        )
 
     async def card_message_id(self, case: Case, chat_id: int) -> int | None:
-        """The case card in the group, so a notice replies to it (Notices.to_group does so)."""
-        return await self.session.scalar(
-            select(MessageLink.message_id)
-            .where(MessageLink.case_id == case.id, MessageLink.chat_id == chat_id,
-                   MessageLink.kind == "card")
-            .order_by(MessageLink.message_id.desc()).limit(1)
-        )  # fmt: skip
+        """The case card in the group, so a reminder replies to it."""
+        return await self.app.notices.card_message_id(self.session, case, chat_id)
 
     def record(self, case: Case, action: str, details: dict[str, Any]) -> None:
-        self.session.add(CaseEvent(case_id=case.id, at=self.now, actor_kind="system",
-                                   action=action, details=details))  # fmt: skip
+        self.session.add(
+            CaseEvent(
+                case_id=case.id, at=self.now, actor_kind="system", action=action, details=details
+            )
+        )
 
     @staticmethod
     def recorded(case: Case, action: str, **details: Any) -> bool:
@@ -151,8 +162,9 @@ class _Tick:
         for case in await self.session.scalars(query):
             left = days_left(self.now, case.due_at, self.tz)
             due_key = case.due_at.isoformat()
-            if left in thresholds and not self.recorded(case, "reminder", days_left=left,
-                                                        due_at=due_key):  # fmt: skip
+            if left in thresholds and not self.recorded(
+                case, "reminder", days_left=left, due_at=due_key
+            ):
                 await self.remind(case, left)
             if self.now > case.due_at and not self.recorded(case, "escalated"):
                 await self.escalate(case, -left)
@@ -166,17 +178,30 @@ class _Tick:
         agency = self.agencies.get(case.agency)
         # The apology with a new date must go out at least a day before the due date, once
         # (NĐ 61/2018 Điều 19 khoản 9): say so while it is still possible.
-        can_extend = (case.extensions < settings.max_extensions
-                      and left >= settings.extension_min_days_before)  # fmt: skip
+        can_extend = (
+            case.extensions < settings.max_extensions and left >= settings.extension_min_days_before
+        )
         bound = agency is not None and agency.chat_id is not None
         text = self.render(
-            "reminder.html", mode="reminder", case=case, agency_name=self.agency_name(case.agency),
-            days_left=left, can_extend=can_extend, no_group=not bound, parent_unbound=None,
-        )  # fmt: skip
+            "reminder.html",
+            mode="reminder",
+            case=case,
+            agency_name=self.agency_name(case.agency),
+            days_left=left,
+            can_extend=can_extend,
+            no_group=not bound,
+            parent_unbound=None,
+        )
         if agency is not None and agency.chat_id is not None:
             reply_to = await self.card_message_id(case, agency.chat_id)
-            await self.post(agency.chat_id, text, purpose="reminder", case=case,
-                            link_kind="notice", reply_to=reply_to)  # fmt: skip
+            await self.post(
+                agency.chat_id,
+                text,
+                purpose="reminder",
+                case=case,
+                link_kind="notice",
+                reply_to=reply_to,
+            )
         else:
             for admin in self.admin_ids:
                 await self.post(admin, text, purpose="reminder", case=case)
@@ -190,11 +215,15 @@ class _Tick:
         parent = self.agencies.get(agency.parent) if agency and agency.parent else None
         parent_bound = parent is not None and parent.chat_id is not None
         text = self.render(
-            "reminder.html", mode="escalation", case=case,
-            agency_name=self.agency_name(case.agency), overdue_days=overdue_days,
-            can_extend=False, no_group=False,
+            "reminder.html",
+            mode="escalation",
+            case=case,
+            agency_name=self.agency_name(case.agency),
+            overdue_days=overdue_days,
+            can_extend=False,
+            no_group=False,
             parent_unbound=parent.name if parent is not None and not parent_bound else None,
-        )  # fmt: skip
+        )
         notified: list[int] = []
         if parent is not None and parent.chat_id is not None:
             await self.post(parent.chat_id, text, purpose="escalation", case=case)
@@ -202,9 +231,15 @@ class _Tick:
         for admin in self.admin_ids:
             await self.post(admin, text, purpose="escalation", case=case)
             notified.append(admin)
-        self.record(case, "escalated", {"due_at": case.due_at.isoformat(),
-                                        "parent": parent.code if parent else None,
-                                        "notified": notified})  # fmt: skip
+        self.record(
+            case,
+            "escalated",
+            {
+                "due_at": case.due_at.isoformat(),
+                "parent": parent.code if parent else None,
+                "notified": notified,
+            },
+        )
         self.counts["escalations"] += 1
 
     async def progress_update(self, case: Case, every: int) -> None:
@@ -216,9 +251,13 @@ class _Tick:
             return
         loc = self.app.renderer.locale_of(case.citizen_locale)
         text = self.app.renderer.t(
-            "reports.progress_update", loc, code=case.code, agency=self.agency_name(case.agency),
-            status=self.app.renderer.plain(f"status.{case.status}", loc), due=case.due_at,
-        )  # fmt: skip
+            "reports.progress_update",
+            loc,
+            code=case.code,
+            agency=self.agency_name(case.agency),
+            status=self.app.renderer.plain(f"status.{case.status}", loc),
+            due=case.due_at,
+        )
         await self.post(case.citizen_chat_id, str(text), purpose="progress_update", case=case)
         self.record(case, "progress_update", {"step": step, "days": elapsed})
         self.counts["progress_updates"] += 1
@@ -234,11 +273,11 @@ class _Tick:
         if not self.awake:
             return []
         periods = []
-        if self.today.weekday() == WEEKLY_WEEKDAY:
+        if self.today.weekday() == self.timing.weekly_weekday:
             periods.append(week_before(self.today, self.tz))
-        if self.today.day >= MONTHLY_DAY:
+        if self.today.day >= self.timing.monthly_day:
             periods.append(month_before(self.today, self.tz))
-        if self.today.month % 3 == 0 and self.today.day >= QUARTERLY_DAY:
+        if self.today.month % 3 == 0 and self.today.day >= self.timing.quarterly_day:
             periods.append(quarter_of(self.today, self.tz))
         return periods
 
@@ -252,7 +291,7 @@ class _Tick:
             done = await self.session.scalar(
                 select(ReportRun.id).where(
                     ReportRun.kind == period.kind, ReportRun.period == period.key
-                )  # fmt: skip
+                )
             )
             if done is not None:
                 continue
@@ -282,10 +321,17 @@ class _Tick:
             extra = {"quarter": int(quarter), "year": int(year)}
 
         def text(agency: Agency | None, figures: Figures, rows: list[tuple[str, Figures]]) -> str:
-            return self.render(template, period=period, agency=agency, f=figures, rows=rows,
-                               pct=lambda r: percent(r, self.locale), target=SATISFACTION_TARGET,
-                               transfer_days=self.app.settings.cases.transfer_working_days,
-                               **extra)  # fmt: skip
+            return self.render(
+                template,
+                period=period,
+                agency=agency,
+                f=figures,
+                rows=rows,
+                pct=lambda r: percent(r, self.locale),
+                target=self.timing.satisfaction_target,
+                transfer_days=self.app.settings.cases.transfer_working_days,
+                **extra,
+            )
 
         for agency in self.groups():
             assert agency.chat_id is not None
@@ -293,8 +339,10 @@ class _Tick:
             await self.post(agency.chat_id, text(agency, figures, []), purpose=purpose)
         if self.admin_ids:
             total = sum(by_agency.values(), Figures())
-            rows = sorted(((self.agency_name(code), f) for code, f in by_agency.items()),
-                          key=lambda row: row[0])  # fmt: skip
+            rows = sorted(
+                ((self.agency_name(code), f) for code, f in by_agency.items()),
+                key=lambda row: row[0],
+            )
             body = text(None, total, rows)
             for admin in self.admin_ids:
                 await self.post(admin, body, purpose=purpose)

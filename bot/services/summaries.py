@@ -75,18 +75,24 @@ class Figures:
         """Share of answers given on time; None when nothing was answered."""
         return self.on_time / self.answered if self.answered else None
 
+    def meets(self, target: float = SATISFACTION_TARGET) -> bool | None:
+        """Whether satisfaction reaches `target`; None when nobody rated."""
+        s = self.satisfaction
+        return None if s is None else s >= target
+
     @property
     def meets_target(self) -> bool | None:
-        s = self.satisfaction
-        return None if s is None else s >= SATISFACTION_TARGET
+        """Against the plans' default target (REPORT_SATISFACTION_TARGET may differ)."""
+        return self.meets()
 
     @property
     def empty(self) -> bool:
         return not any(getattr(self, f.name) for f in fields(self))
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(**{f.name: getattr(self, f.name) + getattr(other, f.name)
-                          for f in fields(self)})  # fmt: skip
+        return Figures(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
 
 @dataclass(frozen=True)
@@ -155,8 +161,9 @@ def month_before(today: date, tz: ZoneInfo) -> Period:
     """The calendar month before the month of ``today``."""
     first = today.replace(day=1)
     start = (first - timedelta(days=1)).replace(day=1)
-    return Period("monthly", f"{start.year}-{start.month:02d}", _midnight(start, tz),
-                  _midnight(first, tz))  # fmt: skip
+    return Period(
+        "monthly", f"{start.year}-{start.month:02d}", _midnight(start, tz), _midnight(first, tz)
+    )
 
 
 def quarter_of(today: date, tz: ZoneInfo) -> Period:
@@ -165,8 +172,11 @@ def quarter_of(today: date, tz: ZoneInfo) -> Period:
     last_month = quarter * 3
     end = date(today.year, last_month, QUARTER_CUTOFF_DAY)
     before = last_month - 3
-    start = (date(today.year, before, QUARTER_CUTOFF_DAY) if before
-             else date(today.year - 1, 12, QUARTER_CUTOFF_DAY))  # fmt: skip
+    start = (
+        date(today.year, before, QUARTER_CUTOFF_DAY)
+        if before
+        else date(today.year - 1, 12, QUARTER_CUTOFF_DAY)
+    )
     return Period("quarterly", f"{today.year}-Q{quarter}", _midnight(start, tz), _midnight(end, tz))
 
 
@@ -278,12 +288,21 @@ async def late_cases(
         # Lateness in local calendar days: up to the answer, or up to the period's last day.
         stop = row.answered_at if row.answered_at is not None else end - timedelta(seconds=1)
         days = (stop.astimezone(zone).date() - row.due_at.astimezone(zone).date()).days
-        found.append(LateCase(
-            case_id=row.id, code=row.code, kind=row.kind, agency=row.agency,
-            agency_name=agency_name or row.agency, assignee_name=row.assignee_name,
-            status=row.status, received_at=row.received_at, due_at=row.due_at,
-            answered_at=row.answered_at, late_days=max(days, 1),
-        ))  # fmt: skip
+        found.append(
+            LateCase(
+                case_id=row.id,
+                code=row.code,
+                kind=row.kind,
+                agency=row.agency,
+                agency_name=agency_name or row.agency,
+                assignee_name=row.assignee_name,
+                status=row.status,
+                received_at=row.received_at,
+                due_at=row.due_at,
+                answered_at=row.answered_at,
+                late_days=max(days, 1),
+            )
+        )
     return found
 
 
