@@ -24,6 +24,7 @@ from bot.keyboards import REJECT_REASONS, Keyboards
 from bot.rendering import Renderer
 from bot.services.cases import Actor, CaseService
 from bot.services.codes import normalize_code
+from bot.services.statuses import Status
 from bot.settings import Settings
 from handlers.states import Official
 from storage.models import Case
@@ -354,4 +355,7 @@ async def reply_to_card(
     await cases.ensure_can_act(
         session, case, chat_id=message.chat.id, user_id=message.from_user.id, admin_ids=admin_ids
     )
+    if message.media_group_id and attachments and case.status == Status.ANSWERED:
+        await cases.add_answer_files(session, case, official(message.from_user), attachments)
+        return
     await cases.answer(session, case, official(message.from_user), text[:3500], attachments)

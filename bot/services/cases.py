@@ -55,6 +55,8 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+# How long after an answer more photos of the same album are still part of it.
+ALBUM_WINDOW = timedelta(minutes=10)
 
 
 @dataclass
@@ -365,6 +367,36 @@ class CaseService:
         await self.notices.answer_to_citizen(session, case, text, attachments)
         await self.notices.to_group(session, case, "group.answer_sent", code=case.code)
         await self.notices.refresh_card(session, case)
+
+    async def add_answer_files(
+        self,
+        session: AsyncSession,
+        case: Case,
+        official: Actor,
+        attachments: Sequence[dict[str, Any]],
+    ) -> None:
+        """The rest of an album sent as the answer: Telegram delivers each photo of an album
+        as its own message, and only the first one made the case "answered"."""
+        last = next((e for e in reversed(case.events) if e.action == "answered"), None)
+        recent = last is not None and self.clock.now() - last.at <= ALBUM_WINDOW
+        if (
+            case.status != Status.ANSWERED
+            or not recent
+            or last is None
+            or last.actor_id != official.id
+        ):
+            raise NotAllowed("case.not_open", code=case.code)
+        _add_attachments(session, case, attachments, "official")
+        self._event(
+            session,
+            case,
+            official,
+            "answer_files",
+            case.status,
+            case.status,
+            {"attachments": len(attachments)},
+        )
+        await self.notices.answer_files(session, case, attachments)
 
     async def request_info(
         self, session: AsyncSession, case: Case, official: Actor, question: str

@@ -161,6 +161,12 @@ class Notices:
             markup=self.kb.rating(case.citizen_locale, case.id),
         )
 
+    async def answer_files(
+        self, session: AsyncSession, case: Case, attachments: Sequence[dict[str, Any]]
+    ) -> None:
+        """More files of an answer already sent."""
+        await self._attachments(session, case.citizen_chat_id, case, attachments, "answer")
+
     async def info_request_to_citizen(
         self, session: AsyncSession, case: Case, question: str
     ) -> None:

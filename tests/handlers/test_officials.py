@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.services.statuses import Status
 from storage.models import Agency, Case
-from tests.fake_telegram import make_my_chat_member_update
+from tests.fake_telegram import make_message_update, make_my_chat_member_update
 from tests.harness import (
     ADMIN,
     CITIZEN,
@@ -303,3 +303,47 @@ async def test_unbind(bound: Harness) -> None:
     async with h.app.sessions() as session:
         agency = await session.get(Agency, AGENCY_B)
         assert agency is not None and agency.chat_id is None
+
+
+async def test_admin_uploads_a_procedure_file(harness: Harness) -> None:
+    h = harness
+    csv = "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện,Từ khóa\n9.000010,Cấp phép nuôi chim yến,SNNMT,nhà yến\n"
+    h.server.add_file("kb-file", csv.encode("utf-8"), file_path="documents/kb.csv")
+    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv", caption="dry")
+    assert "Kiểm tra thử" in h.last_text(ADMIN) and "Thêm mới: 1" in h.last_text(ADMIN)
+    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv")
+    assert "Đã nhập xong" in h.last_text(ADMIN)
+    await h.say("xin phép nuôi yến")
+    assert "Cấp phép nuôi chim yến" in h.last_text(CITIZEN)
+
+
+async def test_upload_with_problems_lists_rows(harness: Harness) -> None:
+    h = harness
+    csv = "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện\n,Thiếu mã,STP\n"
+    h.server.add_file("bad-file", csv.encode("utf-8"), file_path="documents/bad.csv")
+    await h.say(user=ADMIN, document_file_id="bad-file", document_name="bad.csv")
+    assert "Không nhập" in h.last_text(ADMIN) and "Dòng 2" in h.last_text(ADMIN)
+
+
+async def test_citizen_document_is_not_an_import(harness: Harness) -> None:
+    harness.server.add_file("x", b"code,name\n1,2\n", file_path="documents/x.csv")
+    await harness.say(document_file_id="x", document_name="x.csv")
+    assert "gõ câu hỏi" in harness.last_text(CITIZEN)
+
+
+async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) -> None:
+    h = bound
+    code = await file_case(h)
+    card_id = _card_id(h, GROUP_A, code)
+    for i, file_id in enumerate(("ans-1", "ans-2", "ans-3")):
+        update = make_message_update(
+            chat_id=GROUP_A, user_id=OFFICIAL_A, photo_file_id=file_id,
+            caption="Kết quả đã có, xem ảnh." if i == 0 else None, reply_to=(GROUP_A, card_id),
+        )  # fmt: skip
+        update["message"]["media_group_id"] = "album-1"
+        await h.feed(update)
+    photos = [c.params["photo"] for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == CITIZEN]
+    assert photos == ["ans-1", "ans-2", "ans-3"]
+    assert not any("không còn mở" in t for t in h.texts(GROUP_A))
+    case = await _case(h, code)
+    assert [a.file_id for a in case.attachments if a.origin == "official"] == ["ans-1", "ans-2", "ans-3"]
