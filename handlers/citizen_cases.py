@@ -15,6 +15,7 @@ from bot.rendering import Renderer, split_html
 from bot.services.cases import Actor, CaseService
 from bot.services.codes import normalize_code
 from handlers.states import CitizenReply
+from storage.repositories import AgencyRepo
 
 router = Router(name=__name__)
 
@@ -82,8 +83,6 @@ async def status(
 
 
 async def cases_agency(session: AsyncSession, code: str) -> str:
-    from storage.repositories import AgencyRepo
-
     agency = await AgencyRepo(session).get(code)
     return agency.name if agency else code
 

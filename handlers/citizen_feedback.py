@@ -4,12 +4,13 @@ address → summary → submit. `/cancel` works at every step (registered in `co
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, User
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import DraftCB, DraftProcedureCB, FeedbackStartCB, KindCB, MenuCB
@@ -36,30 +37,41 @@ router = Router(name=__name__)
 
 
 class Flow:
-    """Asks for whatever the draft still lacks; one place decides the order of steps."""
+    """The draft in the FSM, and the one place that decides which step comes next."""
 
     def __init__(
-        self,
-        message: Message,
-        state: FSMContext,
-        renderer: Renderer,
-        keyboards: Keyboards,
-        locale: str,
+        self, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
     ) -> None:
-        self.message, self.state, self.r, self.kb, self.loc = (
-            message,
-            state,
-            renderer,
-            keyboards,
-            locale,
-        )
+        self.state, self.r, self.kb, self.loc = state, renderer, keyboards, locale
+
+    async def load(self) -> tuple[Draft, dict[str, Any]]:
+        data = await self.state.get_data()
+        return Draft.from_data(data), data
 
     async def save(self, draft: Draft) -> None:
         await self.state.update_data(**draft.to_data())
 
-    async def next(self, draft: Draft, data: dict[str, Any]) -> None:
+    async def advance(
+        self, event: Message | CallbackQuery, *, flags: dict[str, Any] | None = None, **fields: Any
+    ) -> None:
+        """Set draft fields and step flags, then ask for the next missing thing."""
+        if isinstance(event, CallbackQuery):
+            await event.answer()
+            if not isinstance(event.message, Message):
+                return
+            message = event.message
+        else:
+            message = event
+        if flags:
+            await self.state.update_data(**flags)
+        draft, data = await self.load()
+        for name, value in fields.items():
+            setattr(draft, name, value)
+        await self.next(message, draft, data)
+
+    async def next(self, message: Message, draft: Draft, data: dict[str, Any]) -> None:
         await self.save(draft)
-        t, loc, say = self.r.t, self.loc, self.message.answer
+        t, loc, say = self.r.t, self.loc, message.answer
         if not draft.kind:
             await self.state.set_state(Intake.kind)
             await say(t("intake.ask_kind", loc), reply_markup=self.kb.kinds(loc))
@@ -105,34 +117,37 @@ class Flow:
             )
 
 
-def _flow(
-    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
-) -> Flow:
-    return Flow(message, state, renderer, keyboards, locale)
+class FlowMiddleware(BaseMiddleware):
+    """Gives every intake handler its `flow` (FSM state, renderer, keyboards, locale)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["flow"] = Flow(data["state"], data["renderer"], data["keyboards"], data["locale"])
+        return await handler(event, data)
 
 
-async def _load(state: FSMContext) -> tuple[Draft, dict[str, Any]]:
-    data = await state.get_data()
-    return Draft.from_data(data), data
+router.message.middleware(FlowMiddleware())
+router.callback_query.middleware(FlowMiddleware())
 
 
 async def begin(
     message: Message,
-    user: User,
-    state: FSMContext,
+    user_id: int,
+    flow: Flow,
     session: AsyncSession,
     cases: CaseService,
     settings: Settings,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
     *,
     draft: Draft,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Start a new draft (after checking the daily limit, so nobody types in vain)."""
-    await cases.check_limits(session, user.id, None)
-    citizen = await CitizenRepo(session).get(user.id)
+    await cases.check_limits(session, user_id, None)
+    citizen = await CitizenRepo(session).get(user_id)
     profile = None
     if citizen and citizen.full_name and (citizen.phone or citizen.email) and citizen.address:
         profile = {
@@ -141,46 +156,27 @@ async def begin(
             "email": citizen.email,
             "address": citizen.address,
         }
-    await state.set_data(
-        {
-            "max_attachments": settings.cases.max_attachments,
-            "profile": profile,
-            **(extra or {}),
-            **draft.to_data(),
-        }
-    )
-    await _flow(message, state, renderer, keyboards, locale).next(draft, await state.get_data())
+    data = {
+        "max_attachments": settings.cases.max_attachments,
+        "profile": profile,
+        **(extra or {}),
+        **draft.to_data(),
+    }
+    await flow.state.set_data(data)
+    await flow.next(message, draft, data)
 
 
-def _new_draft(**kwargs: Any) -> Draft:
+def _new_draft() -> Draft:
     # The draft id is the case's idempotency key: one draft can never become two cases.
-    return Draft(draft_id=f"draft:{secrets.token_hex(12)}", **kwargs)
+    return Draft(draft_id=f"draft:{secrets.token_hex(12)}")
 
 
 @router.message(Command("phananh"), StateFilter(None))
 async def start_command(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    settings: Settings,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
+    message: Message, flow: Flow, session: AsyncSession, cases: CaseService, settings: Settings
 ) -> None:
     assert message.from_user is not None
-    await begin(
-        message,
-        message.from_user,
-        state,
-        session,
-        cases,
-        settings,
-        renderer,
-        keyboards,
-        locale,
-        draft=_new_draft(),
-    )
+    await begin(message, message.from_user.id, flow, session, cases, settings, draft=_new_draft())
 
 
 @router.message(Command("phananh"))
@@ -192,21 +188,18 @@ async def already_drafting(message: Message, renderer: Renderer, locale: str) ->
 @router.callback_query(FeedbackStartCB.filter())
 async def start_button(
     callback: CallbackQuery,
-    state: FSMContext,
+    callback_data: MenuCB | FeedbackStartCB,
+    flow: Flow,
     session: AsyncSession,
     cases: CaseService,
     settings: Settings,
-    renderer: Renderer,
-    keyboards: Keyboards,
     knowledge: KnowledgeService,
-    locale: str,
-    callback_data: MenuCB | FeedbackStartCB,
 ) -> None:
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
-    if await state.get_state() is not None:
-        await callback.message.answer(renderer.t("intake.already", locale))
+    if await flow.state.get_state() is not None:
+        await callback.message.answer(flow.r.t("intake.already", flow.loc))
         return
     draft = _new_draft()
     extra: dict[str, Any] = {}
@@ -216,7 +209,7 @@ async def start_button(
             draft.procedure_code, draft.procedure_fixed = record.code, True
             extra["procedure_name"] = record.name
     elif isinstance(callback_data, FeedbackStartCB) and callback_data.source == "question":
-        question = (await state.get_data()).get("last_question")
+        question = (await flow.state.get_data()).get("last_question")
         draft.kind = Kind.SUGGESTION
         if question:
             try:
@@ -228,28 +221,16 @@ async def start_button(
             except UserFacingError:
                 draft.content = None  # too short to stand as a case: ask for it
     await begin(
-        callback.message,
-        callback.from_user,
-        state,
-        session,
-        cases,
-        settings,
-        renderer,
-        keyboards,
-        locale,
-        draft=draft,
-        extra=extra,
-    )
+        callback.message, callback.from_user.id, flow, session, cases, settings,
+        draft=draft, extra=extra,
+    )  # fmt: skip
 
 
 @router.callback_query(DraftCB.filter(F.action == "cancel"))
 async def cancel_button(
-    callback: CallbackQuery,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
+    callback: CallbackQuery, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
     locale: str,
-) -> None:
+) -> None:  # fmt: skip
     await state.clear()
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -261,24 +242,9 @@ async def cancel_button(
         )
 
 
-@router.callback_query(Intake.kind, KindCB.filter())
-async def kind_chosen(
-    callback: CallbackQuery,
-    callback_data: KindCB,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if callback_data.kind not in (Kind.FEEDBACK, Kind.SUGGESTION) or not isinstance(
-        callback.message, Message
-    ):
-        return
-    draft, data = await _load(state)
-    draft.kind = callback_data.kind
-    draft.editing = False
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+@router.callback_query(Intake.kind, KindCB.filter(F.kind.in_({Kind.FEEDBACK, Kind.SUGGESTION})))
+async def kind_chosen(callback: CallbackQuery, callback_data: KindCB, flow: Flow) -> None:
+    await flow.advance(callback, kind=callback_data.kind, editing=False)
 
 
 def _attachment_of(message: Message, max_mb: int) -> dict[str, Any] | None:
@@ -302,57 +268,33 @@ def _attachment_of(message: Message, max_mb: int) -> dict[str, Any] | None:
 
 
 @router.message(Intake.content, F.text | F.caption)
-async def content_given(
-    message: Message,
-    state: FSMContext,
-    settings: Settings,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    draft, data = await _load(state)
-    draft.content = validate_content(
+async def content_given(message: Message, flow: Flow, settings: Settings) -> None:
+    content = validate_content(
         message.text or message.caption,
         min_chars=settings.cases.min_text_chars,
         max_chars=settings.cases.max_text_chars,
     )
-    draft.complaint_ack = False
+    draft, _ = await flow.load()
     attachment = _attachment_of(message, settings.cases.max_file_mb)
-    if attachment and len(draft.attachments) < settings.cases.max_attachments:
-        draft.attachments.append(attachment)
-    await _flow(message, state, renderer, keyboards, locale).next(draft, data)
+    attachments = list(draft.attachments)
+    if attachment and len(attachments) < settings.cases.max_attachments:
+        attachments.append(attachment)
+    await flow.advance(message, content=content, complaint_ack=False, attachments=attachments)
 
 
 @router.callback_query(Intake.complaint, DraftCB.filter(F.action == "proceed"))
-async def complaint_is_pakn(
-    callback: CallbackQuery,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
-    draft, data = await _load(state)
-    draft.complaint_ack = True
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+async def complaint_is_pakn(callback: CallbackQuery, flow: Flow) -> None:
+    await flow.advance(callback, complaint_ack=True)
 
 
 @router.message(Intake.attachments, F.photo | F.document)
-async def attachment_given(
-    message: Message,
-    state: FSMContext,
-    settings: Settings,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    draft, data = await _load(state)
-    if len(draft.attachments) >= settings.cases.max_attachments:
+async def attachment_given(message: Message, flow: Flow, settings: Settings) -> None:
+    draft, _ = await flow.load()
+    limit = settings.cases.max_attachments
+    if len(draft.attachments) >= limit:
         await message.answer(
-            renderer.t("intake.attach_full", locale, max=settings.cases.max_attachments),
-            reply_markup=keyboards.attachments(locale, len(draft.attachments)),
+            flow.r.t("intake.attach_full", flow.loc, max=limit),
+            reply_markup=flow.kb.attachments(flow.loc, len(draft.attachments)),
         )
         return
     attachment = _attachment_of(message, settings.cases.max_file_mb)
@@ -360,45 +302,25 @@ async def attachment_given(
     if any(a["file_id"] == attachment["file_id"] for a in draft.attachments):
         return  # the same file delivered twice
     draft.attachments.append(attachment)
-    await state.update_data(**draft.to_data())
+    await flow.save(draft)
     await message.answer(
-        renderer.t(
-            "intake.attach_ok", locale, n=len(draft.attachments), max=settings.cases.max_attachments
-        ),
-        reply_markup=keyboards.attachments(locale, len(draft.attachments)),
+        flow.r.t("intake.attach_ok", flow.loc, n=len(draft.attachments), max=limit),
+        reply_markup=flow.kb.attachments(flow.loc, len(draft.attachments)),
     )
 
 
 @router.callback_query(Intake.attachments, DraftCB.filter(F.action == "done"))
-async def attachments_done(
-    callback: CallbackQuery,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
-    await state.update_data(attachments_done=True)
-    draft, data = await _load(state)
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+async def attachments_done(callback: CallbackQuery, flow: Flow) -> None:
+    await flow.advance(callback, flags={"attachments_done": True})
 
 
 @router.message(Intake.procedure, F.text)
-async def procedure_search(
-    message: Message,
-    state: FSMContext,
-    knowledge: KnowledgeService,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
+async def procedure_search(message: Message, flow: Flow, knowledge: KnowledgeService) -> None:
     response = knowledge.search((message.text or "")[:500], limit=4)
     hits = [(h.code, h.name) for h in response.hits]
     key = "intake.procedure_pick" if hits else "intake.procedure_none"
     await message.answer(
-        renderer.t(key, locale), reply_markup=keyboards.procedure_choice(locale, hits)
+        flow.r.t(key, flow.loc), reply_markup=flow.kb.procedure_choice(flow.loc, hits)
     )
 
 
@@ -406,190 +328,130 @@ async def procedure_search(
 async def procedure_chosen(
     callback: CallbackQuery,
     callback_data: DraftProcedureCB,
-    state: FSMContext,
+    flow: Flow,
     knowledge: KnowledgeService,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
 ) -> None:
-    await callback.answer()
     record = knowledge.snapshot.procedures.get(callback_data.code)
-    if record is None or not isinstance(callback.message, Message):
+    if record is None:
+        await callback.answer(flow.r.plain("search.gone", flow.loc), show_alert=True)
         return
-    draft, data = await _load(state)
-    draft.procedure_code = record.code
-    await state.update_data(procedure_done=True, procedure_name=record.name)
-    data.update(procedure_done=True, procedure_name=record.name)
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+    await flow.advance(
+        callback,
+        flags={"procedure_done": True, "procedure_name": record.name},
+        procedure_code=record.code,
+    )
 
 
 @router.callback_query(Intake.procedure, DraftCB.filter(F.action == "skip"))
-async def procedure_skipped(
-    callback: CallbackQuery,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
-    draft, data = await _load(state)
-    draft.procedure_code = None
-    await state.update_data(procedure_done=True, procedure_name=None)
-    data.update(procedure_done=True, procedure_name=None)
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+async def procedure_skipped(callback: CallbackQuery, flow: Flow) -> None:
+    await flow.advance(
+        callback, flags={"procedure_done": True, "procedure_name": None}, procedure_code=None
+    )
 
 
 @router.callback_query(Intake.reuse, DraftCB.filter(F.action.in_({"reuse", "fresh"})))
-async def reuse_decided(
-    callback: CallbackQuery,
-    callback_data: DraftCB,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if not isinstance(callback.message, Message):
-        return
-    draft, data = await _load(state)
+async def reuse_decided(callback: CallbackQuery, callback_data: DraftCB, flow: Flow) -> None:
+    _, data = await flow.load()
     profile = data.get("profile") or {}
+    fields: dict[str, Any] = {}
     if callback_data.action == "reuse" and profile:
-        draft.name, draft.phone = profile.get("name"), profile.get("phone")
-        draft.email, draft.address = profile.get("email"), profile.get("address")
-    await state.update_data(reuse_decided=True)
-    data["reuse_decided"] = True
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+        fields = {key: profile.get(key) for key in ("name", "phone", "email", "address")}
+    await flow.advance(callback, flags={"reuse_decided": True}, **fields)
 
 
 @router.message(Intake.name, F.text)
-async def name_given(
-    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
-) -> None:
-    draft, data = await _load(state)
-    draft.name = validate_name(message.text)
-    await _flow(message, state, renderer, keyboards, locale).next(draft, data)
+async def name_given(message: Message, flow: Flow) -> None:
+    await flow.advance(message, name=validate_name(message.text))
 
 
 @router.message(Intake.contact, F.contact)
-async def contact_shared(
-    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
-) -> None:
+async def contact_shared(message: Message, flow: Flow) -> None:
     assert message.contact is not None
     phone = normalize_phone(message.contact.phone_number)
     if phone is None:
         raise UserFacingError("intake.phone_invalid", value=message.contact.phone_number)
-    draft, data = await _load(state)
-    draft.phone = phone
-    await _flow(message, state, renderer, keyboards, locale).next(draft, data)
+    await flow.advance(message, phone=phone)
 
 
 @router.message(Intake.contact, F.text)
-async def contact_typed(
-    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
-) -> None:
+async def contact_typed(message: Message, flow: Flow) -> None:
     contact = parse_contact(message.text)
-    draft, data = await _load(state)
-    draft.phone, draft.email = contact.phone, contact.email
-    await _flow(message, state, renderer, keyboards, locale).next(draft, data)
+    await flow.advance(message, phone=contact.phone, email=contact.email)
 
 
 @router.message(Intake.address, F.text)
-async def address_given(
-    message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
-) -> None:
-    draft, data = await _load(state)
-    draft.address = validate_address(message.text)
-    await _flow(message, state, renderer, keyboards, locale).next(draft, data)
+async def address_given(message: Message, flow: Flow) -> None:
+    await flow.advance(message, address=validate_address(message.text))
 
 
-_EDIT_CLEARS = {
-    "content": ("content",),
-    "kind": ("kind",),
-    "name": ("name",),
-    "contact": ("phone", "email"),
-    "address": ("address",),
-    "procedure": ("procedure_code",),
+# What each "✏️" button on the summary clears, so the flow asks for it again.
+_EDIT_CLEARS: dict[str, dict[str, Any]] = {
+    "content": {"content": None},
+    "kind": {"kind": None},
+    "name": {"name": None},
+    "contact": {"phone": None, "email": None},
+    "address": {"address": None},
+    "procedure": {"procedure_code": None, "procedure_fixed": False},
 }
 
 
 @router.callback_query(Intake.summary, DraftCB.filter(F.action == "edit"))
-async def edit_field(
-    callback: CallbackQuery,
-    callback_data: DraftCB,
-    state: FSMContext,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    locale: str,
-) -> None:
-    await callback.answer()
-    if callback_data.field not in _EDIT_CLEARS or not isinstance(callback.message, Message):
+async def edit_field(callback: CallbackQuery, callback_data: DraftCB, flow: Flow) -> None:
+    clears = _EDIT_CLEARS.get(callback_data.field)
+    if clears is None:
+        await callback.answer()
         return
-    draft, data = await _load(state)
-    for attr in _EDIT_CLEARS[callback_data.field]:
-        setattr(draft, attr, None)
-    if callback_data.field == "procedure":
-        draft.procedure_fixed = False
-        await state.update_data(procedure_done=False, procedure_name=None)
-        data.update(procedure_done=False, procedure_name=None)
-    await _flow(callback.message, state, renderer, keyboards, locale).next(draft, data)
+    flags = (
+        {"procedure_done": False, "procedure_name": None} if "procedure_code" in clears else None
+    )
+    await flow.advance(callback, flags=flags, **clears)
 
 
 @router.callback_query(Intake.summary, DraftCB.filter(F.action == "remember"))
-async def toggle_remember(
-    callback: CallbackQuery, state: FSMContext, keyboards: Keyboards, locale: str
-) -> None:
+async def toggle_remember(callback: CallbackQuery, flow: Flow) -> None:
     await callback.answer()
-    draft, _ = await _load(state)
+    draft, _ = await flow.load()
     draft.remember = not draft.remember
-    await state.update_data(**draft.to_data())
+    await flow.save(draft)
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(
-            reply_markup=keyboards.summary(locale, draft.remember)
+            reply_markup=flow.kb.summary(flow.loc, draft.remember)
         )
 
 
 @router.callback_query(Intake.summary, DraftCB.filter(F.action == "submit"))
 async def submit(
-    callback: CallbackQuery,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    clock: Clock,
-    renderer: Renderer,
-    locale: str,
+    callback: CallbackQuery, flow: Flow, session: AsyncSession, cases: CaseService, clock: Clock
 ) -> None:
-    draft, _ = await _load(state)
+    draft, _ = await flow.load()
     user = callback.from_user
     chat_id = callback.message.chat.id if callback.message else user.id
     case = await cases.submit(
-        session,
-        draft,
-        citizen=Actor("citizen", user.id, user.full_name),
-        chat_id=chat_id,
-        locale=locale,
-    )
-    repo = CitizenRepo(session)
+        session, draft, citizen=Actor("citizen", user.id, user.full_name), chat_id=chat_id,
+        locale=flow.loc,
+    )  # fmt: skip
     if draft.remember:
-        citizen = await repo.get_or_create(user.id, clock.now())
+        citizen = await CitizenRepo(session).get_or_create(user.id, clock.now())
         citizen.full_name, citizen.phone, citizen.email = draft.name, draft.phone, draft.email
         citizen.address, citizen.updated_at = draft.address, clock.now()
-    await state.clear()
+    await flow.state.clear()
     # The acknowledgement with the code travels through the outbox (persisted with the case);
     # here we only close the summary so it cannot be pressed again.
-    await callback.answer(renderer.plain("intake.submitted_toast", locale, code=case.code))
+    await callback.answer(flow.r.plain("intake.submitted_toast", flow.loc, code=case.code))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
+_BUTTON_STEPS = {
+    Intake.kind.state,
+    Intake.complaint.state,
+    Intake.reuse.state,
+    Intake.summary.state,
+}
+
+
 @router.message(StateFilter(Intake))
-async def wrong_input(message: Message, state: FSMContext, renderer: Renderer, locale: str) -> None:
-    current = await state.get_state()
-    key = (
-        "intake.use_buttons"
-        if current
-        in {Intake.kind.state, Intake.complaint.state, Intake.reuse.state, Intake.summary.state}
-        else "intake.type_text"
-    )
-    await message.answer(renderer.t(key, locale))
+async def wrong_input(message: Message, flow: Flow) -> None:
+    current = await flow.state.get_state()
+    key = "intake.use_buttons" if current in _BUTTON_STEPS else "intake.type_text"
+    await message.answer(flow.r.t(key, flow.loc))

@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.errors import NotAllowed, UserFacingError
-from bot.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due, days_left
+from bot.reply_clock import (
+    DayUnit,
+    HolidayOverride,
+    WorkCalendar,
+    compute_due,
+    days_left,
+    end_of_day,
+)
 from bot.reply_clock import working_days_between as count_working_days
 from bot.services.codes import new_tracking_code
 from bot.services.intake import content_fingerprint
@@ -511,8 +518,6 @@ class CaseService:
         new_day = new_due_local.astimezone(tz).date()
         if not calendar.is_working_day(new_day):
             new_day = calendar.next_working_day(new_day)
-        from bot.reply_clock import end_of_day
-
         new_due = end_of_day(new_day, tz)
         if new_due <= case.due_at:
             raise UserFacingError("case.extension_not_later")

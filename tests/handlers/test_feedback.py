@@ -280,3 +280,33 @@ async def test_blocked_citizen_is_recorded_and_reported(harness: Harness) -> Non
         ).all()
     assert "failed" in statuses and "pending" not in statuses
     assert any("bot was blocked" in t for t in harness.texts(ADMIN))
+
+
+async def test_summary_fields_can_be_corrected_one_by_one(harness: Harness) -> None:
+    await harness.say("/phananh")
+    await harness.press("Phản ánh")
+    await harness.say("Phí chứng thực bị thu cao hơn mức quy định tại bộ phận một cửa.")
+    await harness.press("Bỏ qua")
+    await harness.press("Bỏ qua")
+    await harness.say("Trần Văn A")
+    await harness.say("0912345678")
+    await harness.say("1 Lê Lai, phường An Hòa")
+    await harness.press("✏️ Liên hệ")
+    assert "số điện thoại" in harness.last_text(CITIZEN)
+    await harness.say("a@example.vn")
+    await harness.press("✏️ Họ tên")
+    await harness.say("Trần Văn Bảo")
+    await harness.press("✏️ Thủ tục")
+    await harness.say("chứng thực bản sao")
+    message, data = harness.find_button(CITIZEN, "Chứng thực")
+    await harness.press_data(data, message["message_id"])
+    summary = harness.last_text(CITIZEN)
+    assert "Trần Văn Bảo" in summary and "a@example.vn" in summary and "0912345678" not in summary
+    assert "Chứng thực" in summary
+    await harness.press("Lưu thông tin")  # toggled off: nothing remembered
+    await harness.press("Gửi phản ánh")
+    [case] = await _cases(harness)
+    assert case.citizen_name == "Trần Văn Bảo" and case.citizen_email == "a@example.vn"
+    assert case.procedure_code is not None and case.routing_rule.startswith("procedure:")
+    await harness.say("/forget")
+    assert "không lưu thông tin" in harness.last_text(CITIZEN)
