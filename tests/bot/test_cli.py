@@ -20,7 +20,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_search_json_and_stdin(cli: CliRunner) -> None:
-    result = cli.invoke(app, ["kb", "search", "xin giay xac nhan doc than", "--json", "--limit", "3"])
+    result = cli.invoke(
+        app, ["kb", "search", "xin giay xac nhan doc than", "--json", "--limit", "3"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["abstained"] is False and len(data["results"]) <= 3
@@ -55,9 +57,20 @@ def test_import_reports_every_problem_and_changes_nothing(cli: CliRunner, tmp_pa
 
 def test_import_dry_run_then_apply(cli: CliRunner, tmp_path: Path) -> None:
     good = tmp_path / "moi.json"
-    good.write_text(json.dumps([{"code": "9.000003", "name": "Cấp phép nuôi chim yến",
-                                 "agency": "SNNMT", "keywords": ["nhà yến", "nuôi yến"]}],
-                               ensure_ascii=False), encoding="utf-8")  # fmt: skip
+    good.write_text(
+        json.dumps(
+            [
+                {
+                    "code": "9.000003",
+                    "name": "Cấp phép nuôi chim yến",
+                    "agency": "SNNMT",
+                    "keywords": ["nhà yến", "nuôi yến"],
+                }
+            ],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     dry = json.loads(cli.invoke(app, ["kb", "import", str(good), "--dry-run", "--json"]).output)
     assert dry["ok"] and not dry["applied"] and dry["added"] == ["9.000003"]
     assert len(dry["removed_from_file"]) == 53  # the sample is reported, never deleted
@@ -90,6 +103,8 @@ def test_calendar_commands(cli: CliRunner) -> None:
 
 def test_eval_command(cli: CliRunner, tmp_path: Path) -> None:
     rows = tmp_path / "q.jsonl"
-    rows.write_text('{"q": "đăng ký kết hôn", "expect": "1.000894"}\n{"q": "xin chào", "expect": null}\n')
+    rows.write_text(
+        '{"q": "đăng ký kết hôn", "expect": "1.000894"}\n{"q": "xin chào", "expect": null}\n'
+    )
     result = cli.invoke(app, ["kb", "eval", str(rows)])
     assert "top-1: 1.000" in result.output and "out-of-scope abstain: 1.000" in result.output

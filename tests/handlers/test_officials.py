@@ -307,7 +307,10 @@ async def test_unbind(bound: Harness) -> None:
 
 async def test_admin_uploads_a_procedure_file(harness: Harness) -> None:
     h = harness
-    csv = "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện,Từ khóa\n9.000010,Cấp phép nuôi chim yến,SNNMT,nhà yến\n"
+    csv = (
+        "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện,Từ khóa\n"
+        "9.000010,Cấp phép nuôi chim yến,SNNMT,nhà yến\n"
+    )
     h.server.add_file("kb-file", csv.encode("utf-8"), file_path="documents/kb.csv")
     await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv", caption="dry")
     assert "Kiểm tra thử" in h.last_text(ADMIN) and "Thêm mới: 1" in h.last_text(ADMIN)
@@ -337,13 +340,22 @@ async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) ->
     card_id = _card_id(h, GROUP_A, code)
     for i, file_id in enumerate(("ans-1", "ans-2", "ans-3")):
         update = make_message_update(
-            chat_id=GROUP_A, user_id=OFFICIAL_A, photo_file_id=file_id,
-            caption="Kết quả đã có, xem ảnh." if i == 0 else None, reply_to=(GROUP_A, card_id),
-        )  # fmt: skip
+            chat_id=GROUP_A,
+            user_id=OFFICIAL_A,
+            photo_file_id=file_id,
+            caption="Kết quả đã có, xem ảnh." if i == 0 else None,
+            reply_to=(GROUP_A, card_id),
+        )
         update["message"]["media_group_id"] = "album-1"
         await h.feed(update)
-    photos = [c.params["photo"] for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == CITIZEN]
+    photos = [
+        c.params["photo"] for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == CITIZEN
+    ]
     assert photos == ["ans-1", "ans-2", "ans-3"]
     assert not any("không còn mở" in t for t in h.texts(GROUP_A))
     case = await _case(h, code)
-    assert [a.file_id for a in case.attachments if a.origin == "official"] == ["ans-1", "ans-2", "ans-3"]
+    assert [a.file_id for a in case.attachments if a.origin == "official"] == [
+        "ans-1",
+        "ans-2",
+        "ans-3",
+    ]
