@@ -19,15 +19,22 @@ class _Scripted:
 
 
 def test_counting_rules() -> None:
-    engine = _Scripted({
-        "a": (False, ["1", "2"]),  # top-1
-        "b": (True, ["1", "2"]),  # abstained: not top-1, but top-3 (did-you-mean)
-        "c": (False, ["3", "4", "5", "2"]),  # fourth: neither
-        "x": (True, []),  # out of scope, abstained: correct
-        "y": (False, ["9"]),  # out of scope answered: a miss
-    })  # fmt: skip
-    rows = [EvalRow("a", "1"), EvalRow("b", "1"), EvalRow("c", "2"), EvalRow("x", None),
-            EvalRow("y", None)]  # fmt: skip
+    engine = _Scripted(
+        {
+            "a": (False, ["1", "2"]),  # top-1
+            "b": (True, ["1", "2"]),  # abstained: not top-1, but top-3 (did-you-mean)
+            "c": (False, ["3", "4", "5", "2"]),  # fourth: neither
+            "x": (True, []),  # out of scope, abstained: correct
+            "y": (False, ["9"]),  # out of scope answered: a miss
+        }
+    )
+    rows = [
+        EvalRow("a", "1"),
+        EvalRow("b", "1"),
+        EvalRow("c", "2"),
+        EvalRow("x", None),
+        EvalRow("y", None),
+    ]
     report = evaluate(engine, rows)
     assert (report.top1_hits, report.top3_hits, report.in_scope) == (1, 2, 3)
     assert report.abstain == 0.5
@@ -37,5 +44,7 @@ def test_counting_rules() -> None:
 
 def test_load_rows(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
-    path.write_text('{"q": "khai sinh", "expect": "1.001193"}\n\n{"q": "xin chào", "expect": null}\n')
+    path.write_text(
+        '{"q": "khai sinh", "expect": "1.001193"}\n\n{"q": "xin chào", "expect": null}\n'
+    )
     assert load_rows(path) == [EvalRow("khai sinh", "1.001193"), EvalRow("xin chào", None)]
