@@ -28,66 +28,171 @@ from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json  # no
 from knowledge.search import SearchEngine  # noqa: E402
 
 ACTIONS = (
-    "Cấp", "Cấp lại", "Cấp đổi", "Đăng ký", "Điều chỉnh", "Gia hạn", "Thu hồi", "Xác nhận",
-    "Công nhận", "Thẩm định", "Phê duyệt", "Hỗ trợ", "Giải quyết", "Thông báo", "Chấm dứt",
-    "Tạm ngừng", "Sửa đổi, bổ sung", "Chuyển đổi", "Xóa đăng ký", "Cho phép",
+    "Cấp",
+    "Cấp lại",
+    "Cấp đổi",
+    "Đăng ký",
+    "Điều chỉnh",
+    "Gia hạn",
+    "Thu hồi",
+    "Xác nhận",
+    "Công nhận",
+    "Thẩm định",
+    "Phê duyệt",
+    "Hỗ trợ",
+    "Giải quyết",
+    "Thông báo",
+    "Chấm dứt",
+    "Tạm ngừng",
+    "Sửa đổi, bổ sung",
+    "Chuyển đổi",
+    "Xóa đăng ký",
+    "Cho phép",
 )
 OBJECTS = (
-    "giấy phép kinh doanh vận tải bằng xe ô tô", "chứng chỉ hành nghề dược",
-    "giấy chứng nhận đủ điều kiện kinh doanh xăng dầu", "giấy phép khai thác khoáng sản",
-    "giấy phép xả thải vào nguồn nước", "giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
-    "giấy phép hoạt động điện lực", "chứng chỉ quy hoạch xây dựng", "giấy phép thành lập hội",
-    "giấy phép tổ chức biểu diễn nghệ thuật", "giấy chứng nhận đăng ký hợp tác xã",
-    "trợ cấp ưu đãi người có công với cách mạng", "chế độ mai táng phí cựu chiến binh",
-    "giấy phép hoạt động khám bệnh, chữa bệnh", "chứng chỉ hành nghề luật sư",
-    "giấy phép sử dụng vật liệu nổ công nghiệp", "giấy chứng nhận quyền tác giả",
-    "giấy phép lưu hành phim", "giấy phép nhập khẩu thuốc thú y", "chứng nhận vùng an toàn dịch bệnh",
-    "giấy phép khai thác thủy sản", "giấy chứng nhận đăng ký tàu cá", "giấy phép lao động",
-    "thẻ hướng dẫn viên du lịch", "giấy phép kinh doanh lữ hành", "giấy phép xây dựng công trình",
-    "hồ sơ thiết kế phòng cháy chữa cháy", "giấy phép quảng cáo ngoài trời",
-    "giấy chứng nhận kinh tế trang trại", "danh hiệu gia đình văn hóa",
-    "giấy phép dạy thêm học thêm", "quyết định thành lập trường mầm non tư thục",
-    "giấy chứng nhận đăng ký đầu tư", "giấy phép môi trường", "giấy phép sử dụng tần số vô tuyến điện",
-    "giấy phép hoạt động in", "giấy chứng nhận đăng ký hoạt động tôn giáo",
-    "giấy phép chặt hạ cây xanh đô thị", "giấy phép thi công công trình trên đường bộ",
-    "chế độ bảo hiểm xã hội tự nguyện", "giấy chứng nhận đủ điều kiện chăn nuôi",
-    "phương án sử dụng đất trồng lúa", "giấy phép bán buôn rượu", "giấy phép bán lẻ thuốc lá",
-    "chứng nhận hộ gia đình làm nông nghiệp có mức sống trung bình", "trợ giúp pháp lý",
-    "giấy chứng nhận quyền sử dụng đất", "hợp đồng thuê đất", "thẻ bảo hiểm y tế",
+    "giấy phép kinh doanh vận tải bằng xe ô tô",
+    "chứng chỉ hành nghề dược",
+    "giấy chứng nhận đủ điều kiện kinh doanh xăng dầu",
+    "giấy phép khai thác khoáng sản",
+    "giấy phép xả thải vào nguồn nước",
+    "giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
+    "giấy phép hoạt động điện lực",
+    "chứng chỉ quy hoạch xây dựng",
+    "giấy phép thành lập hội",
+    "giấy phép tổ chức biểu diễn nghệ thuật",
+    "giấy chứng nhận đăng ký hợp tác xã",
+    "trợ cấp ưu đãi người có công với cách mạng",
+    "chế độ mai táng phí cựu chiến binh",
+    "giấy phép hoạt động khám bệnh, chữa bệnh",
+    "chứng chỉ hành nghề luật sư",
+    "giấy phép sử dụng vật liệu nổ công nghiệp",
+    "giấy chứng nhận quyền tác giả",
+    "giấy phép lưu hành phim",
+    "giấy phép nhập khẩu thuốc thú y",
+    "chứng nhận vùng an toàn dịch bệnh",
+    "giấy phép khai thác thủy sản",
+    "giấy chứng nhận đăng ký tàu cá",
+    "giấy phép lao động",
+    "thẻ hướng dẫn viên du lịch",
+    "giấy phép kinh doanh lữ hành",
+    "giấy phép xây dựng công trình",
+    "hồ sơ thiết kế phòng cháy chữa cháy",
+    "giấy phép quảng cáo ngoài trời",
+    "giấy chứng nhận kinh tế trang trại",
+    "danh hiệu gia đình văn hóa",
+    "giấy phép dạy thêm học thêm",
+    "quyết định thành lập trường mầm non tư thục",
+    "giấy chứng nhận đăng ký đầu tư",
+    "giấy phép môi trường",
+    "giấy phép sử dụng tần số vô tuyến điện",
+    "giấy phép hoạt động in",
+    "giấy chứng nhận đăng ký hoạt động tôn giáo",
+    "giấy phép chặt hạ cây xanh đô thị",
+    "giấy phép thi công công trình trên đường bộ",
+    "chế độ bảo hiểm xã hội tự nguyện",
+    "giấy chứng nhận đủ điều kiện chăn nuôi",
+    "phương án sử dụng đất trồng lúa",
+    "giấy phép bán buôn rượu",
+    "giấy phép bán lẻ thuốc lá",
+    "chứng nhận hộ gia đình làm nông nghiệp có mức sống trung bình",
+    "trợ giúp pháp lý",
+    "giấy chứng nhận quyền sử dụng đất",
+    "hợp đồng thuê đất",
+    "thẻ bảo hiểm y tế",
 )
 TARGETS = (
-    "đối với hộ gia đình, cá nhân", "cho doanh nghiệp", "có yếu tố nước ngoài", "tại cấp xã",
-    "lần đầu", "trong trường hợp bị mất, hư hỏng", "do hết hạn", "cho tổ chức kinh tế",
-    "đối với người nước ngoài", "cho hợp tác xã", "cấp tỉnh", "theo hình thức trực tuyến",
-    "", "", "",
+    "đối với hộ gia đình, cá nhân",
+    "cho doanh nghiệp",
+    "có yếu tố nước ngoài",
+    "tại cấp xã",
+    "lần đầu",
+    "trong trường hợp bị mất, hư hỏng",
+    "do hết hạn",
+    "cho tổ chức kinh tế",
+    "đối với người nước ngoài",
+    "cho hợp tác xã",
+    "cấp tỉnh",
+    "theo hình thức trực tuyến",
+    "",
+    "",
+    "",
 )
 FIELDS = (
-    "Hộ tịch", "Chứng thực", "Đất đai", "Hoạt động xây dựng", "Bảo trợ xã hội", "Y tế",
-    "Giáo dục và Đào tạo", "Giao thông vận tải", "Công thương", "Nông nghiệp", "Tài nguyên nước",
-    "Văn hóa", "Du lịch", "Lao động", "Người có công", "Môi trường", "Thông tin và truyền thông",
+    "Hộ tịch",
+    "Chứng thực",
+    "Đất đai",
+    "Hoạt động xây dựng",
+    "Bảo trợ xã hội",
+    "Y tế",
+    "Giáo dục và Đào tạo",
+    "Giao thông vận tải",
+    "Công thương",
+    "Nông nghiệp",
+    "Tài nguyên nước",
+    "Văn hóa",
+    "Du lịch",
+    "Lao động",
+    "Người có công",
+    "Môi trường",
+    "Thông tin và truyền thông",
 )
 DOCUMENTS = (
-    "Đơn đề nghị theo mẫu", "Bản sao giấy tờ tùy thân", "Bản sao có chứng thực giấy phép",
-    "Sơ đồ vị trí khu đất", "Bản vẽ thiết kế", "Giấy chứng nhận đăng ký doanh nghiệp",
-    "Văn bản ủy quyền hợp lệ", "Báo cáo đánh giá tác động môi trường", "Hợp đồng thuê",
-    "Giấy khám sức khỏe", "Phiếu lý lịch tư pháp", "Bản kê khai thông tin",
-    "Quyết định bổ nhiệm", "Giấy xác nhận của Ủy ban nhân dân cấp xã", "Ảnh chân dung 4x6",
-    "Biên lai nộp phí", "Danh sách thành viên", "Phương án kinh doanh", "Điều lệ hoạt động",
+    "Đơn đề nghị theo mẫu",
+    "Bản sao giấy tờ tùy thân",
+    "Bản sao có chứng thực giấy phép",
+    "Sơ đồ vị trí khu đất",
+    "Bản vẽ thiết kế",
+    "Giấy chứng nhận đăng ký doanh nghiệp",
+    "Văn bản ủy quyền hợp lệ",
+    "Báo cáo đánh giá tác động môi trường",
+    "Hợp đồng thuê",
+    "Giấy khám sức khỏe",
+    "Phiếu lý lịch tư pháp",
+    "Bản kê khai thông tin",
+    "Quyết định bổ nhiệm",
+    "Giấy xác nhận của Ủy ban nhân dân cấp xã",
+    "Ảnh chân dung 4x6",
+    "Biên lai nộp phí",
+    "Danh sách thành viên",
+    "Phương án kinh doanh",
+    "Điều lệ hoạt động",
 )
-STEP_WORDS = (
+_STEP_TEXT = (
     "tổ chức cá nhân nộp hồ sơ tại bộ phận một cửa cơ quan tiếp nhận kiểm tra tính đầy đủ hợp lệ"
     " của hồ sơ trường hợp chưa đầy đủ thì hướng dẫn bổ sung trong thời hạn ngày làm việc cơ"
     " quan có thẩm quyền thẩm định trình lãnh đạo xem xét quyết định trả kết quả cho người"
     " nộp qua dịch vụ bưu chính công ích hoặc trực tuyến trên cổng dịch vụ công quốc gia"
-).split()
+)
+STEP_WORDS = _STEP_TEXT.split()
 COLLOQUIAL = (
-    "xin giấy phép", "làm giấy", "đăng ký online", "làm lại giấy", "xin hỗ trợ", "mở cơ sở",
-    "làm thủ tục", "xin cấp phép", "gia hạn giấy", "đổi giấy mới", "báo cáo", "làm hồ sơ",
+    "xin giấy phép",
+    "làm giấy",
+    "đăng ký online",
+    "làm lại giấy",
+    "xin hỗ trợ",
+    "mở cơ sở",
+    "làm thủ tục",
+    "xin cấp phép",
+    "gia hạn giấy",
+    "đổi giấy mới",
+    "báo cáo",
+    "làm hồ sơ",
 )
 CHITCHAT = (
-    "xin chào", "hôm nay trời có mưa không", "giá vàng hôm nay", "tối nay ai đá bóng",
-    "cách nấu phở bò", "kể chuyện cười đi", "cảm ơn bạn", "bot ơi", "mua iphone ở đâu rẻ",
-    "tỷ giá đô la", "lịch cắt điện", "xổ số miền bắc", "ok", "test",
+    "xin chào",
+    "hôm nay trời có mưa không",
+    "giá vàng hôm nay",
+    "tối nay ai đá bóng",
+    "cách nấu phở bò",
+    "kể chuyện cười đi",
+    "cảm ơn bạn",
+    "bot ơi",
+    "mua iphone ở đâu rẻ",
+    "tỷ giá đô la",
+    "lịch cắt điện",
+    "xổ số miền bắc",
+    "ok",
+    "test",
 )
 
 
@@ -205,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     rows: list[tuple[str, str, str, str, str]] = []
     p50, p95, p99 = percentiles(ours)
-    rows.append(("SearchEngine (ours)", f"{build_ours:.2f}", f"{p50:.2f}", f"{p95:.2f}", f"{p99:.2f}"))
+    rows.append(
+        ("SearchEngine (ours)", f"{build_ours:.2f}", f"{p50:.2f}", f"{p95:.2f}", f"{p99:.2f}")
+    )
 
     try:
         from rank_bm25 import BM25Okapi
@@ -215,8 +322,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         gc.collect()
         start = time.perf_counter()
         corpus = [
-            tokenize(" ".join((r.name, " ".join(r.keywords), r.field, r.result, r.documents,
-                               r.conditions, r.steps)))
+            tokenize(
+                " ".join(
+                    (
+                        r.name,
+                        " ".join(r.keywords),
+                        r.field,
+                        r.result,
+                        r.documents,
+                        r.conditions,
+                        r.steps,
+                    )
+                )
+            )
             for r in records
         ]
         bm25 = BM25Okapi(corpus)
@@ -228,11 +346,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:5]
             theirs.append((time.perf_counter() - t0) * 1000)
         p50, p95, p99 = percentiles(theirs)
-        rows.append(("rank_bm25.BM25Okapi", f"{build_bm25:.2f}", f"{p50:.2f}", f"{p95:.2f}",
-                     f"{p99:.2f}"))
+        rows.append(
+            ("rank_bm25.BM25Okapi", f"{build_bm25:.2f}", f"{p50:.2f}", f"{p95:.2f}", f"{p99:.2f}")
+        )
 
-    print(f"procedures: {len(records)} ({len(real)} real), queries: {len(queries)}, "
-          f"abstained: {abstained} ({abstained / len(queries):.0%})")
+    print(
+        f"procedures: {len(records)} ({len(real)} real), queries: {len(queries)}, "
+        f"abstained: {abstained} ({abstained / len(queries):.0%})"
+    )
     header = ("engine", "build s", "p50 ms", "p95 ms", "p99 ms")
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))

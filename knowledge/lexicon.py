@@ -115,9 +115,12 @@ class Lexicon:
         return self._entries
 
     def merged(self, extra: Iterable[tuple[str, str]]) -> Lexicon:
-        """Return a new lexicon with `extra` (e.g. admin additions) layered on top."""
+        """Return a new lexicon with `extra` (admin additions) on top; unusable pairs skipped."""
+        # Admin entries come from a database table: one entry that normalises to nothing
+        # (only punctuation or emoji) must not stop the whole index from being rebuilt.
+        usable = [(p, e) for p, e in extra if analyze(p) and analyze(e)]
         base = [(e.phrase, e.expansion) for e in self._entries]
-        return Lexicon([*base, *extra])
+        return Lexicon([*base, *usable])
 
     def find(self, pairs: Sequence[Pair]) -> list[LexiconMatch]:
         """Find phrases in analysed (folded, accented) syllables, longest match first."""

@@ -184,7 +184,10 @@ def _syllable(word: str) -> tuple[str, str]:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).translate(_LOOKALIKES).lower())
+    text = unicodedata.normalize("NFKC", text).lower()
+    if "\u00f0" in text:  # str.translate is slow on long non-ASCII text; this char is rare
+        text = text.replace("\u00f0", "đ")
+    return _WORD_RE.findall(text)
 
 
 def syllables(text: str) -> list[str]:
@@ -301,23 +304,33 @@ def _expand_table() -> dict[str, tuple[tuple[str, str], ...]]:
 _EXPANSIONS = _expand_table()
 
 
-def analyze(text: str, *, expand: bool = True) -> list[tuple[str, str]]:
-    """Return (folded, accented) syllable pairs of `text`, abbreviations expanded if asked."""
-    out: list[tuple[str, str]] = []
-    table = _EXPANSIONS if expand else {}
-    for word in _words(text):
-        folded, accented = _syllable(word)
-        expansion = table.get(folded)
+_CACHE_LIMIT = 300_000
+# word → analysed pairs, one cache per `expand` flag; bounded so odd input cannot grow it forever
+_CACHES: dict[bool, dict[str, tuple[tuple[str, str], ...]]] = {True: {}, False: {}}
+
+
+def _analyze_word(word: str, expand: bool) -> tuple[tuple[str, str], ...]:
+    folded, accented = _syllable(word)
+    result: tuple[tuple[str, str], ...] = ((folded, accented),)
+    if expand:
+        expansion = _EXPANSIONS.get(folded)
         # only a token typed without tone marks is an abbreviation ("đc" is fine, "dé" is not)
         if expansion is not None and folded == accented.replace("đ", "d"):
-            out.extend(expansion)
-            continue
-        if expand and folded[:1] in "fwjzk" and folded.isalpha():
+            result = expansion
+        elif folded[:1] in "fwjzk" and folded.isalpha():
             fixed = _fix_onset(accented)
             if fixed != accented:
-                folded, accented = _syllable(fixed)
-        out.append((folded, accented))
-    return out
+                result = (_syllable(fixed),)
+    cache = _CACHES[expand]
+    if len(cache) < _CACHE_LIMIT:
+        cache[word] = result
+    return result
+
+
+def analyze(text: str, *, expand: bool = True) -> list[tuple[str, str]]:
+    """Return (folded, accented) syllable pairs of `text`, abbreviations expanded if asked."""
+    get = _CACHES[expand].get
+    return [pair for word in _words(text) for pair in (get(word) or _analyze_word(word, expand))]
 
 
 def tokenize(text: str, *, expand: bool = True) -> list[str]:

@@ -22,6 +22,7 @@ The engine is immutable after construction, so one instance can serve concurrent
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from array import array
@@ -29,7 +30,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -131,7 +132,14 @@ class SearchConfig:
     k1: float = 1.2
     max_field_tokens: int = 300  # long texts (steps, documents) are cut for speed
     # Fields that also index two-syllable words and accented forms (the rest: syllables only).
-    detail_fields: tuple[str, ...] = ("name", "keywords", "field", "result", "conditions", "documents")
+    detail_fields: tuple[str, ...] = (
+        "name",
+        "keywords",
+        "field",
+        "result",
+        "conditions",
+        "documents",
+    )
     # Query term weights (BM25 side).
     bigram_weight: float = 1.0
     accent_weight: float = 0.3
@@ -146,8 +154,11 @@ class SearchConfig:
     unknown_weight: float = 0.6  # a syllable the index lacks weighs this share of the max idf
     concept_weight: float = 0.6  # a lexicon concept weighs this share of the max idf
     # Candidate generation.
-    candidates: int = 30
-    deferred_df_ratio: float = 0.2  # terms in more docs than this share only re-score
+    candidates: int = 20
+    # Candidate generation reads only the `head_size` highest-impact postings of a common term;
+    # the best `candidates * 2` are then scored exactly.
+    head_size: int = 1000
+    posting_budget: int = 6000
     # Confidence: a logistic model over the features of a candidate (fitted on labelled sample
     # questions, see `knowledge.evaluation`): phrase = best share of one of the procedure's
     # name/keyword phrases said in the query; coverage = idf-weighted share of the query found
@@ -160,8 +171,8 @@ class SearchConfig:
     conf_name: float = 1.19
     conf_bm25: float = 2.0
     # Ranking = confidence + these shares of secondary evidence (breaks near-ties).
-    rank_relative: float = 0.2
-    rank_phrase: float = 0.1
+    rank_relative: float = 0.5
+    rank_phrase: float = 0.5
     abstain_below: float = 0.5
 
 
@@ -207,6 +218,8 @@ class _Phrase(NamedTuple):
 
     unigrams: tuple[str, ...]
     bigrams: tuple[str, ...]
+    weights: tuple[float, ...] = ()  # idf of each bigram (or of each unigram if no bigrams)
+    total: float = 1.0
 
 
 def _phrase(pairs: Sequence[Pair]) -> _Phrase:
@@ -276,7 +289,15 @@ class SearchEngine:
             unique[rec.code] = rec
         self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
         self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
-        self._build()
+        # The index is millions of small objects, none cyclic: pausing the cyclic collector
+        # while building avoids repeated full scans that would double the build time.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            if paused:
+                gc.enable()
 
     # ------------------------------------------------------------------ index
     def _build(self) -> None:
@@ -309,7 +330,9 @@ class SearchEngine:
                     length += len(folded)
                     counts.update(folded)
                     if fname in detail and len(pairs) > 1:
-                        counts.update([f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)])
+                        counts.update(
+                            [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+                        )
                         counts.update(["~" + a for f, a in pairs if a != f])
                         content_bigrams.update(
                             [
@@ -335,7 +358,7 @@ class SearchEngine:
             avg = (total / n_docs if n_docs else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
-        flat: dict[str, list[float]] = {}  # term → [doc, sat, strength, doc, sat, ...]
+        flat: dict[str, list[Any]] = {}  # term → [doc, sat, strength, doc, sat, ...]
         for doc in range(n_docs):
             tf: dict[str, float] = {}
             best: dict[str, float] = {}
@@ -357,7 +380,7 @@ class SearchEngine:
         del per_field
 
         self._postings: dict[str, _Posting] = {
-            t: _Posting(array("i", map(int, v[0::3])), array("f", v[1::3]), array("f", v[2::3]))
+            t: _Posting(array("i", v[0::3]), array("f", v[1::3]), array("f", v[2::3]))
             for t, v in flat.items()
         }
         del flat
@@ -369,9 +392,13 @@ class SearchEngine:
         self._accent_strength = min(
             (strength_of.get(f, 0.2) for f in detail if f in dict(fields)), default=1.0
         )
-        self._name_words = name_words
+        unknown = self._max_idf * cfg.unknown_weight
+        self._name_words: list[dict[str, float]] = [
+            {t: self._idf.get(t, unknown) for t in words} for words in name_words
+        ]
+        self._name_totals = [sum(w.values()) or 1.0 for w in self._name_words]
         self._content_bigrams = frozenset(content_bigrams)
-        self._phrases = [tuple(p for p in doc if p.unigrams) for doc in phrases]
+        self._phrases = [tuple(self._weigh(p) for p in doc if p.unigrams) for doc in phrases]
         vocab = sorted(t for t in self._postings if " " not in t and not t.startswith("~"))
         self._vocab = frozenset(vocab)
         self._vocab_list = vocab
@@ -382,7 +409,22 @@ class SearchEngine:
                 neighbours.setdefault(">" + left, set()).add(right)
                 neighbours.setdefault("<" + right, set()).add(left)
         self._neighbours = {k: tuple(sorted(v)) for k, v in neighbours.items()}
-        self._deferred_df = max(50, int(cfg.deferred_df_ratio * n_docs))
+        heads: dict[str, tuple[array[int], array[float]]] = {}
+        for term, post in self._postings.items():
+            if len(post.ids) > cfg.head_size:
+                order = sorted(range(len(post.ids)), key=post.sat.__getitem__, reverse=True)
+                top = sorted(order[: cfg.head_size])
+                heads[term] = (
+                    array("i", [post.ids[j] for j in top]),
+                    array("f", [post.sat[j] for j in top]),
+                )
+        self._heads = heads
+
+    def _weigh(self, phrase: _Phrase) -> _Phrase:
+        unknown = self._max_idf * self.config.unknown_weight
+        terms = phrase.bigrams or phrase.unigrams
+        weights = tuple(self._idf.get(t, unknown) for t in terms)
+        return phrase._replace(weights=weights, total=sum(weights) or 1.0)
 
     # ------------------------------------------------------------------ public API
     def __len__(self) -> int:
@@ -653,96 +695,127 @@ class SearchEngine:
         return q
 
     # ------------------------------------------------------------------ ranking
-    def _strength(self, term: str, doc: int) -> float:
-        """Field strength of `term` in `doc` (0 when absent)."""
-        post = self._postings.get(term)
-        if post is None:
-            return 0.0
-        j = bisect_left(post.ids, doc)
-        if j < len(post.ids) and post.ids[j] == doc:
-            return post.strength[j]
-        return 0.0
+    def _lookup(self, terms: Iterable[str], doc: int) -> dict[str, tuple[float, float]]:
+        """(saturated tf, field strength) of each of `terms` present in `doc`."""
+        found: dict[str, tuple[float, float]] = {}
+        postings = self._postings
+        for term in terms:
+            post = postings.get(term)
+            if post is None:
+                continue
+            ids = post.ids
+            j = bisect_left(ids, doc)
+            if j < len(ids) and ids[j] == doc:
+                found[term] = (post.sat[j], post.strength[j])
+        return found
 
-    def _sat(self, term: str, doc: int) -> float:
-        post = self._postings[term]
-        j = bisect_left(post.ids, doc)
-        if j < len(post.ids) and post.ids[j] == doc:
-            return post.sat[j]
-        return 0.0
-
-    def _unit_match(self, unit: _Unit, doc: int) -> float:
-        cfg = self.config
+    def _unit_match(self, unit: _Unit, st: dict[str, float]) -> float:
+        """How well a document (its term strengths `st`) answers one query unit, 0..1."""
+        idf = self._idf.get
+        unknown = self._max_idf * self.config.unknown_weight
         best = 0.0
         if unit.concept:
             for form in unit.forms:
                 want = got = 0.0
                 for term, _ in form:
-                    idf = self._idf_of(term)
-                    want += idf
-                    got += idf * self._strength(term, doc)
-                if want:
-                    best = max(best, got / want)
+                    w = idf(term, unknown)
+                    want += w
+                    got += w * st.get(term, 0.0)
+                if want and got / want > best:
+                    best = got / want
             return best
         for j, (term, w) in enumerate(unit.forms[0]):
-            strength = self._strength(term, doc)
+            strength = st.get(term, 0.0)
             if j == 0 and unit.accent and strength >= self._accent_strength:
-                strength = max(self._strength(unit.accent, doc), cfg.accent_mismatch * strength)
+                strength = max(st.get(unit.accent, 0.0), self.config.accent_mismatch * strength)
             best = max(best, w * strength)
         if best and unit.words:
             # found, but is it the same word? a syllable the query used inside a two-syllable
             # word counts fully only when the doc has that word too
-            in_word = max((self._strength(t, doc) for t in unit.words if t), default=0.0)
-            best = max(in_word, best * cfg.isolated)
+            in_word = max((st.get(t, 0.0) for t in unit.words if t), default=0.0)
+            best = max(in_word, best * self.config.isolated)
         return best
 
-    def _phrase_cover(self, phrase: _Phrase, q: _Query) -> float:
-        """How much of a name/keyword phrase the query says, as two-syllable words."""
-        if phrase.bigrams:
-            total = sum(self._idf_of(t) for t in phrase.bigrams) or 1.0
-            return sum(self._idf_of(t) for t in phrase.bigrams if t in q.terms) / total
-        total = sum(self._idf_of(t) for t in phrase.unigrams) or 1.0
-        return 0.7 * sum(self._idf_of(t) for t in phrase.unigrams if t in q.words) / total
+    def _phrase_cover(self, doc: int, q: _Query) -> float:
+        """Best share of one of the doc's name/keyword phrases that the query says."""
+        best = 0.0
+        for phrase in self._phrases[doc]:
+            if phrase.bigrams:
+                got = sum(
+                    w for t, w in zip(phrase.bigrams, phrase.weights, strict=True) if t in q.terms
+                )
+                share = got / phrase.total
+            else:
+                got = sum(
+                    w for t, w in zip(phrase.unigrams, phrase.weights, strict=True) if t in q.words
+                )
+                share = 0.7 * got / phrase.total
+            if share > best:
+                best = share
+        return best
 
     def _rank(self, q: _Query) -> list[_Scored]:
         cfg = self.config
-        terms = sorted(
-            ((t, w) for t, w in q.terms.items() if t in self._postings),
-            key=lambda tw: len(self._postings[tw[0]].ids),
-        )
-        scores: dict[int, float] = {}
-        deferred: list[tuple[str, float]] = []
-        for term, w in terms:
-            post = self._postings[term]
-            weight = w * self._idf[term]
-            if scores and len(post.ids) > self._deferred_df:
-                deferred.append((term, weight))
-                continue
-            get = scores.get
-            for d, s in zip(post.ids, post.sat, strict=False):
-                scores[d] = get(d, 0.0) + weight * s
-        if not scores:
+        postings = self._postings
+        idf = self._idf
+        weights = {t: w * idf[t] for t, w in q.terms.items() if t in postings}
+        if not weights:
             return []
-        pool = heapq.nlargest(cfg.candidates * 2, scores.items(), key=lambda kv: (kv[1], -kv[0]))
-        if deferred:
-            pool = [(d, s + sum(w * self._sat(t, d) for t, w in deferred)) for d, s in pool]
-        pool = heapq.nlargest(cfg.candidates, pool, key=lambda kv: (kv[1], -kv[0]))
+        # Candidates from an approximate score within a budget of postings read: rare terms
+        # first and in full, common terms through their highest-impact head, if budget remains.
+        approx: dict[int, float] = {}
+        get = approx.get
+        budget = cfg.posting_budget
+        for term in sorted(weights, key=lambda t: (len(postings[t].ids), t)):
+            ids, sats = self._heads.get(term) or postings[term][:2]
+            if approx and len(ids) > budget:
+                break
+            budget -= len(ids)
+            weight = weights[term]
+            for d, s in zip(ids, sats, strict=True):
+                approx[d] = get(d, 0.0) + weight * s
+        size = cfg.candidates * 2
+        if len(approx) > size:
+            cut = heapq.nlargest(size, approx.values())[-1]
+            chosen = [d for d, s in approx.items() if s > cut]
+            ties = sorted(d for d, s in approx.items() if s == cut)  # lowest ids: deterministic
+            chosen.extend(ties[: size - len(chosen)])
+        else:
+            chosen = list(approx)
+        # Exact BM25F and per-term field strengths for the chosen documents.
+        needed: set[str] = set(weights)
+        for unit in q.units:
+            for form in unit.forms:
+                needed.update(t for t, _ in form)
+            needed.update(unit.words)
+            if unit.accent:
+                needed.add(unit.accent)
+        for options in q.bigrams:
+            needed.update(t for t, _ in options)
+        needed &= postings.keys()
+        exact: list[tuple[int, float, dict[str, float]]] = []
+        for d in chosen:
+            found = self._lookup(needed, d)
+            bm25 = sum(weights[t] * v[0] for t, v in found.items() if t in weights)
+            exact.append((d, bm25, {t: v[1] for t, v in found.items()}))
+        exact.sort(key=lambda e: (-e[1], e[0]))
+        pool = exact[: cfg.candidates]
         top_bm25 = pool[0][1] or 1.0
         total_weight = sum(u.weight for u in q.units) or 1.0
 
         results: list[_Scored] = []
-        for d, bm25 in pool:
-            coverage = sum(u.weight * self._unit_match(u, d) for u in q.units) / total_weight
+        for d, bm25, st in pool:
+            coverage = sum(u.weight * self._unit_match(u, st) for u in q.units) / total_weight
             if q.bigrams:
                 bigram_cover = sum(
-                    max(w * self._strength(t, d) for t, w in options) for options in q.bigrams
+                    max(w * st.get(t, 0.0) for t, w in options) for options in q.bigrams
                 ) / len(q.bigrams)
             else:
                 bigram_cover = coverage
             name = self._name_words[d]
-            name_total = sum(self._idf_of(t) for t in name) or 1.0
-            name_cover = sum(self._idf_of(t) for t in name if t in q.words) / name_total
+            name_cover = sum(w for t, w in name.items() if t in q.words) / self._name_totals[d]
             relative = bm25 / top_bm25
-            phrase_cover = max((self._phrase_cover(p, q) for p in self._phrases[d]), default=0.0)
+            phrase_cover = self._phrase_cover(d, q)
             logit = (
                 cfg.conf_bias
                 + cfg.conf_phrase * phrase_cover
@@ -752,7 +825,8 @@ class SearchEngine:
                 + cfg.conf_bm25 * math.log1p(bm25 / self._max_idf)
             )
             confidence = 1.0 / (1.0 + math.exp(-logit))
-            rank = confidence + cfg.rank_relative * relative + cfg.rank_phrase * phrase_cover
+            # rank on the logit: near-certain candidates still differ in their evidence
+            rank = logit + cfg.rank_relative * relative + cfg.rank_phrase * phrase_cover
             feats = {
                 "bm25": bm25,
                 "coverage": coverage,

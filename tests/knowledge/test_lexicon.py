@@ -74,6 +74,8 @@ def test_parse_lines_skips_comments_and_rejects_bad_lines() -> None:
         parse_lexicon_lines(["a\tb", "no tab here"])
     with pytest.raises(LexiconError):
         Lexicon([("!!!", "x")])
+    # admin additions come from a table: a bad row is skipped, not fatal
+    assert len(Lexicon([("sổ đỏ", "giấy chứng nhận")]).merged([("!!!", "x"), ("a", "🙂")])) == 1
 
 
 def test_load_from_path_and_lines(tmp_path: Path) -> None:
