@@ -73,6 +73,16 @@ muốn nên làm xin hỏi giúp dùm giùm rồi đã sẽ đang vừa cái cá
 hở nhỉ chứ luôn nữa gồm cũng thêm vào rất lắm quá thật hay biết ra lên xuống nay hôm giờ ngày
 nó họ chúng ta ấy trên chào alo hello hi nhưng mới tính định
 """
+# How a procedure is done, not which one: removed before the lexicon sees the query, so
+# "đăng ký tạm trú trên VNeID" is about tạm trú, not about a VNeID account.
+_CHANNEL_PHRASES = """
+trên vneid | qua vneid | bằng vneid | trên ứng dụng vneid | qua ứng dụng vneid | trên app
+qua app | trên ứng dụng | qua ứng dụng | trên điện thoại | qua điện thoại | trên mạng | qua mạng
+trực tuyến | online | trên cổng dịch vụ công | qua cổng dịch vụ công | qua bưu điện
+"""
+CHANNEL_PHRASES: tuple[str, ...] = tuple(
+    p.strip() for p in _CHANNEL_PHRASES.replace("\n", "|").split("|") if p.strip()
+)
 STOP_PHRASES: tuple[str, ...] = tuple(
     p.strip() for p in _FILLER_PHRASES.replace("\n", "|").split("|") if p.strip()
 )
@@ -153,6 +163,7 @@ class SearchConfig:
     isolated: float = 0.5  # credit for a syllable found alone while the query had it in a word
     unknown_weight: float = 0.6  # a syllable the index lacks weighs this share of the max idf
     concept_weight: float = 0.6  # a lexicon concept weighs this share of the max idf
+    concept_power: float = 2.0  # partial concept matches count as share ** power
     # Candidate generation.
     candidates: int = 20
     # Candidate generation reads only the `head_size` highest-impact postings of a common term;
@@ -164,16 +175,18 @@ class SearchConfig:
     # name/keyword phrases said in the query; coverage = idf-weighted share of the query found
     # in the procedure; bigrams = share of the query's two-syllable words found; name = share
     # of the name said; bm25 = log(1 + BM25F / max idf).
-    conf_bias: float = -3.64
-    conf_phrase: float = 1.66
-    conf_coverage: float = 1.0
-    conf_bigrams: float = 1.1
-    conf_name: float = 1.19
+    conf_bias: float = -3.61
+    conf_phrase: float = 1.69
+    conf_coverage: float = 1.14
+    conf_bigrams: float = 1.03
+    conf_name: float = 1.16
     conf_bm25: float = 2.0
     # Ranking = confidence + these shares of secondary evidence (breaks near-ties).
     rank_relative: float = 0.5
     rank_phrase: float = 0.5
-    abstain_below: float = 0.5
+    rank_name: float = 0.0
+    # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
+    abstain_below: float = 0.6
 
 
 class _Posting(NamedTuple):
@@ -210,6 +223,7 @@ class _Scored:
 
 
 _STOP_MATCHER = Lexicon((p, p) for p in STOP_PHRASES)
+_CHANNEL_MATCHER = Lexicon((p, p) for p in CHANNEL_PHRASES)
 _STOP_FOLDED = frozenset(f for w in STOP_WORDS for f, _ in analyze(w, expand=False))
 
 
@@ -248,6 +262,19 @@ _ONSET_GROUPS: tuple[tuple[str, ...], ...] = (
 _FINAL_GROUPS: tuple[tuple[str, ...], ...] = (("n", "ng"), ("c", "t"), ("ch", "t"), ("nh", "n"))
 _ONSETS = sorted({o for g in _ONSET_GROUPS for o in g}, key=len, reverse=True)
 _FINALS = sorted({f for g in _FINAL_GROUPS for f in g}, key=len, reverse=True)
+
+
+def _runs(blocked: Sequence[bool]) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of consecutive unblocked positions."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, b in enumerate([*blocked, True]):
+        if not b and start is None:
+            start = i
+        elif b and start is not None:
+            out.append((start, i))
+            start = None
+    return out
 
 
 def _sound_alikes(word: str) -> set[str]:
@@ -582,9 +609,10 @@ class SearchEngine:
             self._neighbours.get("<" + nxt, ())
         )
         alikes = _sound_alikes(word)
-        # With diacritics typed, only by-ear confusions are plausible ("thường chú"); a bare
-        # syllable may also carry a keyboard slip ("ket hin").
-        typed_bare = pairs[i][1] == word
+        # With diacritics typed, only by-ear confusions are plausible ("thường chú"); a query
+        # typed bare may also carry keyboard slips ("ket hin"). A bare syllable inside an
+        # accented query is most likely a word without marks ("Thái Lan"), not a slip.
+        typed_bare = not any(f != a for f, a in pairs)
         fixes = sorted(
             c
             for c in pool_set
@@ -600,14 +628,21 @@ class SearchEngine:
     def _parse(self, query: str) -> _Query:
         cfg = self.config
         pairs = self._decode(analyze(query))
-        matches: list[LexiconMatch] = self.lexicon.find(pairs) if len(self.lexicon) else []
+        channel = [False] * len(pairs)
+        for m in _CHANNEL_MATCHER.find(pairs):
+            for j in range(m.start, m.end):
+                channel[j] = True
         covered = [False] * len(pairs)
         starts: dict[int, LexiconMatch] = {}
-        for m in matches:
-            starts[m.start] = m
-            for j in range(m.start, m.end):
-                covered[j] = True
+        if len(self.lexicon):
+            for lo, hi in _runs(channel):
+                for m in self.lexicon.find(pairs[lo:hi]):
+                    m = LexiconMatch(lo + m.start, lo + m.end, m.entry)
+                    starts[m.start] = m
+                    for j in range(m.start, m.end):
+                        covered[j] = True
         stop = self._stop_mask(pairs, covered)
+        stop = [s or c for s, c in zip(stop, channel, strict=True)]
         content = [not s for s in stop]
         q = _Query()
         terms = q.terms
@@ -723,7 +758,8 @@ class SearchEngine:
                     got += w * st.get(term, 0.0)
                 if want and got / want > best:
                     best = got / want
-            return best
+            # a concept is said or not: half of its words is much less than half an answer
+            return best**self.config.concept_power
         for j, (term, w) in enumerate(unit.forms[0]):
             strength = st.get(term, 0.0)
             if j == 0 and unit.accent and strength >= self._accent_strength:
@@ -826,7 +862,12 @@ class SearchEngine:
             )
             confidence = 1.0 / (1.0 + math.exp(-logit))
             # rank on the logit: near-certain candidates still differ in their evidence
-            rank = logit + cfg.rank_relative * relative + cfg.rank_phrase * phrase_cover
+            rank = (
+                logit
+                + cfg.rank_relative * relative
+                + cfg.rank_phrase * phrase_cover
+                + cfg.rank_name * name_cover
+            )
             feats = {
                 "bm25": bm25,
                 "coverage": coverage,
