@@ -27,7 +27,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -141,8 +141,8 @@ class SearchConfig:
     )
     k1: float = 1.2
     max_field_tokens: int = 300  # long texts (steps, documents) are cut for speed
-    # Fields that also index two-syllable words and accented forms (the rest: syllables only).
-    detail_fields: tuple[str, ...] = (
+    # Fields that also index two-syllable words, and those that index accented forms.
+    bigram_fields: tuple[str, ...] = (
         "name",
         "keywords",
         "field",
@@ -150,6 +150,9 @@ class SearchConfig:
         "conditions",
         "documents",
     )
+    accent_fields: tuple[str, ...] = ("name", "keywords", "field", "result")
+    max_query_chars: int = 2000
+    max_query_syllables: int = 80
     # Query term weights (BM25 side).
     bigram_weight: float = 1.0
     accent_weight: float = 0.3
@@ -331,7 +334,8 @@ class SearchEngine:
         cfg = self.config
         b_of = dict(cfg.field_b)
         strength_of = dict(cfg.field_strength)
-        detail = frozenset(cfg.detail_fields)
+        bigrammed = frozenset(cfg.bigram_fields)
+        accented = frozenset(cfg.accent_fields)
         limit = cfg.max_field_tokens
         # Strongest field first, so a term's first field is its best (for coverage).
         fields = sorted(
@@ -356,20 +360,20 @@ class SearchEngine:
                     folded = [f for f, _ in pairs]
                     length += len(folded)
                     counts.update(folded)
-                    if fname in detail and len(pairs) > 1:
+                    if fname in accented:
+                        counts.update(["~" + a for f, a in pairs if a != f])
+                    if fname in bigrammed and len(pairs) > 1:
                         counts.update(
                             [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
                         )
-                        counts.update(["~" + a for f, a in pairs if a != f])
-                        content_bigrams.update(
-                            [
-                                f"{f1} {f2}"
-                                for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
-                                if a1 not in STOP_WORDS and a2 not in STOP_WORDS
-                            ]
-                        )
-                    elif fname in detail:
-                        counts.update(["~" + a for f, a in pairs if a != f])
+                        if fname in accented:
+                            content_bigrams.update(
+                                [
+                                    f"{f1} {f2}"
+                                    for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
+                                    if a1 not in STOP_WORDS and a2 not in STOP_WORDS
+                                ]
+                            )
                 per_field[slot].append((counts, length))
                 if fname == "name":
                     name_words.append(frozenset(f for pairs in chunks for f, _ in pairs))
@@ -385,25 +389,26 @@ class SearchEngine:
             avg = (total / n_docs if n_docs else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
-        flat: dict[str, list[Any]] = {}  # term → [doc, sat, strength, doc, sat, ...]
+        flat: defaultdict[str, list[Any]] = defaultdict(list)  # term → [doc, sat, strength, …]
         for doc in range(n_docs):
             tf: dict[str, float] = {}
             best: dict[str, float] = {}
             tf_get = tf.get
-            best_setdefault = best.setdefault
             for slot, (weight, b, avg, strength) in enumerate(norms):
                 counts, length = per_field[slot][doc]
                 if not counts:
                     continue
                 norm = weight / (1.0 - b + b * length / avg)
+                if not tf:
+                    tf = {term: count * norm for term, count in counts.items()}
+                    tf_get = tf.get
+                    best = dict.fromkeys(counts, strength)
+                    continue
+                best.update(dict.fromkeys(counts.keys() - best.keys(), strength))
                 for term, count in counts.items():
                     tf[term] = tf_get(term, 0.0) + count * norm
-                    best_setdefault(term, strength)
             for term, value in tf.items():
-                entry = flat.get(term)
-                if entry is None:
-                    flat[term] = entry = []
-                entry.extend((doc, value / (k1 + value), best[term]))
+                flat[term] += (doc, value / (k1 + value), best[term])
         del per_field
 
         self._postings: dict[str, _Posting] = {
@@ -417,7 +422,7 @@ class SearchEngine:
         }
         self._max_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
         self._accent_strength = min(
-            (strength_of.get(f, 0.2) for f in detail if f in dict(fields)), default=1.0
+            (strength_of.get(f, 0.2) for f in accented if f in dict(fields)), default=1.0
         )
         unknown = self._max_idf * cfg.unknown_weight
         self._name_words: list[dict[str, float]] = [
@@ -627,7 +632,8 @@ class SearchEngine:
 
     def _parse(self, query: str) -> _Query:
         cfg = self.config
-        pairs = self._decode(analyze(query))
+        # A question is a sentence or two; a pasted page must not cost more than that.
+        pairs = self._decode(analyze(query[: cfg.max_query_chars])[: cfg.max_query_syllables])
         channel = [False] * len(pairs)
         for m in _CHANNEL_MATCHER.find(pairs):
             for j in range(m.start, m.end):
