@@ -162,17 +162,15 @@ def _unify_spelling(syllable: str) -> str:
 
 
 # Chat spellings of onsets that Vietnamese does not have: fép = phép, wá = quá, jờ = giờ,
-# zui = vui, kái = cái. Applied only to words that start with such a letter.
+# zui = vui. Applied only to words that start with such a letter. ("kái" for "cái" is left
+# alone: "kuyết" is more often "khuyết" with a dropped h, which the search repairs.)
 _ONSET_FIXES: tuple[tuple[str, str], ...] = (("f", "ph"), ("w", "qu"), ("j", "gi"), ("z", "v"))
-_K_BEFORE = frozenset("aăâoôơuư")
 
 
 def _fix_onset(word: str) -> str:
     for wrong, right in _ONSET_FIXES:
         if word.startswith(wrong) and len(word) > 1 and word[1:2] not in "zw":
             return right + word[1:]
-    if word.startswith("k") and len(word) > 1 and fold(word[1]) in "aou" and word[1] != "h":
-        return "c" + word[1:]
     return word
 
 
@@ -317,7 +315,7 @@ def _analyze_word(word: str, expand: bool) -> tuple[tuple[str, str], ...]:
         # only a token typed without tone marks is an abbreviation ("đc" is fine, "dé" is not)
         if expansion is not None and folded == accented.replace("đ", "d"):
             result = expansion
-        elif folded[:1] in "fwjzk" and folded.isalpha():
+        elif folded[:1] in "fwjz" and folded.isalpha():
             fixed = _fix_onset(accented)
             if fixed != accented:
                 result = (_syllable(fixed),)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import re
 from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -228,6 +229,15 @@ class _Scored:
 _STOP_MATCHER = Lexicon((p, p) for p in STOP_PHRASES)
 _CHANNEL_MATCHER = Lexicon((p, p) for p in CHANNEL_PHRASES)
 _STOP_FOLDED = frozenset(f for w in STOP_WORDS for f, _ in analyze(w, expand=False))
+_FILLER_FOLDED_WORDS = _STOP_FOLDED | frozenset(
+    w for e in (*_STOP_MATCHER, *_CHANNEL_MATCHER) for w in e.key
+)
+_FILLER_FOLDED_PAIRS = frozenset(
+    f"{a} {b}"
+    for e in (*_STOP_MATCHER, *_CHANNEL_MATCHER)
+    for a, b in zip(e.key, e.key[1:], strict=False)
+)
+_REPEATS_RE = re.compile(r"(\w)\1+")
 
 
 class _Phrase(NamedTuple):
@@ -441,6 +451,18 @@ class SearchEngine:
                 neighbours.setdefault(">" + left, set()).add(right)
                 neighbours.setdefault("<" + right, set()).add(left)
         self._neighbours = {k: tuple(sorted(v)) for k, v in neighbours.items()}
+        # Words and pairs the query side knows besides the index: lexicon phrases and filler.
+        extra_words: set[str] = set(_FILLER_FOLDED_WORDS)
+        extra_pairs: set[str] = set(_FILLER_FOLDED_PAIRS)
+        for entry in self.lexicon:
+            extra_words.update(entry.key)
+            extra_pairs.update(f"{a} {b}" for a, b in zip(entry.key, entry.key[1:], strict=False))
+        self._extra_words = frozenset(extra_words - self._vocab)
+        self._extra_pairs = frozenset(extra_pairs)
+        self._word_list = sorted(self._vocab | self._extra_words)
+        self._accents = frozenset(
+            {a for e in self.lexicon for a in e.accented} | set(STOP_WORDS)
+        )
         heads: dict[str, tuple[array[int], array[float]]] = {}
         for term, post in self._postings.items():
             if len(post.ids) > cfg.head_size:
@@ -526,20 +548,78 @@ class SearchEngine:
     def _is_bigram(self, left: str, right: str) -> bool:
         return f"{left} {right}" in self._postings
 
+    def _is_word(self, folded: str) -> bool:
+        """A syllable the index, the lexicon or the filler lists know."""
+        return folded in self._vocab or folded in self._extra_words
+
+    def _is_pair(self, left: str, right: str) -> bool:
+        pair = f"{left} {right}"
+        return pair in self._postings or pair in self._extra_pairs
+
     def _decode(self, pairs: list[Pair]) -> list[Pair]:
-        out: list[Pair] = []
-        for folded, acc in pairs:
-            if not self._known(folded) and folded.isascii() and folded.isalnum():
+        """Repair syllables nobody knows before phrases are matched: raw Telex/VNI keystrokes,
+        letters held down ("sinnhh", "đâuuu"), and one-letter slips that a neighbour confirms
+        ("tma vắng" → "tạm vắng", "os đỏ" → "sổ đỏ")."""
+        out = list(pairs)
+        for i, (folded, acc) in enumerate(pairs):
+            if not folded.isalnum():
+                continue
+            if self._is_word(folded):
+                # typed with marks nobody uses ("kẩu", "giấ"): a slip if a neighbour says so
+                if acc == folded or acc in self._accents or "~" + acc in self._postings:
+                    continue
+                prev = out[i - 1][0] if i > 0 else ""
+                nxt = pairs[i + 1][0] if i + 1 < len(pairs) else ""
+                if (prev and self._is_pair(prev, folded)) or (nxt and self._is_pair(folded, nxt)):
+                    continue
+            fixed: Pair | None = None
+            if folded.isascii():
                 for decoder in (decode_telex, decode_vni):
                     decoded = decoder(folded)
                     if decoded is None:
                         continue
                     new = analyze(decoded, expand=False)
-                    if len(new) == 1 and self._known(new[0][0]):
-                        folded, acc = new[0]
+                    if len(new) == 1 and self._is_word(new[0][0]):
+                        fixed = new[0]
                         break
-            out.append((folded, acc))
+            if fixed is None and folded.isalpha():
+                single = _REPEATS_RE.sub(r"\1", acc)
+                if single != acc:
+                    new = analyze(single, expand=False)
+                    if len(new) == 1 and self._is_word(new[0][0]):
+                        fixed = new[0]
+            if fixed is None and folded.isalpha() and len(folded) >= 2:
+                prev = out[i - 1][0] if i > 0 else ""
+                nxt = pairs[i + 1][0] if i + 1 < len(pairs) else ""
+                cands = {c for c in _sound_alikes(folded) if self._is_word(c)}
+                cands.update(
+                    c
+                    for c, _, _ in process.extract(
+                        folded, self._word_list, scorer=OSA.distance, score_cutoff=1, limit=20
+                    )
+                )
+                fits = sorted(
+                    c
+                    for c in cands
+                    if (prev and self._is_pair(prev, c)) or (nxt and self._is_pair(c, nxt))
+                )
+                if fits:
+                    best = max(
+                        fits,
+                        key=lambda c: (
+                            self._df(f"{prev} {c}") + self._df(f"{c} {nxt}"),
+                            self._df(c),
+                            c,
+                        ),
+                    )
+                    fixed = (best, best)
+            if fixed is not None:
+                out[i] = fixed
         return out
+
+    def _df(self, term: str) -> int:
+        post = self._postings.get(term)
+        return len(post.ids) if post is not None else 0
 
     def _stop_mask(self, pairs: list[Pair], covered: list[bool]) -> list[bool]:
         n = len(pairs)
