@@ -1,8 +1,11 @@
 """Colloquial → official vocabulary: how people say it ("sổ đỏ") vs. how procedures are named.
 
 The built-in list lives in `knowledge/data/lexicon.tsv` (`colloquial<TAB>official`, `#` starts
-a comment). Admins add entries through the bot; storage keeps them and hands them to
-`Lexicon.merged`, so no file is ever edited at runtime.
+a comment). An optional third column is a weight below 1 for situational phrases that only hint
+at a procedure ("bố mất" hints at khai tử, but the question may be about inheritance): the
+search gives such a hint less say than the words the user actually wrote. Admins add entries
+through the bot; storage keeps them and hands them to `Lexicon.merged`, so no file is ever
+edited at runtime.
 
 Phrases are matched on folded syllables, so "so do", "sổ đỏ" and "SỔ ĐỎ" all hit "sổ đỏ". When a
 query syllable does carry diacritics they must agree with the phrase: "số đo" is not "sổ đỏ".
@@ -30,6 +33,8 @@ __all__ = [
 DEFAULT_LEXICON_PATH = Path(__file__).with_name("data") / "lexicon.tsv"
 
 Pair = tuple[str, str]  # (folded, accented) syllable, as `normalize.analyze` returns
+# (phrase, expansion) or (phrase, expansion, weight)
+EntrySpec = tuple[str, str] | tuple[str, str, float]
 
 
 class LexiconError(ValueError):
@@ -45,6 +50,7 @@ class LexiconEntry:
     key: tuple[str, ...]  # folded syllables of the phrase
     accented: tuple[str, ...]  # the same syllables with diacritics
     tokens: tuple[Pair, ...]  # analysed expansion
+    weight: float = 1.0  # below 1 for situational hints
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +62,11 @@ class LexiconMatch:
     entry: LexiconEntry
 
 
-def _make_entry(phrase: str, expansion: str) -> LexiconEntry:
-    phrase, expansion = phrase.strip(), expansion.strip()
+def _make_entry(spec: EntrySpec) -> LexiconEntry:
+    phrase, expansion = spec[0].strip(), spec[1].strip()
+    weight = float(spec[2]) if len(spec) > 2 else 1.0  # type: ignore[misc]
+    if not 0.0 < weight <= 1.0:
+        raise LexiconError(f"weight of {phrase!r} must be in (0, 1], got {weight}")
     pairs = analyze(phrase)
     tokens = tuple(analyze(expansion))
     if not pairs:
@@ -70,6 +79,7 @@ def _make_entry(phrase: str, expansion: str) -> LexiconEntry:
         key=tuple(f for f, _ in pairs),
         accented=tuple(a for _, a in pairs),
         tokens=tokens,
+        weight=weight,
     )
 
 
@@ -84,11 +94,11 @@ class Lexicon:
 
     __slots__ = ("_by_first", "_entries", "_max_len")
 
-    def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
-        """Build from (phrase, expansion) pairs; a later entry for the same phrase wins."""
+    def __init__(self, entries: Iterable[EntrySpec] = ()) -> None:
+        """Build from (phrase, expansion[, weight]); a later entry for the same phrase wins."""
         merged: dict[tuple[str, ...], LexiconEntry] = {}
-        for phrase, expansion in entries:
-            entry = _make_entry(phrase, expansion)
+        for spec in entries:
+            entry = _make_entry(spec)
             merged.pop(entry.accented, None)  # re-insert so order reflects the override
             merged[entry.accented] = entry
         self._entries: tuple[LexiconEntry, ...] = tuple(merged.values())
@@ -114,12 +124,12 @@ class Lexicon:
         """All entries in load order (after overrides)."""
         return self._entries
 
-    def merged(self, extra: Iterable[tuple[str, str]]) -> Lexicon:
+    def merged(self, extra: Iterable[EntrySpec]) -> Lexicon:
         """Return a new lexicon with `extra` (admin additions) on top; unusable pairs skipped."""
         # Admin entries come from a database table: one entry that normalises to nothing
         # (only punctuation or emoji) must not stop the whole index from being rebuilt.
-        usable = [(p, e) for p, e in extra if analyze(p) and analyze(e)]
-        base = [(e.phrase, e.expansion) for e in self._entries]
+        usable = [spec for spec in extra if analyze(spec[0]) and analyze(spec[1])]
+        base: list[EntrySpec] = [(e.phrase, e.expansion, e.weight) for e in self._entries]
         return Lexicon([*base, *usable])
 
     def find(self, pairs: Sequence[Pair]) -> list[LexiconMatch]:
@@ -170,18 +180,25 @@ class Lexicon:
         return " ".join(out)
 
 
-def parse_lexicon_lines(lines: Iterable[str]) -> list[tuple[str, str]]:
-    """Parse TSV lines (`colloquial<TAB>official`, `#` comments) into pairs."""
-    pairs: list[tuple[str, str]] = []
+def parse_lexicon_lines(lines: Iterable[str]) -> list[EntrySpec]:
+    """Parse TSV lines (`colloquial<TAB>official[<TAB>weight]`, `#` comments) into entries."""
+    specs: list[EntrySpec] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip("\r\n").lstrip("\ufeff")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        parts = [p.strip() for p in line.split("\t")]
+        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
             raise LexiconError(f"line {number}: expected 'colloquial<TAB>official': {raw!r}")
-        pairs.append((parts[0].strip(), parts[1].strip()))
-    return pairs
+        if len(parts) == 2:
+            specs.append((parts[0], parts[1]))
+            continue
+        try:
+            weight = float(parts[2])
+        except ValueError:
+            raise LexiconError(f"line {number}: weight is not a number: {parts[2]!r}") from None
+        specs.append((parts[0], parts[1], weight))
+    return specs
 
 
 def load_lexicon(source: str | Path | Iterable[str]) -> Lexicon:

@@ -74,12 +74,15 @@ muốn nên làm xin hỏi giúp dùm giùm rồi đã sẽ đang vừa cái cá
 hở nhỉ chứ luôn nữa gồm cũng thêm vào rất lắm quá thật hay biết ra lên xuống nay hôm giờ ngày
 nó họ chúng ta ấy trên chào alo hello hi nhưng mới tính định
 """
-# How a procedure is done, not which one: removed before the lexicon sees the query, so
-# "đăng ký tạm trú trên VNeID" is about tạm trú, not about a VNeID account.
+# How, how long, how much — not which procedure: removed before the lexicon sees the query,
+# so "đăng ký tạm trú trên VNeID" is about tạm trú, not a VNeID account, and in "xe mới mua
+# mất bao lâu" the "mất" (takes) is not a death.
 _CHANNEL_PHRASES = """
 trên vneid | qua vneid | bằng vneid | trên ứng dụng vneid | qua ứng dụng vneid | trên app
 qua app | trên ứng dụng | qua ứng dụng | trên điện thoại | qua điện thoại | trên mạng | qua mạng
 trực tuyến | online | trên cổng dịch vụ công | qua cổng dịch vụ công | qua bưu điện
+mất bao lâu | mất mấy ngày | mất bao nhiêu | mất bao nhiêu ngày | mất bao nhiêu tiền | mất phí
+mất mấy tháng | mất mấy tuần | mất thời gian | mất tiền không | có mất phí | có mất tiền
 """
 CHANNEL_PHRASES: tuple[str, ...] = tuple(
     p.strip() for p in _CHANNEL_PHRASES.replace("\n", "|").split("|") if p.strip()
@@ -751,7 +754,8 @@ class SearchEngine:
                 phrase = [pairs[j][0] for j in range(match.start, match.end)]
                 # A long official wording must not outweigh the rest of the question: the
                 # concept gets about the budget of one two-syllable word.
-                share = cfg.expansion_weight * min(1.0, cfg.concept_terms / len(exp))
+                hint = match.entry.weight  # below 1 for situational phrases
+                share = hint * cfg.expansion_weight * min(1.0, cfg.concept_terms / len(exp))
                 exp_terms = [(f, share) for f in exp]
                 exp_terms += bigrams_of(exp, share * cfg.bigram_weight)
                 phrase_terms = [(f, cfg.colloquial_weight) for f in phrase]
@@ -761,7 +765,9 @@ class SearchEngine:
                 q.words.update(exp)
                 q.words.update(phrase)
                 unit = _Unit(
-                    [exp_terms, phrase_terms], cfg.concept_weight * self._max_idf, concept=True
+                    [exp_terms, phrase_terms],
+                    hint * cfg.concept_weight * self._max_idf,
+                    concept=True,
                 )
                 q.units.append(unit)
                 for f in exp:

@@ -78,6 +78,18 @@ def test_parse_lines_skips_comments_and_rejects_bad_lines() -> None:
     assert len(Lexicon([("sổ đỏ", "giấy chứng nhận")]).merged([("!!!", "x"), ("a", "🙂")])) == 1
 
 
+def test_optional_weight_column_marks_situational_hints() -> None:
+    specs = parse_lexicon_lines(["bố mất\tkhai tử\t0.5", "sổ đỏ\tgiấy chứng nhận"])
+    assert specs == [("bố mất", "khai tử", 0.5), ("sổ đỏ", "giấy chứng nhận")]
+    lexicon = Lexicon(specs)
+    assert [e.weight for e in lexicon] == [0.5, 1.0]
+    assert lexicon.merged([("sổ hồng", "giấy chứng nhận")]).entries[0].weight == 0.5
+    with pytest.raises(LexiconError, match="weight"):
+        parse_lexicon_lines(["bố mất\tkhai tử\tmuch"])
+    with pytest.raises(LexiconError, match="weight"):
+        Lexicon([("bố mất", "khai tử", 2.0)])
+
+
 def test_load_from_path_and_lines(tmp_path: Path) -> None:
     path = tmp_path / "lex.tsv"
     path.write_text("\ufeffsổ đỏ\tgiấy chứng nhận\n", encoding="utf-8")

@@ -205,6 +205,22 @@ def test_colloquial(engine: SearchEngine, query: str, code: str) -> None:
     assert top(engine, query) == code
 
 
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("ông nội tôi mới mất, cần làm giấy tờ gì với xã", KHAI_TU),  # a hint: a death
+        ("đăng ký xe mới mua mất bao lâu", None),  # "mất" here means "takes": no death
+        ("đăng ký kết hôn trên VNeID được không", KET_HON),  # the channel is not the topic
+    ],
+)
+def test_situational_hints_and_asides(engine: SearchEngine, query: str, code: str | None) -> None:
+    response = engine.search(query)
+    if code is None:
+        assert not response.hits or response.hits[0].code != KHAI_TU
+    else:
+        assert top(engine, query) == code
+
+
 def test_nfd_and_old_tone_placement_give_the_same_answer(engine: SearchEngine) -> None:
     query = "Đăng ký kết hôn thì tuỳ xã nào hay ở đâu cũng được?"
     nfd = unicodedata.normalize("NFD", query)
