@@ -241,6 +241,7 @@ _FILLER_FOLDED_PAIRS = frozenset(
     for a, b in zip(e.key, e.key[1:], strict=False)
 )
 _REPEATS_RE = re.compile(r"(\w)\1+")
+_CODE_RE = re.compile(r"(?<![\d.])\d\.\d{6}(?!\.?\d)")  # procedure code: 1.001193
 
 
 class _Phrase(NamedTuple):
@@ -542,7 +543,15 @@ class SearchEngine:
         if not self._records:
             return []
         q = self._parse(query)
-        return self._rank(q) if q.terms else []
+        scored = self._rank(q) if q.terms else []
+        # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
+        # answer, whatever the words around it say.
+        typed = _CODE_RE.findall(query[: self.config.max_query_chars])
+        coded = list(dict.fromkeys(self._by_code[c] for c in typed if c in self._by_code))
+        if coded:
+            rest = [r for r in scored if r.doc not in coded]
+            scored = [_Scored(d, 1.0, math.inf, {}) for d in coded] + rest
+        return scored
 
     # ------------------------------------------------------------------ query parsing
     def _known(self, folded: str) -> bool:

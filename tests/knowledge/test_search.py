@@ -260,6 +260,14 @@ def test_scores_are_confidences_in_order(engine: SearchEngine) -> None:
     assert engine.search("giá vàng hôm nay").hits[0].score < SearchConfig().abstain_below
 
 
+def test_a_typed_procedure_code_is_the_answer(engine: SearchEngine) -> None:
+    response = engine.search(f"cho hỏi thủ tục {TAM_TRU}.")
+    assert not response.abstained
+    assert response.hits[0].code == TAM_TRU
+    assert response.hits[0].score == 1.0
+    assert engine.search("thủ tục 9.999999").hits == []  # unknown code: just words
+
+
 def test_limit(engine: SearchEngine) -> None:
     assert len(engine.search("đăng ký", limit=3).hits) == 3
     assert engine.search("đăng ký", limit=0).hits == []
