@@ -18,17 +18,23 @@ from knowledge.search import SearchResponse
 
 
 class _Searcher(Protocol):
+    """Anything with SearchEngine.search's signature (the engine, or a scripted stand-in)."""
+
     def search(self, query: str, limit: int = 5) -> SearchResponse: ...
 
 
 @dataclass(frozen=True)
 class EvalRow:
+    """One labelled question; `expect` is a procedure code, or None when out of scope."""
+
     q: str
     expect: str | None
 
 
 @dataclass
 class Miss:
+    """A question the engine got wrong: what it returned (top 3) and whether it abstained."""
+
     query: str
     expected: str | None
     got: list[str]
@@ -37,6 +43,8 @@ class Miss:
 
 @dataclass
 class EvalReport:
+    """Counts, rates and misses of one evaluation run."""
+
     in_scope: int = 0
     out_of_scope: int = 0
     top1_hits: int = 0
@@ -46,14 +54,17 @@ class EvalReport:
 
     @property
     def top1(self) -> float:
+        """Share of in-scope questions answered (not abstained) with the expected code first."""
         return self.top1_hits / self.in_scope if self.in_scope else 0.0
 
     @property
     def top3(self) -> float:
+        """Share of in-scope questions with the expected code among the first three hits."""
         return self.top3_hits / self.in_scope if self.in_scope else 0.0
 
     @property
     def abstain(self) -> float:
+        """Share of out-of-scope questions on which the engine abstained."""
         return self.abstained_out / self.out_of_scope if self.out_of_scope else 0.0
 
     def as_dict(self) -> dict[str, Any]:

@@ -48,3 +48,26 @@ def test_load_rows(tmp_path: Path) -> None:
         '{"q": "khai sinh", "expect": "1.001193"}\n\n{"q": "xin chào", "expect": null}\n'
     )
     assert load_rows(path) == [EvalRow("khai sinh", "1.001193"), EvalRow("xin chào", None)]
+
+
+def test_real_engine_on_a_tiny_set() -> None:
+    from knowledge.lexicon import default_lexicon
+    from knowledge.records import ProcedureRecord
+    from knowledge.search import SearchEngine
+
+    engine = SearchEngine(
+        [
+            ProcedureRecord(code="1.001193", name="Đăng ký khai sinh"),
+            ProcedureRecord(code="1.000894", name="Đăng ký kết hôn"),
+        ],
+        default_lexicon(),
+    )
+    rows = [
+        EvalRow("làm giấy khai sinh cho con", "1.001193"),
+        EvalRow("dang ky ket hon", "1.000894"),
+        EvalRow("hôm nay trời có mưa không", None),
+    ]
+    report = evaluate(engine, rows)
+    assert (report.top1, report.top3, report.abstain) == (1.0, 1.0, 1.0)
+    assert report.misses == []
+    assert report.as_dict()["top1"] == 1.0
