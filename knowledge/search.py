@@ -929,10 +929,10 @@ class SearchEngine:
                 needed.add(unit.accent)
         for options in q.bigrams:
             needed.update(t for t, _ in options)
-        needed &= postings.keys()
+        needed_terms = sorted(needed & postings.keys())  # fixed order: sums are reproducible
         exact: list[tuple[int, float, dict[str, float]]] = []
         for d in chosen:
-            found = self._lookup(needed, d)
+            found = self._lookup(needed_terms, d)
             bm25 = sum(weights[t] * v[0] for t, v in found.items() if t in weights)
             exact.append((d, bm25, {t: v[1] for t, v in found.items()}))
         exact.sort(key=lambda e: (-e[1], e[0]))
