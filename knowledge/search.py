@@ -2,22 +2,29 @@
 
 Pipeline for one query:
 
-1. `normalize.analyze`: NFC/NFKC, tone placement by rule, lowercase, syllables, chat
-   abbreviations (ko, dc, cccd…) expanded; each syllable keeps its accented and folded form.
-2. Syllables the index has never seen are decoded as raw Telex/VNI keystrokes when that gives a
-   known syllable ("ddawng kys" → "đăng ký").
-3. The lexicon replaces colloquial phrases by official wording ("sổ đỏ" → "giấy chứng nhận
-   quyền sử dụng đất"); question filler ("cho tôi hỏi", "ở đâu", "cần giấy tờ gì") is dropped.
-4. Remaining unknown syllables are corrected against the index vocabulary (edit distance 1,
-   preferring corrections that form a known two-syllable word with a neighbour).
-5. Field-weighted BM25 (BM25F) over folded unigrams and bigrams (plus a small bonus for
-   matching the accented form the user typed) ranks candidates from an inverted index.
-6. The best candidates are re-scored with interpretable features — how much of the meaningful
-   query they cover, how many query bigrams they contain, how much of their name the query
-   covers — into a confidence in 0..1. Below `SearchConfig.abstain_below` the engine abstains
-   and the hits become "did you mean" suggestions.
+1. `normalize.analyze`: NFKC, tone placement by rule (hoà → hòa), lowercase, i/y spelling,
+   syllables, chat abbreviations (ko, dc, cccd…); each syllable keeps accented + folded forms.
+2. Repair before matching: raw Telex/VNI keystrokes ("ddawng kys"), held-down letters
+   ("sinnhh"), and one-letter slips or oddly accented syllables that a neighbour confirms
+   ("tma vắng", "cắt kẩu").
+3. Asides (channel, duration, cost: "trên VNeID", "mất bao lâu") are set aside; the lexicon
+   turns colloquial phrases into official wording ("sổ đỏ" → "giấy chứng nhận quyền sử dụng
+   đất"); question filler ("cho tôi hỏi", "ở đâu", "cần giấy tờ gì") is dropped, unless a
+   filler-looking bare syllable forms a known word with its neighbour ("can cuoc" = căn cước).
+4. Remaining unknown syllables get spelling alternatives from the index vocabulary (edit
+   distance 1 or a dialect sound-alike: ch/tr, s/x, n/ng…), preferring ones that form a known
+   two-syllable word with a neighbour.
+5. Field-weighted BM25 (BM25F) over folded unigrams and bigrams, plus a small bonus for the
+   accented form the user typed, picks candidates from an inverted index within a postings
+   budget; the best are then scored exactly.
+6. Each candidate gets interpretable features — the share of one of its name/keyword phrases
+   the query says, the idf-weighted share of the query it covers, the share of the query's
+   two-syllable words it contains, the share of its name said, and its BM25F — combined by a
+   logistic model into a confidence in 0..1. Below `SearchConfig.abstain_below` the engine
+   abstains; the hits are still returned as "did you mean" suggestions.
 
-The engine is immutable after construction, so one instance can serve concurrent readers.
+A procedure code typed in the question ("1.001193") is answered directly. The engine is
+immutable after construction, so one instance can serve concurrent readers.
 """
 
 from __future__ import annotations
@@ -188,7 +195,7 @@ class SearchConfig:
     conf_bigrams: float = 1.03
     conf_name: float = 1.16
     conf_bm25: float = 2.0
-    # Ranking = confidence + these shares of secondary evidence (breaks near-ties).
+    # Ranking = confidence logit + these shares of secondary evidence (breaks near-ties).
     rank_relative: float = 0.5
     rank_phrase: float = 0.5
     rank_name: float = 0.0
@@ -324,7 +331,7 @@ class SearchEngine:
         lexicon: Lexicon | None = None,
         config: SearchConfig | None = None,
     ) -> None:
-        """Index `records`; a later record with an already seen code replaces the earlier."""
+        """Index `records` (a repeated code replaces the earlier); no lexicon means none used."""
         self.config = config or SearchConfig()
         self.lexicon = lexicon if lexicon is not None else Lexicon()
         unique: dict[str, ProcedureRecord] = {}
