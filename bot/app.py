@@ -129,7 +129,6 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
 
 def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None) -> OutboxSender:
     """The outbox worker for this bot."""
-    sender = OutboxSender(bot, app.sessions, admin_ids=app.settings.bot.admin_ids, limiter=limiter)
 
     def failure_text(row: OutboxMessage, error: str) -> str:
         return app.renderer.t(
@@ -140,8 +139,13 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
             purpose=row.purpose,
         )
 
-    sender.on_failure_text = failure_text
-    return sender
+    return OutboxSender(
+        bot,
+        app.sessions,
+        admin_ids=app.settings.bot.admin_ids,
+        limiter=limiter,
+        failure_text=failure_text,
+    )
 
 
 def create_dispatcher(

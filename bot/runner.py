@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 from bot.app import create_app, create_bot, create_dispatcher, create_sender
@@ -12,6 +13,9 @@ from bot.clock import Clock
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
+UPDATE_MEMORY = timedelta(days=2)
 
 
 async def run_polling(settings: Settings) -> None:
@@ -40,10 +44,19 @@ async def _tick_forever(application: Any, stop: asyncio.Event, every: float = 60
     while not stop.is_set():
         try:
             await run_tick(application)
+            await prune_updates(application)
         except Exception:
             log.exception("tick failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
+
+
+async def prune_updates(application: Any) -> int:
+    """Forget handled update ids older than Telegram's re-delivery horizon (about a day)."""
+    from storage.repositories import UpdateRepo
+
+    async with application.sessions.begin() as session:
+        return await UpdateRepo(session).prune(application.clock.now() - UPDATE_MEMORY)
 
 
 async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:

@@ -127,5 +127,5 @@ async def upload(
     )
     for part in split_html(renderer.render("import_report.html", locale, r=report)):
         await message.answer(part)
-    if report.applied and kind == "procedures":
-        await session.flush()
+    if report.applied:
+        knowledge.invalidate()  # the next question rebuilds the index from the committed rows

@@ -59,7 +59,7 @@ async def question(
         return
     query = text[:MAX_QUERY_CHARS]
     await state.update_data(last_question=query)
-    await knowledge.reload()  # cheap when nothing changed; picks up other processes' imports
+    await knowledge.refresh()  # picks up imports made by admins, in any process
     response = knowledge.search(query, limit=settings.search.suggestions + 1)
     hits = [(h.code, h.name) for h in response.hits]
     if response.abstained or not response.hits:

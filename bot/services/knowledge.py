@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -30,6 +31,9 @@ from knowledge.search import SearchEngine, SearchResponse
 from storage.repositories import AgencyRepo, LexiconRepo, ProcedureRepo
 
 log = logging.getLogger(__name__)
+
+# How often a running bot asks the database whether the knowledge base changed.
+CHECK_SECONDS = 30.0
 
 
 def sample_file(name: str) -> bytes:
@@ -65,6 +69,7 @@ class KnowledgeService:
         self.lexicon_path = lexicon_path
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
+        self._next_check = 0.0
 
     @property
     def snapshot(self) -> Snapshot:
@@ -72,8 +77,20 @@ class KnowledgeService:
             raise RuntimeError("knowledge base not loaded yet")
         return self._snapshot
 
+    def invalidate(self) -> None:
+        """Check the stored KB again at the next `refresh` (after this process imported)."""
+        self._next_check = 0.0
+
+    async def refresh(self) -> None:
+        """Pick up imports made by any process; the database is asked at most every
+        CHECK_SECONDS, so a question costs no query in the common case."""
+        if self._snapshot is not None and time.monotonic() < self._next_check:
+            return
+        await self.reload()
+
     async def reload(self, *, force: bool = False) -> Snapshot:
         """Rebuild the index if the stored KB changed (cheap check first)."""
+        self._next_check = time.monotonic() + CHECK_SECONDS
         async with self._lock:
             async with self.sessions() as session:
                 version_now = await ProcedureRepo(session).version()

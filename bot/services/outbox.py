@@ -103,8 +103,11 @@ class OutboxSender:
         monotonic: Callable[[], float] = time.monotonic,
         max_delay: float = 5.0,
         batch: int = 20,
+        failure_text: Callable[[OutboxMessage, str], str] | None = None,
     ) -> None:
         self.bot = bot
+        # Renders the admins' alert for a message that failed for good (None: no alert).
+        self.failure_text = failure_text
         self.sessions = sessions
         self.admin_ids = admin_ids
         self.limiter = limiter or TelegramRateLimiter()
@@ -401,8 +404,8 @@ class OutboxSender:
                         details={"chat_id": row.chat_id, "error": error, "purpose": row.purpose},
                     )
                 )
-            if row.purpose != ALERT_PURPOSE and self.on_failure_text is not None:
-                text = self.on_failure_text(row, error)
+            if row.purpose != ALERT_PURPOSE and self.failure_text is not None:
+                text = self.failure_text(row, error)
                 for admin in self.admin_ids:
                     if admin == row.chat_id:
                         continue
@@ -415,6 +418,3 @@ class OutboxSender:
                         case_id=row.case_id,
                         purpose=ALERT_PURPOSE,
                     )
-
-    # Set by the application: renders the admins' alert for a failed delivery.
-    on_failure_text: Callable[[OutboxMessage, str], str] | None = None

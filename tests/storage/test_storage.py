@@ -180,3 +180,13 @@ async def test_fsm_storage_in_redis_survives_a_new_connection() -> None:
     finally:
         await second.redis.flushdb()
         await second.close()
+
+
+async def test_old_update_ids_are_pruned(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions.begin() as session:
+        await UpdateRepo(session).claim(42, 1, NOW - timedelta(days=3))
+        await UpdateRepo(session).claim(42, 2, NOW)
+    async with sessions.begin() as session:
+        assert await UpdateRepo(session).prune(NOW - timedelta(days=2)) == 1
+        assert await UpdateRepo(session).claim(42, 1, NOW) is True  # forgotten
+        assert await UpdateRepo(session).claim(42, 2, NOW) is False  # still remembered
