@@ -22,13 +22,22 @@ from bot.services.intake import (
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("0912345678", "0912345678"), ("0912 345 678", "0912345678"), ("091.234.5678", "0912345678"),
-        ("+84 912 345 678", "0912345678"), ("84912345678", "0912345678"),
-        ("0084912345678", "0912345678"), ("0283 8123 456", "02838123456"), ("0312345678", "0312345678"),
-        ("12345", None), ("0112345678", None), ("091234567", None), ("09123456789", None),
-        ("abc", None), ("+1 212 555 0100", None),
+        ("0912345678", "0912345678"),
+        ("0912 345 678", "0912345678"),
+        ("091.234.5678", "0912345678"),
+        ("+84 912 345 678", "0912345678"),
+        ("84912345678", "0912345678"),
+        ("0084912345678", "0912345678"),
+        ("0283 8123 456", "02838123456"),
+        ("0312345678", "0312345678"),
+        ("12345", None),
+        ("0112345678", None),
+        ("091234567", None),
+        ("09123456789", None),
+        ("abc", None),
+        ("+1 212 555 0100", None),
     ],
-)  # fmt: skip
+)
 def test_vietnamese_phone_numbers(raw: str, expected: str | None) -> None:
     assert normalize_phone(raw) == expected
 
@@ -57,8 +66,11 @@ def test_content_limits_and_cleaning() -> None:
     assert validate_content(
         "  Hồ sơ\x00 bị trả chậm   nhiều ngày  ", min_chars=5, max_chars=100
     ) == ("Hồ sơ bị trả chậm nhiều ngày")
-    for text, key in (("", "intake.content_empty"), ("ngắn", "intake.content_short"),
-                      ("x" * 101, "intake.content_long")):  # fmt: skip
+    for text, key in (
+        ("", "intake.content_empty"),
+        ("ngắn", "intake.content_short"),
+        ("x" * 101, "intake.content_long"),
+    ):
         with pytest.raises(UserFacingError) as err:
             validate_content(text, min_chars=5, max_chars=100)
         assert err.value.key == key

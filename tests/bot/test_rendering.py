@@ -24,10 +24,15 @@ def renderer() -> Renderer:
 
 def test_procedure_card_exact(renderer: Renderer) -> None:
     record = ProcedureRecord(
-        code="1.000894", name="Đăng ký kết hôn", field="Hộ tịch", documents="Tờ khai <mẫu>",
-        processing_time="05 ngày làm việc", fee="Miễn lệ phí", online="một phần",
+        code="1.000894",
+        name="Đăng ký kết hôn",
+        field="Hộ tịch",
+        documents="Tờ khai <mẫu>",
+        processing_time="05 ngày làm việc",
+        fee="Miễn lệ phí",
+        online="một phần",
         url="https://dichvucong.gov.vn/x?a=1&b=2",
-    )  # fmt: skip
+    )
     text = renderer.render("procedure_card.html", "vi", p=record, agency_name="UBND & xã")
     assert text == (
         "📄 <b>Đăng ký kết hôn</b>\n"
@@ -42,7 +47,8 @@ def test_procedure_card_exact(renderer: Renderer) -> None:
         "📎 <b>Thành phần hồ sơ:</b>\n"
         "Tờ khai &lt;mẫu&gt;\n"
         "\n"
-        '🔗 <a href="https://dichvucong.gov.vn/x?a=1&amp;b=2">Xem chi tiết trên Cổng Dịch vụ công</a>'
+        '🔗 <a href="https://dichvucong.gov.vn/x?a=1&amp;b=2">'
+        "Xem chi tiết trên Cổng Dịch vụ công</a>"
     )
 
 
@@ -53,8 +59,9 @@ def test_english_card_labels(renderer: Renderer) -> None:
 
 
 def test_acknowledgement_exact(renderer: Renderer) -> None:
-    case = SimpleNamespace(code="PA-7KQ4-2M", kind="phan_anh",
-                           due_at=datetime(2026, 12, 3, 16, 59, 59, tzinfo=UTC))  # fmt: skip
+    case = SimpleNamespace(
+        code="PA-7KQ4-2M", kind="phan_anh", due_at=datetime(2026, 12, 3, 16, 59, 59, tzinfo=UTC)
+    )
     agency = SimpleNamespace(name="Sở Tư pháp")
     assert renderer.render("case_ack.html", "vi", case=case, agency=agency) == (
         "✅ Đã tiếp nhận phản ánh, kiến nghị của bạn.\n"
@@ -70,17 +77,30 @@ def test_acknowledgement_exact(renderer: Renderer) -> None:
 
 def test_apology_letter_carries_every_required_fact(renderer: Renderer) -> None:
     case = SimpleNamespace(
-        code="PA-7KQ4-2M", citizen_name="Nguyễn <Lan>", agency="STP",
+        code="PA-7KQ4-2M",
+        citizen_name="Nguyễn <Lan>",
+        agency="STP",
         received_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
         due_at=datetime(2026, 12, 15, 16, 59, 59, tzinfo=UTC),
-    )  # fmt: skip
+    )
     text = renderer.render(
-        "apology.html", "vi", case=case, agency=SimpleNamespace(name="Sở Tư pháp"),
-        old_due=datetime(2026, 12, 3, 16, 59, 59, tzinfo=UTC), reason="Cần xác minh & đo đạc",
-    )  # fmt: skip
+        "apology.html",
+        "vi",
+        case=case,
+        agency=SimpleNamespace(name="Sở Tư pháp"),
+        old_due=datetime(2026, 12, 3, 16, 59, 59, tzinfo=UTC),
+        reason="Cần xác minh & đo đạc",
+    )
     assert text.startswith("<b>PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ</b>")
-    for fact in ("Nguyễn &lt;Lan&gt;", "PA-7KQ4-2M", "23/11/2026", "03/12/2026", "15/12/2026",
-                 "Cần xác minh &amp; đo đạc", "Sở Tư pháp"):  # fmt: skip
+    for fact in (
+        "Nguyễn &lt;Lan&gt;",
+        "PA-7KQ4-2M",
+        "23/11/2026",
+        "03/12/2026",
+        "15/12/2026",
+        "Cần xác minh &amp; đo đạc",
+        "Sở Tư pháp",
+    ):
         assert fact in text
 
 

@@ -14,32 +14,50 @@ AGENCIES = {c: AgencyRecord(c, c) for c in ("STP", "SXD", "TTPVHCC")}
 
 def test_procedure_agency_wins() -> None:
     procedure = ProcedureRecord(code="1.000894", name="Đăng ký kết hôn", agency="STP")
-    decision = route_case(procedure=procedure, content="x", rules=[Rule(1, "SXD", keyword="x")],
-                          agencies=AGENCIES, default_agency="TTPVHCC")  # fmt: skip
+    decision = route_case(
+        procedure=procedure,
+        content="x",
+        rules=[Rule(1, "SXD", keyword="x")],
+        agencies=AGENCIES,
+        default_agency="TTPVHCC",
+    )
     assert (decision.agency, decision.rule) == ("STP", "procedure:1.000894")
 
 
 def test_rules_by_field_then_keyword_then_default() -> None:
     procedure = ProcedureRecord(code="9.1", name="Không rõ", agency="UNKNOWN", field="Xây dựng")
     rules = [Rule(1, "SXD", field="xay dung"), Rule(2, "STP", keyword="hộ tịch")]
-    by_field = route_case(procedure=procedure, content="", rules=rules, agencies=AGENCIES,
-                          default_agency="TTPVHCC")  # fmt: skip
+    by_field = route_case(
+        procedure=procedure, content="", rules=rules, agencies=AGENCIES, default_agency="TTPVHCC"
+    )
     assert by_field.agency == "SXD" and by_field.rule.startswith("rule:1")
-    by_keyword = route_case(procedure=None, content="Sai sót HO TICH của con", rules=rules,
-                            agencies=AGENCIES, default_agency="TTPVHCC")  # fmt: skip
+    by_keyword = route_case(
+        procedure=None,
+        content="Sai sót HO TICH của con",
+        rules=rules,
+        agencies=AGENCIES,
+        default_agency="TTPVHCC",
+    )
     assert by_keyword.agency == "STP" and by_keyword.rule.startswith("rule:2")
-    fallback = route_case(procedure=None, content="không khớp gì", rules=rules,
-                          agencies=AGENCIES, default_agency="TTPVHCC")  # fmt: skip
+    fallback = route_case(
+        procedure=None,
+        content="không khớp gì",
+        rules=rules,
+        agencies=AGENCIES,
+        default_agency="TTPVHCC",
+    )
     assert (fallback.agency, fallback.rule) == ("TTPVHCC", "default")
 
 
 def test_keyword_matches_whole_words_only() -> None:
     rules = [Rule(1, "STP", keyword="hộ")]
-    decision = route_case(procedure=None, content="hỗ trợ", rules=rules, agencies=AGENCIES,
-                          default_agency="TTPVHCC")  # fmt: skip
+    decision = route_case(
+        procedure=None, content="hỗ trợ", rules=rules, agencies=AGENCIES, default_agency="TTPVHCC"
+    )
     assert decision.agency == "STP"  # folded "ho" == "ho": accents are folded by design
-    decision = route_case(procedure=None, content="chờ lâu", rules=rules, agencies=AGENCIES,
-                          default_agency="TTPVHCC")  # fmt: skip
+    decision = route_case(
+        procedure=None, content="chờ lâu", rules=rules, agencies=AGENCIES, default_agency="TTPVHCC"
+    )
     assert decision.rule == "default"
 
 
