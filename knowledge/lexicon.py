@@ -89,6 +89,22 @@ def _compatible(query: Sequence[Pair], accented: tuple[str, ...]) -> bool:
     return all(acc in (folded, want) for (folded, acc), want in zip(query, accented, strict=True))
 
 
+def _gapped(
+    pairs: Sequence[Pair], i: int, entry: LexiconEntry, light: frozenset[str], max_gap: int
+) -> int:
+    """End of a match of `entry` at i with up to `max_gap` light syllables inside, or 0."""
+    j, gap, n = i, 0, len(pairs)
+    for k, (want, acc) in enumerate(zip(entry.key, entry.accented, strict=True)):
+        if k:
+            while j < n and pairs[j][0] != want and pairs[j][1] in light and gap < max_gap:
+                j += 1
+                gap += 1
+        if j >= n or pairs[j][0] != want or pairs[j][1] not in (want, acc):
+            return 0
+        j += 1
+    return j if gap else 0
+
+
 class Lexicon:
     """An immutable set of colloquial phrases, matched longest-first on folded syllables."""
 
@@ -132,12 +148,22 @@ class Lexicon:
         base: list[EntrySpec] = [(e.phrase, e.expansion, e.weight) for e in self._entries]
         return Lexicon([*base, *usable])
 
-    def find(self, pairs: Sequence[Pair]) -> list[LexiconMatch]:
-        """Find phrases in analysed (folded, accented) syllables, longest match first."""
+    def find(
+        self, pairs: Sequence[Pair], light: frozenset[str] = frozenset(), max_gap: int = 2
+    ) -> list[LexiconMatch]:
+        """Find phrases in analysed (folded, accented) syllables, longest match first.
+
+        With `light` (accented syllables: numerals, classifiers, particles), a phrase of two or
+        more syllables may also match with up to `max_gap` light syllables inside it, the way
+        people put a quantity between a verb and its object ("cắt một phần đất" is "cắt đất",
+        "nâng thêm một tầng" is "nâng tầng"). A gapped match is taken only when it is longer
+        than the exact one found at the same position.
+        """
         out: list[LexiconMatch] = []
         i, n = 0, len(pairs)
         while i < n:
             hit: LexiconEntry | None = None
+            end = i
             for entry in self._by_first.get(pairs[i][0], ()):
                 size = len(entry.key)
                 if i + size > n:
@@ -146,13 +172,22 @@ class Lexicon:
                 if all(p[0] == k for p, k in zip(window, entry.key, strict=True)) and _compatible(
                     window, entry.accented
                 ):
-                    hit = entry
+                    hit, end = entry, i + size
                     break
+            if light:
+                longer = len(hit.key) if hit is not None else 1
+                for entry in self._by_first.get(pairs[i][0], ()):
+                    if len(entry.key) <= longer:
+                        break  # longest first: the rest are no longer than the exact match
+                    stop = _gapped(pairs, i, entry, light, max_gap)
+                    if stop:
+                        hit, end = entry, stop
+                        break
             if hit is None:
                 i += 1
                 continue
-            out.append(LexiconMatch(i, i + len(hit.key), hit))
-            i += len(hit.key)
+            out.append(LexiconMatch(i, end, hit))
+            i = end
         return out
 
     def expand(self, tokens: Sequence[str]) -> list[str]:

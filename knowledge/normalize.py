@@ -355,6 +355,11 @@ _SYLLABLE_RE = re.compile(
 )
 
 
+def is_syllable(folded: str) -> bool:
+    """Whether a folded syllable is spelled like a Vietnamese one ("xang" yes, "tma" no)."""
+    return bool(_SYLLABLE_RE.match(folded))
+
+
 def _apply_tone(base: str, tone: str) -> str | None:
     if not _SYLLABLE_RE.match(base):
         return None

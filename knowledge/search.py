@@ -44,7 +44,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from knowledge.lexicon import Lexicon, LexiconMatch
-from knowledge.normalize import analyze, decode_telex, decode_vni
+from knowledge.normalize import analyze, decode_telex, decode_vni, is_syllable
 from knowledge.records import ProcedureRecord
 
 __all__ = [
@@ -238,6 +238,16 @@ class _Scored:
 
 _STOP_MATCHER = Lexicon((p, p) for p in STOP_PHRASES)
 _CHANNEL_MATCHER = Lexicon((p, p) for p in CHANNEL_PHRASES)
+# Light words people put between a verb and its object: numerals, classifiers, degree adverbs
+# ("cắt một phần đất", "gộp hai mảnh đất", "nâng thêm một tầng", "đóng cửa hẳn quán"). A
+# lexicon phrase may match across up to two of them. Typed bare, their folded forms count too.
+_LIGHT_WORDS = """
+một hai ba bốn mấy vài các những phần mảnh miếng cái chiếc căn lô tờ cuốn quyển thêm hẳn
+luôn bớt này đó ấy
+"""
+LIGHT_WORDS: frozenset[str] = frozenset(
+    {w for w in _LIGHT_WORDS.split()} | {f for w in _LIGHT_WORDS.split() for f, _ in analyze(w)}
+)
 _STOP_FOLDED = frozenset(f for w in STOP_WORDS for f, _ in analyze(w, expand=False))
 _FILLER_FOLDED_WORDS = _STOP_FOLDED | frozenset(
     w for e in (*_STOP_MATCHER, *_CHANNEL_MATCHER) for w in e.key
@@ -611,12 +621,15 @@ class SearchEngine:
                 prev = out[i - 1][0] if i > 0 else ""
                 nxt = pairs[i + 1][0] if i + 1 < len(pairs) else ""
                 cands = {c for c in _sound_alikes(folded) if self._is_word(c)}
-                cands.update(
-                    c
-                    for c, _, _ in process.extract(
-                        folded, self._word_list, scorer=OSA.distance, score_cutoff=1, limit=20
+                # A well-formed syllable nobody indexed is most likely a real word the KB
+                # lacks ("xăng" typed bare is not "nâng"): only by-ear confusions apply to it.
+                if self._is_word(folded) or not is_syllable(folded):
+                    cands.update(
+                        c
+                        for c, _, _ in process.extract(
+                            folded, self._word_list, scorer=OSA.distance, score_cutoff=1, limit=20
+                        )
                     )
-                )
                 fits = sorted(
                     c
                     for c in cands
@@ -741,7 +754,7 @@ class SearchEngine:
         starts: dict[int, LexiconMatch] = {}
         if len(self.lexicon):
             for lo, hi in _runs(channel):
-                for m in self.lexicon.find(pairs[lo:hi]):
+                for m in self.lexicon.find(pairs[lo:hi], LIGHT_WORDS):
                     m = LexiconMatch(lo + m.start, lo + m.end, m.entry)
                     starts[m.start] = m
                     for j in range(m.start, m.end):
@@ -767,7 +780,7 @@ class SearchEngine:
             match = starts.get(i)
             if match is not None:
                 exp = [f for f, _ in match.entry.tokens]
-                phrase = [pairs[j][0] for j in range(match.start, match.end)]
+                phrase = list(match.entry.key)  # without light words said in between
                 # A long official wording must not outweigh the rest of the question: the
                 # concept gets about the budget of one two-syllable word.
                 hint = match.entry.weight  # below 1 for situational phrases
