@@ -114,7 +114,9 @@ class ShellSession(BaseSession):
         if isinstance(method, GetMe):
             return BOT_USER
         if isinstance(method, SendMessage):
-            self.out("\n🤖 " + html_to_terminal(method.text or "").replace("\n", "\n   "))
+            # Messages to other chats (an agency group, the admins) are shown with their chat.
+            where = "" if method.chat_id == SHELL_USER.id else f"[→ chat {method.chat_id}] "
+            self.out("\n🤖 " + where + html_to_terminal(method.text or "").replace("\n", "\n   "))
             self._remember_buttons(method.reply_markup)
             return self._message(method.chat_id, method.text, method.reply_markup)
         if isinstance(method, EditMessageText):
