@@ -95,3 +95,16 @@ def test_load_from_path_and_lines(tmp_path: Path) -> None:
     path.write_text("\ufeffsổ đỏ\tgiấy chứng nhận\n", encoding="utf-8")
     assert [e.phrase for e in load_lexicon(path)] == ["sổ đỏ"]
     assert [e.phrase for e in load_lexicon(["sổ hồng\tgiấy chứng nhận"])] == ["sổ hồng"]
+
+
+def test_phrase_matches_across_light_words_only_when_asked() -> None:
+    lex = Lexicon([("cắt đất", "tách thửa"), ("làm lại", "cấp lại")])
+    pairs = analyze("muốn cắt một phần đất cho con")
+    assert lex.find(pairs) == []
+    light = frozenset({"một", "phần", "mot", "phan"})
+    (match,) = lex.find(pairs, light)
+    assert (match.start, match.end, match.entry.phrase) == (1, 5, "cắt đất")
+    # content words are never skipped, and an exact match is not stretched over a gap
+    assert lex.find(analyze("cắt hộ khẩu đất"), light) == []
+    (exact,) = lex.find(analyze("làm lại một giấy"), light)
+    assert exact.entry.phrase == "làm lại"

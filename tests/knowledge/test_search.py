@@ -337,3 +337,28 @@ def test_sample_questions_quality_floor() -> None:
     assert report.top1 >= 0.92, report.format()
     assert report.top3 >= 0.97, report.format()
     assert report.abstain >= 0.90, report.format()
+
+
+@pytest.fixture(scope="module")
+def sample_engine() -> SearchEngine:
+    return SearchEngine(load_procedures_json(DEFAULT_PROCEDURES_PATH), default_lexicon())
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("muốn nâng thêm một tầng cho nhà cũ", "1.009995"),
+        ("gộp hai mảnh đất thành một sổ", "1.012774"),
+    ],
+)
+def test_verb_and_object_split_by_light_words(
+    sample_engine: SearchEngine, query: str, code: str
+) -> None:
+    assert sample_engine.search(query).hits[0].code == code
+
+
+def test_well_formed_unknown_syllable_is_not_bent_into_a_phrase(
+    sample_engine: SearchEngine,
+) -> None:
+    # "xang" (xăng, petrol) is one letter from "nâng" but is a word of its own
+    assert sample_engine.search("gia xang tang chua").abstained
