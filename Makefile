@@ -27,3 +27,4 @@ bench: $(VENV)/.installed
 eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/eval_questions.jsonl
 	$(VENV)/bin/citizen-bot kb eval tests/data/heldout_questions.jsonl
+	$(VENV)/bin/citizen-bot kb eval tests/data/heldout2_questions.jsonl
