@@ -9,13 +9,16 @@ the stored message ids, never through text patterns (DOMAIN.md, "Telegram facts"
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message, User
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import CaseCB, RejectCB, TransferCB
@@ -39,226 +42,169 @@ def official(user: User) -> Actor:
     return Actor("official", user.id, user.full_name)
 
 
-async def _case_for_action(
-    session: AsyncSession,
-    cases: CaseService,
-    case_id: int,
-    chat_id: int,
-    user_id: int,
-    admin_ids: frozenset[int],
-) -> Case:
-    case = await cases.by_id(session, case_id)
-    if case is None:
-        raise UserFacingError("case.not_found")
-    # Callback data can be forged by a modified client: permissions are checked here, on the
-    # server, against the case's *current* agency.
-    await cases.ensure_can_act(session, case, chat_id=chat_id, user_id=user_id, admin_ids=admin_ids)
-    return case
+@dataclass
+class Desk:
+    """What every group handler needs: the update's session, the case service, the group's
+    language, and the one permission check."""
+
+    session: AsyncSession
+    cases: CaseService
+    state: FSMContext
+    renderer: Renderer
+    keyboards: Keyboards
+    settings: Settings
+    admin_ids: frozenset[int]
+
+    @property
+    def loc(self) -> str:
+        return self.settings.bot.locale
+
+    def t(self, key: str, **params: Any) -> str:
+        return self.renderer.t(key, self.loc, **params)
+
+    async def case_for(self, case: Case | int | None, chat_id: int, user_id: int) -> Case:
+        """The case, if this chat and user may act on it (else a clear refusal)."""
+        if isinstance(case, int):
+            case = await self.cases.by_id(self.session, case)
+        if case is None:
+            raise UserFacingError("case.not_found")
+        # Callback data can be forged by a modified client: permissions are checked here, on
+        # the server, against the case's *current* agency.
+        await self.cases.ensure_can_act(
+            self.session, case, chat_id=chat_id, user_id=user_id, admin_ids=self.admin_ids
+        )
+        return case
+
+    async def ask(self, callback: CallbackQuery, target: State, text: str, **data: Any) -> None:
+        """A question to the official, answered by replying (works in privacy mode)."""
+        await callback.answer()
+        await self.state.set_state(target)
+        await self.state.update_data(**data)
+        if isinstance(callback.message, Message):
+            await callback.message.answer(
+                text,
+                reply_markup=ForceReply(selective=True),
+                reply_to_message_id=callback.message.message_id,
+            )
+
+    async def case_from_state(self, message: Message) -> tuple[Case, dict[str, Any]]:
+        """The case the official's pending question is about; the question is then done."""
+        data = await self.state.get_data()
+        await self.state.clear()
+        assert message.from_user is not None
+        case = await self.case_for(
+            int(data.get("case_id", 0)), message.chat.id, message.from_user.id
+        )
+        return case, data
+
+
+class DeskMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["desk"] = Desk(
+            data["session"],
+            data["cases"],
+            data["state"],
+            data["renderer"],
+            data["keyboards"],
+            data["settings"],
+            data["admin_ids"],
+        )
+        return await handler(event, data)
+
+
+router.message.middleware(DeskMiddleware())
+router.callback_query.middleware(DeskMiddleware())
 
 
 def _attachments(message: Message) -> list[dict[str, Any]]:
     if message.photo:
         return [{"kind": "photo", "file_id": message.photo[-1].file_id}]
     if message.document:
-        return [
-            {
-                "kind": "document",
-                "file_id": message.document.file_id,
-                "file_name": message.document.file_name,
-            }
-        ]
+        doc = message.document
+        return [{"kind": "document", "file_id": doc.file_id, "file_name": doc.file_name}]
     return []
 
 
-async def _ask(
-    callback: CallbackQuery, state: FSMContext, target: Any, text: str, **data: Any
-) -> None:
-    await state.set_state(target)
-    await state.update_data(**data)
-    if isinstance(callback.message, Message):
-        prompt = await callback.message.answer(
-            text,
-            reply_markup=ForceReply(selective=True),
-            reply_to_message_id=callback.message.message_id,
-        )
-        await state.update_data(prompt_id=prompt.message_id)
-
-
 @router.callback_query(CaseCB.filter())
-async def card_button(
-    callback: CallbackQuery,
-    callback_data: CaseCB,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    keyboards: Keyboards,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def card_button(callback: CallbackQuery, callback_data: CaseCB, desk: Desk) -> None:
     assert callback.message is not None
-    loc = settings.bot.locale
-    case = await _case_for_action(
-        session,
-        cases,
-        callback_data.case_id,
-        callback.message.chat.id,
-        callback.from_user.id,
-        admin_ids,
+    case = await desk.case_for(
+        callback_data.case_id, callback.message.chat.id, callback.from_user.id
     )
-    action = callback_data.action
+    action, loc = callback_data.action, desk.loc
     if action == "take":
-        await cases.take(session, case, official(callback.from_user))
-        await callback.answer(renderer.plain("group.taken_toast", loc, code=case.code))
-    elif action == "transfer":
-        agencies = [
-            (a.code, a.name)
-            for a in await AgencyRepo(session).all_records()
-            if a.code != case.agency
-        ]
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.answer(
-                renderer.t("group.pick_agency", loc, code=case.code),
-                reply_markup=keyboards.transfer_targets(loc, case.id, agencies),
-            )
+        await desk.cases.take(desk.session, case, official(callback.from_user))
+        await callback.answer(desk.renderer.plain("group.taken_toast", loc, code=case.code))
     elif action == "extend":
-        if case.extensions >= settings.cases.max_extensions:
+        if case.extensions >= desk.settings.cases.max_extensions:
             raise UserFacingError("case.extension_used", code=case.code)
-        await callback.answer()
-        await _ask(
+        await desk.ask(
             callback,
-            state,
             Official.extend_date,
-            renderer.t("group.ask_extension", loc, code=case.code),
+            desk.t("group.ask_extension", code=case.code),
             case_id=case.id,
         )
-    elif action == "reject":
-        await callback.answer()
-        if isinstance(callback.message, Message):
-            await callback.message.answer(
-                renderer.t("group.pick_reason", loc, code=case.code),
-                reply_markup=keyboards.reject_reasons(loc, case.id),
-            )
     elif action == "info":
-        await callback.answer()
-        await _ask(
+        await desk.ask(
             callback,
-            state,
             Official.info_question,
-            renderer.t("group.ask_info", loc, code=case.code),
+            desk.t("group.ask_info", code=case.code),
             case_id=case.id,
         )
+    elif action in ("transfer", "reject") and isinstance(callback.message, Message):
+        await callback.answer()
+        if action == "transfer":
+            agencies = await AgencyRepo(desk.session).all_records()
+            choices = [(a.code, a.name) for a in agencies if a.code != case.agency]
+            text = desk.t("group.pick_agency", code=case.code)
+            markup = desk.keyboards.transfer_targets(loc, case.id, choices)
+        else:
+            text = desk.t("group.pick_reason", code=case.code)
+            markup = desk.keyboards.reject_reasons(loc, case.id)
+        await callback.message.answer(text, reply_markup=markup)
     else:
-        await callback.answer(renderer.plain("common.stale_button", loc), show_alert=True)
+        await callback.answer(desk.renderer.plain("common.stale_button", loc), show_alert=True)
 
 
 @router.callback_query(TransferCB.filter())
-async def transfer_target(
-    callback: CallbackQuery,
-    callback_data: TransferCB,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def transfer_target(callback: CallbackQuery, callback_data: TransferCB, desk: Desk) -> None:
     assert callback.message is not None
-    case = await _case_for_action(
-        session,
-        cases,
-        callback_data.case_id,
-        callback.message.chat.id,
-        callback.from_user.id,
-        admin_ids,
+    case = await desk.case_for(
+        callback_data.case_id, callback.message.chat.id, callback.from_user.id
     )
-    target = await AgencyRepo(session).get(callback_data.agency)
+    target = await AgencyRepo(desk.session).get(callback_data.agency)
     if target is None or target.code == case.agency:
         raise UserFacingError("case.unknown_agency", agency=callback_data.agency)
-    await callback.answer()
-    await _ask(
-        callback,
-        state,
-        Official.transfer_reason,
-        renderer.t(
-            "group.ask_transfer_reason", settings.bot.locale, code=case.code, agency=target.name
-        ),
-        case_id=case.id,
-        agency=target.code,
-    )
+    text = desk.t("group.ask_transfer_reason", code=case.code, agency=target.name)
+    await desk.ask(callback, Official.transfer_reason, text, case_id=case.id, agency=target.code)
 
 
-@router.callback_query(RejectCB.filter())
-async def reject_reason(
-    callback: CallbackQuery,
-    callback_data: RejectCB,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+@router.callback_query(RejectCB.filter(F.reason.in_(REJECT_REASONS)))
+async def reject_reason(callback: CallbackQuery, callback_data: RejectCB, desk: Desk) -> None:
     assert callback.message is not None
-    if callback_data.reason not in REJECT_REASONS:
-        raise UserFacingError("case.not_found")
-    case = await _case_for_action(
-        session,
-        cases,
-        callback_data.case_id,
-        callback.message.chat.id,
-        callback.from_user.id,
-        admin_ids,
+    case = await desk.case_for(
+        callback_data.case_id, callback.message.chat.id, callback.from_user.id
     )
-    await cases.reject(session, case, callback_data.reason, official(callback.from_user))
-    await callback.answer(
-        renderer.plain("group.rejected_toast", settings.bot.locale, code=case.code)
-    )
+    await desk.cases.reject(desk.session, case, callback_data.reason, official(callback.from_user))
+    await callback.answer(desk.renderer.plain("group.rejected_toast", desk.loc, code=case.code))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-async def _state_case(
-    state: FSMContext,
-    message: Message,
-    session: AsyncSession,
-    cases: CaseService,
-    admin_ids: frozenset[int],
-) -> tuple[Case, dict[str, Any]]:
-    data = await state.get_data()
-    await state.clear()
-    assert message.from_user is not None
-    case = await _case_for_action(
-        session,
-        cases,
-        int(data.get("case_id", 0)),
-        message.chat.id,
-        message.from_user.id,
-        admin_ids,
-    )
-    return case, data
-
-
 @router.message(Official.transfer_reason, F.text)
-async def transfer_reason(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def transfer_reason(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
-    case, data = await _state_case(state, message, session, cases, admin_ids)
-    await cases.transfer(
-        session,
-        case,
-        data["agency"],
-        (message.text or "").strip()[:500],
-        official(message.from_user),
+    case, data = await desk.case_from_state(message)
+    reason = (message.text or "").strip()[:500]
+    await desk.cases.transfer(
+        desk.session, case, data["agency"], reason, official(message.from_user)
     )
-    await message.reply(renderer.t("group.transferred", settings.bot.locale, code=case.code))
+    await message.reply(desk.t("group.transferred", code=case.code))
 
 
 def parse_extension(text: str, tz: Any) -> tuple[datetime, str]:
@@ -277,85 +223,59 @@ def parse_extension(text: str, tz: Any) -> tuple[datetime, str]:
 
 
 @router.message(Official.extend_date, F.text)
-async def extension_given(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def extension_given(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
-    when, reason = parse_extension(message.text or "", settings.bot.tz)
-    case, _ = await _state_case(state, message, session, cases, admin_ids)
-    await cases.extend(session, case, when, reason, official(message.from_user))
-    await message.reply(
-        renderer.t("group.extended", settings.bot.locale, code=case.code, due=case.due_at)
-    )
+    when, reason = parse_extension(message.text or "", desk.settings.bot.tz)
+    case, _ = await desk.case_from_state(message)
+    await desk.cases.extend(desk.session, case, when, reason, official(message.from_user))
+    await message.reply(desk.t("group.extended", code=case.code, due=case.due_at))
 
 
 @router.message(Official.info_question, F.text)
-async def info_question(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def info_question(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
-    case, _ = await _state_case(state, message, session, cases, admin_ids)
-    await cases.request_info(
-        session, case, official(message.from_user), (message.text or "").strip()[:2000]
-    )
-    await message.reply(renderer.t("group.info_requested", settings.bot.locale, code=case.code))
+    case, _ = await desk.case_from_state(message)
+    question = (message.text or "").strip()[:2000]
+    await desk.cases.request_info(desk.session, case, official(message.from_user), question)
+    await message.reply(desk.t("group.info_requested", code=case.code))
 
 
 @router.message(Command("traloi"))
-async def answer_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    cases: CaseService,
-    renderer: Renderer,
-    settings: Settings,
-    admin_ids: frozenset[int],
-) -> None:
+async def answer_command(message: Message, command: CommandObject, desk: Desk) -> None:
     assert message.from_user is not None
     parts = (command.args or "").split(maxsplit=1)
     if len(parts) < 2:
-        await message.reply(renderer.t("group.traloi_usage", settings.bot.locale))
+        await message.reply(desk.t("group.traloi_usage"))
         return
-    case = await cases.by_code(session, normalize_code(parts[0]))
-    if case is None:
-        raise UserFacingError("case.not_found")
-    await cases.ensure_can_act(
-        session, case, chat_id=message.chat.id, user_id=message.from_user.id, admin_ids=admin_ids
-    )
-    await cases.answer(
-        session, case, official(message.from_user), parts[1].strip(), _attachments(message)
+    found = await desk.cases.by_code(desk.session, normalize_code(parts[0]))
+    case = await desk.case_for(found, message.chat.id, message.from_user.id)
+    await desk.cases.answer(
+        desk.session, case, official(message.from_user), parts[1].strip(), _attachments(message)
     )
 
 
 @router.message(F.reply_to_message)
-async def reply_to_card(
-    message: Message, session: AsyncSession, cases: CaseService, admin_ids: frozenset[int]
-) -> None:
+async def reply_to_card(message: Message, desk: Desk) -> None:
     """A reply to the case card (or any bot message linked to the case) answers the citizen."""
     assert message.reply_to_message is not None and message.from_user is not None
-    case = await cases.by_message(session, message.chat.id, message.reply_to_message.message_id)
-    if case is None:
+    linked = await desk.cases.by_message(
+        desk.session, message.chat.id, message.reply_to_message.message_id
+    )
+    if linked is None:
         return  # a reply to something unrelated: officials talk among themselves
     text = (message.text or message.caption or "").strip()
     attachments = _attachments(message)
     if not text and not attachments:
         return
-    await cases.ensure_can_act(
-        session, case, chat_id=message.chat.id, user_id=message.from_user.id, admin_ids=admin_ids
-    )
+    case = await desk.case_for(linked, message.chat.id, message.from_user.id)
+    actor = official(message.from_user)
     if message.media_group_id and attachments and case.status == Status.ANSWERED:
-        await cases.add_answer_files(session, case, official(message.from_user), attachments)
+        await desk.cases.add_answer_files(desk.session, case, actor, attachments)
         return
-    await cases.answer(session, case, official(message.from_user), text[:3500], attachments)
+    await desk.cases.answer(desk.session, case, actor, text[:3500], attachments)
+
+
+@router.callback_query()
+async def stale_button(callback: CallbackQuery, desk: Desk) -> None:
+    # Buttons from older versions of a card, or forged data: they change nothing.
+    await callback.answer(desk.renderer.plain("common.stale_button", desk.loc), show_alert=True)

@@ -359,3 +359,13 @@ async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) ->
         "ans-2",
         "ans-3",
     ]
+
+
+async def test_unknown_or_malformed_buttons_in_a_group_change_nothing(bound: Harness) -> None:
+    h = bound
+    code = await file_case(h)
+    case = await _case(h, code)
+    for data in (f"cr:{case.id}:bribe", "zz:1", f"c:delete:{case.id}"):
+        await h.press_data(data, _card_id(h, GROUP_A, code), user=OFFICIAL_A, chat=GROUP_A)
+        assert "không còn hiệu lực" in h.alerts()[-1]
+    assert (await _case(h, code)).status == Status.RECEIVED
