@@ -19,6 +19,16 @@ private_router = Router(name=__name__ + ".private")
 membership_router = Router(name=__name__ + ".membership")
 
 
+async def _is_admin(
+    message: Message, admin_ids: frozenset[int], renderer: Renderer, loc: str
+) -> bool:
+    """Binding is an admin's act (ADMIN_IDS); anyone else is told so."""
+    if message.from_user is not None and message.from_user.id in admin_ids:
+        return True
+    await message.reply(renderer.t("admin.only_admins", loc))
+    return False
+
+
 @group_router.message(Command("bind"))
 async def bind(
     message: Message,
@@ -30,8 +40,7 @@ async def bind(
     admin_ids: frozenset[int],
 ) -> None:
     loc = settings.bot.locale
-    if message.from_user is None or message.from_user.id not in admin_ids:
-        await message.reply(renderer.t("admin.only_admins", loc))
+    if not await _is_admin(message, admin_ids, renderer, loc):
         return
     code = (command.args or "").strip().upper()
     agency = (
@@ -52,8 +61,7 @@ async def unbind(
     admin_ids: frozenset[int],
 ) -> None:
     loc = settings.bot.locale
-    if message.from_user is None or message.from_user.id not in admin_ids:
-        await message.reply(renderer.t("admin.only_admins", loc))
+    if not await _is_admin(message, admin_ids, renderer, loc):
         return
     agency = await AgencyRepo(session).unbind_chat(message.chat.id)
     key = "admin.unbound" if agency else "admin.not_bound"

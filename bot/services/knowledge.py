@@ -4,7 +4,6 @@ index rebuilt (in a thread) whenever the records or the admin lexicon change."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -213,27 +212,17 @@ async def seed_sample(session: AsyncSession, now: datetime) -> bool:
     """Load the bundled sample directory and procedures into an empty database."""
     if await ProcedureRepo(session).count():
         return False
-    agencies = json.loads(sample_file("agencies.json"))
-    report = await import_file(
-        session,
-        json.dumps(agencies).encode(),
-        "agencies.json",
-        kind="agencies",
-        dry_run=False,
-        now=now,
-        max_bytes=50_000_000,
-    )
-    if not report.ok:
-        raise RuntimeError(f"bundled agencies are invalid: {report.as_dict()}")
-    report = await import_file(
-        session,
-        sample_file("procedures.json"),
-        "procedures.json",
-        kind="procedures",
-        dry_run=False,
-        now=now,
-        max_bytes=50_000_000,
-    )
-    if not report.ok:
-        raise RuntimeError(f"bundled procedures are invalid: {report.as_dict()}")
+    # The directory first: procedures name their agencies.
+    for kind, name in (("agencies", "agencies.json"), ("procedures", "procedures.json")):
+        report = await import_file(
+            session,
+            sample_file(name),
+            name,
+            kind=kind,
+            dry_run=False,
+            now=now,
+            max_bytes=50_000_000,
+        )
+        if not report.ok:
+            raise RuntimeError(f"bundled {kind} are invalid: {report.as_dict()}")
     return True
