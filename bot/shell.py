@@ -99,7 +99,7 @@ class ShellSession(BaseSession):
         for i, (label, _, _) in enumerate(self.buttons, 1):
             self.out(f"   [{i}] {label}")
 
-    def _message(self, chat_id: Any, text: str | None, markup: Any) -> Message:
+    def _message(self, chat_id: Any, text: str | None) -> Message:
         return Message(
             message_id=next(self.ids),
             date=datetime.now(UTC),
@@ -109,7 +109,10 @@ class ShellSession(BaseSession):
         )
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None  # noqa: ASYNC109
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109
     ) -> Any:
         if isinstance(method, GetMe):
             return BOT_USER
@@ -118,7 +121,7 @@ class ShellSession(BaseSession):
             where = "" if method.chat_id == SHELL_USER.id else f"[→ chat {method.chat_id}] "
             self.out("\n🤖 " + where + html_to_terminal(method.text or "").replace("\n", "\n   "))
             self._remember_buttons(method.reply_markup)
-            return self._message(method.chat_id, method.text, method.reply_markup)
+            return self._message(method.chat_id, method.text)
         if isinstance(method, EditMessageText):
             self.out("\n🤖 (sửa) " + html_to_terminal(method.text or "").replace("\n", "\n   "))
             self._remember_buttons(method.reply_markup)
@@ -134,9 +137,9 @@ class ShellSession(BaseSession):
             return True
         if isinstance(method, SendPhoto | SendDocument):
             self.out("\n🤖 [tệp đính kèm]")
-            return self._message(method.chat_id, None, None)
+            return self._message(method.chat_id, None)
         if isinstance(method, SendMediaGroup):
-            return [self._message(method.chat_id, None, None) for _ in method.media]
+            return [self._message(method.chat_id, None) for _ in method.media]
         return True
 
 

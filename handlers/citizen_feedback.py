@@ -206,7 +206,7 @@ async def start_button(
     if isinstance(callback_data, FeedbackStartCB) and callback_data.source == "procedure":
         record = knowledge.snapshot.procedures.get(callback_data.code)
         if record is not None:
-            draft.procedure_code, draft.procedure_fixed = record.code, True
+            draft.procedure_code = record.code
             extra["procedure_name"] = record.name
     elif isinstance(callback_data, FeedbackStartCB) and callback_data.source == "question":
         question = (await flow.state.get_data()).get("last_question")
@@ -244,7 +244,7 @@ async def cancel_button(
 
 @router.callback_query(Intake.kind, KindCB.filter(F.kind.in_({Kind.FEEDBACK, Kind.SUGGESTION})))
 async def kind_chosen(callback: CallbackQuery, callback_data: KindCB, flow: Flow) -> None:
-    await flow.advance(callback, kind=callback_data.kind, editing=False)
+    await flow.advance(callback, kind=callback_data.kind)
 
 
 def _attachment_of(message: Message, max_mb: int) -> dict[str, Any] | None:
@@ -391,7 +391,7 @@ _EDIT_CLEARS: dict[str, dict[str, Any]] = {
     "name": {"name": None},
     "contact": {"phone": None, "email": None},
     "address": {"address": None},
-    "procedure": {"procedure_code": None, "procedure_fixed": False},
+    "procedure": {"procedure_code": None},
 }
 
 

@@ -19,9 +19,8 @@ class Intake(StatesGroup):
 
 
 class CitizenReply(StatesGroup):
-    """A citizen answering an agency's request for more information, or commenting a rating."""
+    """A citizen adding an optional comment to a rating (extra information comes as a reply)."""
 
-    info = State()
     rating_comment = State()
 
 
@@ -29,6 +28,5 @@ class Official(StatesGroup):
     """An official typing a reason or a date in the agency group (state keyed per user)."""
 
     transfer_reason = State()
-    extend_reason = State()
     extend_date = State()
     info_question = State()

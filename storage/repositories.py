@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.records import AgencyRecord, ProcedureRecord
+from knowledge.records import PROCEDURE_FIELDS, AgencyRecord, ProcedureRecord
 from storage.models import (
     Agency,
     Citizen,
@@ -20,22 +20,8 @@ from storage.models import (
     RoutingRule,
 )
 
-_PROCEDURE_TEXT_FIELDS = (
-    "name",
-    "field",
-    "level",
-    "agency",
-    "steps",
-    "channels",
-    "documents",
-    "processing_time",
-    "fee",
-    "result",
-    "conditions",
-    "legal_basis",
-    "online",
-    "url",
-)
+# Every text column of a procedure: the record's fields but the key and the keyword list.
+_PROCEDURE_TEXT_FIELDS = tuple(f for f in PROCEDURE_FIELDS if f not in ("code", "keywords"))
 
 
 def procedure_to_record(row: Procedure) -> ProcedureRecord:

@@ -75,13 +75,11 @@ class Draft:
     content: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     procedure_code: str | None = None
-    procedure_fixed: bool = False  # pre-filled from a procedure card
     name: str | None = None
     phone: str | None = None
     email: str | None = None
     address: str | None = None
     remember: bool = True
-    editing: bool = False
     complaint_ack: bool = False
 
     @classmethod
