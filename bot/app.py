@@ -18,17 +18,17 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.keyboards import Keyboards
-from bot.ratelimit import TelegramRateLimiter
-from bot.rendering import Renderer
-from bot.services.cases import CaseService
-from bot.services.knowledge import KnowledgeService, seed_sample
-from bot.services.notices import Notices
-from bot.services.outbox import OutboxSender
+from bot.domain.cases import CaseService
+from bot.domain.knowledge import KnowledgeService, seed_sample
 from bot.settings import Settings
-from bot.telegram_retry import RetryMiddleware
+from bot.telegram.fsm import SqlAlchemyStorage
+from bot.telegram.keyboards import Keyboards
+from bot.telegram.notifier import Notices
+from bot.telegram.outbox import OutboxSender
+from bot.telegram.ratelimit import TelegramRateLimiter
+from bot.telegram.rendering import Renderer
+from bot.telegram.retry import RetryMiddleware
 from storage.db import create_engine, create_session_factory, migrate
-from storage.fsm import SqlAlchemyStorage
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def create_dispatcher(
     sender: OutboxSender | None = None,
 ) -> Dispatcher:
     """The production dispatcher: routers, middlewares, error handler, injected services."""
-    from bot.middlewares import DbSessionMiddleware, LocaleMiddleware
+    from bot.telegram.middlewares import DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
     if storage is None:

@@ -129,8 +129,8 @@ def db_downgrade(revision: str) -> None:
 
 # ---- imports ---------------------------------------------------------------------------
 def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
-    from bot.rendering import Renderer
-    from bot.services.knowledge import import_file
+    from bot.domain.knowledge import import_file
+    from bot.telegram.rendering import Renderer
 
     if not path.is_file():
         typer.echo(f"no such file: {path}", err=True)
@@ -281,7 +281,7 @@ def calendar_due(
     unit: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Print the due moment (ISO 8601 with offset) for a case received at RECEIVED_AT."""
-    from bot.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due
+    from bot.domain.reply_clock import DayUnit, HolidayOverride, WorkCalendar, compute_due
 
     settings = Settings.load()
     tz = settings.bot.tz
@@ -310,7 +310,7 @@ def calendar_due(
 @calendar_app.command("days-off")
 def calendar_days_off(year: int) -> None:
     """List the year's days off (public holidays and admin overrides) with names."""
-    from bot.reply_clock import HolidayOverride, WorkCalendar
+    from bot.domain.reply_clock import HolidayOverride, WorkCalendar
 
     async def go(application: Any) -> list[HolidayOverride]:
         from storage.repositories import HolidayRepo

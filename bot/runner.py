@@ -39,7 +39,7 @@ async def run_polling(settings: Settings) -> None:
 
 
 async def _tick_forever(application: Any, stop: asyncio.Event, every: float = 60.0) -> None:
-    from bot.services.reminders import run_tick
+    from bot.domain.reminders import run_tick
 
     while not stop.is_set():
         try:
@@ -61,7 +61,7 @@ async def prune_updates(application: Any) -> int:
 
 async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:
     """One tick at `clock`'s time, then deliver what it queued (needs BOT_TOKEN to send)."""
-    from bot.services.reminders import run_tick
+    from bot.domain.reminders import run_tick
 
     application = await create_app(settings, clock)
     try:

@@ -8,10 +8,10 @@ from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.rendering import Renderer, split_html
-from bot.services.knowledge import KnowledgeService, import_file
-from bot.services.notices import Notices
+from bot.domain.knowledge import KnowledgeService, import_file
 from bot.settings import Settings
+from bot.telegram.notifier import Notices
+from bot.telegram.rendering import Renderer, split_html
 from storage.repositories import AgencyRepo
 
 group_router = Router(name=__name__ + ".groups")

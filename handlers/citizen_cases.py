@@ -10,10 +10,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import MenuCB, RateCB
-from bot.rendering import Renderer, split_html
-from bot.services.cases import Actor, CaseService
-from bot.services.codes import normalize_code
+from bot.domain.cases import Actor, CaseService
+from bot.domain.codes import normalize_code
+from bot.telegram.callbacks import MenuCB, RateCB
+from bot.telegram.rendering import Renderer, split_html
 from handlers.states import CitizenReply
 from storage.repositories import AgencyRepo
 

@@ -13,13 +13,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import DraftCB, DraftProcedureCB, FeedbackStartCB, KindCB, MenuCB
 from bot.clock import Clock
-from bot.errors import UserFacingError
-from bot.keyboards import Keyboards
-from bot.rendering import Renderer
-from bot.services.cases import Actor, CaseService, Draft
-from bot.services.intake import (
+from bot.domain.cases import Actor, CaseService, Draft
+from bot.domain.errors import UserFacingError
+from bot.domain.intake import (
     looks_like_complaint,
     normalize_phone,
     parse_contact,
@@ -27,9 +24,12 @@ from bot.services.intake import (
     validate_content,
     validate_name,
 )
-from bot.services.knowledge import KnowledgeService
-from bot.services.statuses import Kind
+from bot.domain.knowledge import KnowledgeService
+from bot.domain.statuses import Kind
 from bot.settings import Settings
+from bot.telegram.callbacks import DraftCB, DraftProcedureCB, FeedbackStartCB, KindCB, MenuCB
+from bot.telegram.keyboards import Keyboards
+from bot.telegram.rendering import Renderer
 from handlers.states import Intake
 from storage.repositories import CitizenRepo
 

@@ -7,11 +7,11 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import ProcedureCB
-from bot.keyboards import Keyboards
-from bot.rendering import Renderer, split_html
-from bot.services.knowledge import KnowledgeService
+from bot.domain.knowledge import KnowledgeService
 from bot.settings import Settings
+from bot.telegram.callbacks import ProcedureCB
+from bot.telegram.keyboards import Keyboards
+from bot.telegram.rendering import Renderer, split_html
 from knowledge.records import ProcedureRecord
 
 router = Router(name=__name__)

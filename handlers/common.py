@@ -8,10 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import LangCB, MenuCB
 from bot.clock import Clock
-from bot.keyboards import Keyboards
-from bot.rendering import Renderer
+from bot.telegram.callbacks import LangCB, MenuCB
+from bot.telegram.keyboards import Keyboards
+from bot.telegram.rendering import Renderer
 from storage.repositories import CitizenRepo
 
 router = Router(name=__name__)

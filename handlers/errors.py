@@ -8,8 +8,8 @@ from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
-from bot.errors import UserFacingError
-from bot.rendering import Renderer
+from bot.domain.errors import UserFacingError
+from bot.telegram.rendering import Renderer
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
-from bot.rendering import Renderer
+from bot.telegram.rendering import Renderer
 
 router = Router(name=__name__)
 

@@ -21,14 +21,14 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import CaseCB, RejectCB, TransferCB
-from bot.errors import UserFacingError
-from bot.keyboards import REJECT_REASONS, Keyboards
-from bot.rendering import Renderer
-from bot.services.cases import Actor, CaseService
-from bot.services.codes import normalize_code
-from bot.services.statuses import Status
+from bot.domain.cases import Actor, CaseService
+from bot.domain.codes import normalize_code
+from bot.domain.errors import UserFacingError
+from bot.domain.statuses import Status
 from bot.settings import Settings
+from bot.telegram.callbacks import CaseCB, RejectCB, TransferCB
+from bot.telegram.keyboards import REJECT_REASONS, Keyboards
+from bot.telegram.rendering import Renderer
 from handlers.states import Official
 from storage.models import Case
 from storage.repositories import AgencyRepo

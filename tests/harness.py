@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, create_app, create_bot, create_dispatcher, create_sender
 from bot.clock import FixedClock
-from bot.ratelimit import TelegramRateLimiter
-from bot.services.outbox import OutboxSender
 from bot.settings import BotSettings, CaseSettings, DatabaseSettings, Settings, TelegramSettings
+from bot.telegram.outbox import OutboxSender
+from bot.telegram.ratelimit import TelegramRateLimiter
 from tests.fake_telegram import FakeTelegram, make_callback_update, make_message_update
 
 ADMIN = 999

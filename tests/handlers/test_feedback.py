@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.services.statuses import Status
+from bot.domain.statuses import Status
 from storage.models import Agency, Case, OutboxMessage
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, CITIZEN, GROUP_A, Harness, file_case, sqlite_url

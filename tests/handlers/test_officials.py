@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services.statuses import Status
+from bot.domain.statuses import Status
 from storage.models import Agency, Case
 from tests.fake_telegram import make_message_update, make_my_chat_member_update
 from tests.harness import (

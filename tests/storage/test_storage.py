@@ -9,10 +9,10 @@ from aiogram.fsm.storage.base import StorageKey
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 
-from bot.services.outbox import enqueue
+from bot.telegram.fsm import SqlAlchemyStorage
+from bot.telegram.outbox import enqueue
 from knowledge.records import AgencyRecord, ProcedureRecord
 from storage.db import alembic_config, create_engine, create_session_factory, migrate
-from storage.fsm import SqlAlchemyStorage
 from storage.models import Base, OutboxMessage
 from storage.repositories import AgencyRepo, CitizenRepo, HolidayRepo, ProcedureRepo, UpdateRepo
 
@@ -126,7 +126,7 @@ async def test_outbox_claim_is_exclusive(sessions) -> None:  # type: ignore[no-u
 
     from aiogram import Bot
 
-    from bot.services.outbox import OutboxSender
+    from bot.telegram.outbox import OutboxSender
 
     async with sessions.begin() as session:
         for i in range(30):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.ratelimit import TelegramRateLimiter
+from bot.telegram.ratelimit import TelegramRateLimiter
 
 USER_A, USER_B = 101, 102
 GROUP = -1001234567890

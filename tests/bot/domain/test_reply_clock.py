@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.reply_clock import (
+from bot.domain.reply_clock import (
     END_OF_DAY,
     DayUnit,
     HolidayOverride,

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.errors import NotAllowed, UserFacingError
-from bot.reply_clock import (
+from bot.domain.codes import new_tracking_code
+from bot.domain.errors import NotAllowed, UserFacingError
+from bot.domain.intake import content_fingerprint
+from bot.domain.reply_clock import (
     DayUnit,
     HolidayOverride,
     WorkCalendar,
@@ -25,13 +27,11 @@ from bot.reply_clock import (
     days_left,
     end_of_day,
 )
-from bot.reply_clock import working_days_between as count_working_days
-from bot.services.codes import new_tracking_code
-from bot.services.intake import content_fingerprint
-from bot.services.notices import Notices
-from bot.services.routing import RouteDecision, Rule, route_case
-from bot.services.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
+from bot.domain.reply_clock import working_days_between as count_working_days
+from bot.domain.routing import RouteDecision, Rule, route_case
+from bot.domain.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
 from bot.settings import CaseSettings
+from bot.telegram.notifier import Notices
 from storage.models import Agency, Case, CaseAttachment, CaseEvent, MessageLink
 from storage.repositories import AgencyRepo, HolidayRepo, ProcedureRepo, RoutingRuleRepo
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.rendering import Renderer, split_html
+from bot.telegram.rendering import Renderer, split_html
 from knowledge.records import ProcedureRecord
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

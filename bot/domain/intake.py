@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from bot.errors import UserFacingError
+from bot.domain.errors import UserFacingError
 from knowledge.normalize import fold
 
 _SPACE = re.compile(r"\s+")

@@ -11,8 +11,8 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.rendering import Renderer
-from storage.fsm import current_session
+from bot.telegram.fsm import current_session
+from bot.telegram.rendering import Renderer
 from storage.repositories import CitizenRepo, UpdateRepo
 
 log = logging.getLogger(__name__)

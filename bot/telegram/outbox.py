@@ -34,8 +34,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.ratelimit import TelegramRateLimiter
-from bot.telegram_retry import outbox_delivery
+from bot.telegram.ratelimit import TelegramRateLimiter
+from bot.telegram.retry import outbox_delivery
 from storage.models import Agency, CaseEvent, MessageLink, OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ SAFE_TEXT_LIMIT = 4000
 
 def _load_catalog(locale: str) -> dict[str, str]:
     """`locales/<locale>.json` plus any `locales/<locale>.<feature>.json` beside it."""
-    folder = resources.files("bot").joinpath("locales")
+    folder = resources.files("bot.telegram").joinpath("locales")
     base = folder.joinpath(f"{locale}.json")
     # A locale without a catalog falls back to the default locale key by key (see `t`).
     data: dict[str, str] = json.loads(base.read_text("utf-8")) if base.is_file() else {}
@@ -43,7 +43,7 @@ class Renderer:
         self.tz = tz
         self.default_locale = default_locale
         self.env = Environment(
-            loader=PackageLoader("bot", "templates"),
+            loader=PackageLoader("bot.telegram", "templates"),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,

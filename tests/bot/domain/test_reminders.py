@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from bot.app import App, create_app
 from bot.clock import FixedClock
-from bot.rendering import TELEGRAM_TEXT_LIMIT, Renderer
-from bot.services.cases import Actor, Draft
-from bot.services.reminders import run_tick
+from bot.domain.cases import Actor, Draft
+from bot.domain.reminders import run_tick
 from bot.settings import BotSettings, CaseSettings, DatabaseSettings, Settings
+from bot.telegram.rendering import TELEGRAM_TEXT_LIMIT, Renderer
 from storage.models import Case, CaseEvent, MessageLink, OutboxMessage, ReportRun
 from storage.repositories import AgencyRepo, RoutingRuleRepo
 
@@ -538,7 +538,7 @@ async def _tick_twice(app: App, clock: FixedClock) -> None:
 def test_report_catalogs_have_the_same_keys() -> None:
     catalogs = {}
     for locale in ("vi", "en"):
-        path = Path(__file__).parents[2] / "bot" / "locales" / f"{locale}.reports.json"
+        path = Path(__file__).parents[3] / "bot" / "telegram" / "locales" / f"{locale}.reports.json"
         catalogs[locale] = json.loads(path.read_text("utf-8"))
     assert catalogs["vi"].keys() == catalogs["en"].keys()
     renderer = Renderer(VN)

@@ -11,7 +11,8 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.callbacks import (
+from bot.domain.statuses import OPEN_STATUSES, Kind, Status
+from bot.telegram.callbacks import (
     CaseCB,
     DraftCB,
     DraftProcedureCB,
@@ -24,8 +25,7 @@ from bot.callbacks import (
     RejectCB,
     TransferCB,
 )
-from bot.rendering import Renderer
-from bot.services.statuses import OPEN_STATUSES, Kind, Status
+from bot.telegram.rendering import Renderer
 
 REJECT_REASONS = ("not_pakn", "duplicate", "insufficient", "outside")
 RATINGS = ("good", "neutral", "bad")

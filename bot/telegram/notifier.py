@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.keyboards import Keyboards
-from bot.rendering import Renderer, split_html
-from bot.reply_clock import days_left
-from bot.services.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
-from bot.services.statuses import OPEN_STATUSES, Status
+from bot.domain.reply_clock import days_left
+from bot.domain.statuses import OPEN_STATUSES, Status
+from bot.telegram.keyboards import Keyboards
+from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
+from bot.telegram.rendering import Renderer, split_html
 from storage.models import Agency, Case, MessageLink, OutboxMessage
 from storage.repositories import AgencyRepo, ProcedureRepo
 

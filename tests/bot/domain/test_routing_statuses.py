@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import InvalidTransition
-from bot.services.routing import Rule, route_case
-from bot.services.statuses import FINAL_STATUSES, TRANSITIONS, Status, check_transition
+from bot.domain.errors import InvalidTransition
+from bot.domain.routing import Rule, route_case
+from bot.domain.statuses import FINAL_STATUSES, TRANSITIONS, Status, check_transition
 from knowledge.records import AgencyRecord, ProcedureRecord
 
 AGENCIES = {c: AgencyRecord(c, c) for c in ("STP", "SXD", "TTPVHCC")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.errors import InvalidTransition
+from bot.domain.errors import InvalidTransition
 
 
 class Status(StrEnum):

@@ -16,8 +16,8 @@ import pytest
 
 from bot.app import App, create_app
 from bot.clock import FixedClock
-from bot.services.cases import Actor, Draft
-from bot.services.summaries import (
+from bot.domain.cases import Actor, Draft
+from bot.domain.reports import (
     Figures,
     figures_by_agency,
     group_late,

@@ -6,9 +6,9 @@ import unicodedata
 
 import pytest
 
-from bot.errors import UserFacingError
-from bot.services.codes import ALPHABET, new_tracking_code, normalize_code
-from bot.services.intake import (
+from bot.domain.codes import ALPHABET, new_tracking_code, normalize_code
+from bot.domain.errors import UserFacingError
+from bot.domain.intake import (
     content_fingerprint,
     looks_like_complaint,
     normalize_phone,

@@ -25,9 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reply_clock import days_left
-from bot.services.statuses import OPEN_STATUSES
-from bot.services.summaries import (
+from bot.domain.reply_clock import days_left
+from bot.domain.reports import (
     Figures,
     Period,
     figures_by_agency,
@@ -38,6 +37,7 @@ from bot.services.summaries import (
     quarter_of,
     week_before,
 )
+from bot.domain.statuses import OPEN_STATUSES
 from storage.models import Agency, Case, CaseEvent, ReportRun
 
 if TYPE_CHECKING:

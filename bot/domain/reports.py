@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.statuses import OPEN_STATUSES, Status
+from bot.domain.statuses import OPEN_STATUSES, Status
 from storage.models import Agency, Case, CaseEvent
 
 # Seed 004: "phấn đấu đạt tối thiểu 90% người dân, doanh nghiệp hài lòng".

@@ -1,0 +1,1 @@
+"""The Telegram adapter: domain events to outbox rows, delivery, rendering, keyboards."""
