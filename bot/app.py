@@ -23,11 +23,12 @@ from bot.domain.knowledge import KnowledgeService, seed_sample
 from bot.settings import Settings
 from bot.telegram.fsm import SqlAlchemyStorage
 from bot.telegram.keyboards import Keyboards
-from bot.telegram.notifier import Notices
+from bot.telegram.notifier import Notifier
 from bot.telegram.outbox import OutboxSender
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.rendering import Renderer
 from bot.telegram.retry import RetryMiddleware
+from bot.telegram.scheduled import ScheduledMessages
 from storage.db import create_engine, create_session_factory, migrate
 from storage.models import OutboxMessage
 
@@ -43,9 +44,14 @@ class App:
     renderer: Renderer
     keyboards: Keyboards
     knowledge: KnowledgeService
-    notices: Notices
+    notifier: Notifier
     cases: CaseService
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def events(self) -> Notifier:
+        """Where the domain publishes its events (the Telegram notifier)."""
+        return self.notifier
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -72,7 +78,7 @@ async def create_app(
     keyboards = Keyboards(renderer)
     knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
     await knowledge.reload(force=True)
-    notices = Notices(
+    notifier = Notifier(
         renderer=renderer,
         keyboards=keyboards,
         clock=clock,
@@ -81,7 +87,8 @@ async def create_app(
         group_locale=settings.bot.locale,
         max_extensions=settings.cases.max_extensions,
     )
-    cases = CaseService(settings=settings.cases, clock=clock, notices=notices)
+    notifier.scheduled = ScheduledMessages(settings)
+    cases = CaseService(settings=settings.cases, clock=clock, tz=settings.bot.tz, events=notifier)
     return App(
         settings=settings,
         clock=clock,
@@ -90,7 +97,7 @@ async def create_app(
         renderer=renderer,
         keyboards=keyboards,
         knowledge=knowledge,
-        notices=notices,
+        notifier=notifier,
         cases=cases,
     )
 
@@ -170,7 +177,7 @@ def create_dispatcher(
         keyboards=app.keyboards,
         knowledge=app.knowledge,
         cases=app.cases,
-        notices=app.notices,
+        notifier=app.notifier,
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.domain.knowledge import KnowledgeService, import_file
 from bot.settings import Settings
-from bot.telegram.notifier import Notices
+from bot.telegram.notifier import Notifier
 from bot.telegram.rendering import Renderer, split_html
 from storage.repositories import AgencyRepo
 
@@ -77,7 +77,7 @@ async def migrated(message: Message, session: AsyncSession) -> None:
 
 @membership_router.my_chat_member()
 async def membership_changed(
-    event: ChatMemberUpdated, session: AsyncSession, notices: Notices
+    event: ChatMemberUpdated, session: AsyncSession, notifier: Notifier
 ) -> None:
     """The bot was removed from (or added back to) a group: admins hear about it."""
     if event.chat.type not in ("group", "supergroup"):
@@ -87,7 +87,7 @@ async def membership_changed(
         return
     status = event.new_chat_member.status
     if status in ("left", "kicked"):
-        await notices.alert_admins(
+        await notifier.alert_admins(
             session, "admin.bot_removed", agency=agency.name, chat_id=event.chat.id
         )
 

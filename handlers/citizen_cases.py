@@ -76,7 +76,11 @@ async def status(
         await message.answer(renderer.t("status.not_found", locale, code=command.args.strip()[:20]))
         return
     text = renderer.render(
-        "case_status.html", locale, case=case, agency=await cases_agency(session, case.agency)
+        "case_status.html",
+        locale,
+        case=case,
+        agency=await cases_agency(session, case.agency),
+        events=await cases.history(session, case),
     )
     for part in split_html(text):
         await message.answer(part)

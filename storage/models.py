@@ -178,10 +178,10 @@ class Case(Base):
     source_key: Mapped[str] = mapped_column(String(128), unique=True)
 
     attachments: Mapped[list[CaseAttachment]] = relationship(
-        back_populates="case", order_by="CaseAttachment.id", lazy="selectin"
+        back_populates="case", order_by="CaseAttachment.id", lazy="raise"
     )
     events: Mapped[list[CaseEvent]] = relationship(
-        back_populates="case", order_by="CaseEvent.id", lazy="selectin"
+        back_populates="case", order_by="CaseEvent.id", lazy="raise"
     )
 
 
@@ -195,7 +195,7 @@ class CaseAttachment(Base):
     file_name: Mapped[str | None] = mapped_column(Text)
     origin: Mapped[str] = mapped_column(String(16), default="citizen")  # or "official"
 
-    case: Mapped[Case] = relationship(back_populates="attachments")
+    case: Mapped[Case] = relationship(back_populates="attachments", lazy="raise")
 
 
 class CaseEvent(Base):
@@ -214,7 +214,7 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    case: Mapped[Case] = relationship(back_populates="events")
+    case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
 
 
 class OutboxMessage(Base):

@@ -1,8 +1,9 @@
 """The case lifecycle: intake, routing, the reply clock, and every later change.
 
-Each change appends a CaseEvent (who, what, when) and writes the messages it causes to the
-outbox in the same transaction. Nothing here knows about handlers; callers pass an
-AsyncSession and own the commit.
+Each change appends a CaseEvent row (who, what, when) to the case's history and publishes a
+domain event (`bot.domain.events`) in the same transaction; the Telegram adapter turns events
+into messages. Nothing here knows about Telegram; callers pass an AsyncSession and own the
+commit.
 """
 
 from __future__ import annotations
@@ -11,13 +12,28 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.domain.codes import new_tracking_code
 from bot.domain.errors import NotAllowed, UserFacingError
+from bot.domain.events import (
+    AnswerFilesAdded,
+    CaseAnswered,
+    CaseExtended,
+    CaseFiled,
+    CaseRated,
+    CaseRejected,
+    CaseTaken,
+    CaseTransferred,
+    CitizenInfoAdded,
+    EventPublisher,
+    InfoRequested,
+    NullPublisher,
+    RatingCommented,
+)
 from bot.domain.intake import content_fingerprint
 from bot.domain.reply_clock import (
     DayUnit,
@@ -31,25 +47,16 @@ from bot.domain.reply_clock import working_days_between as count_working_days
 from bot.domain.routing import RouteDecision, Rule, route_case
 from bot.domain.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
 from bot.settings import CaseSettings
-from bot.telegram.notifier import Notices
-from storage.models import Agency, Case, CaseAttachment, CaseEvent, MessageLink
-from storage.repositories import AgencyRepo, HolidayRepo, ProcedureRepo, RoutingRuleRepo
-
-
-def _add_attachments(
-    session: AsyncSession, case: Case, items: Sequence[dict[str, Any]], origin: str
-) -> None:
-    """Keep Telegram file ids of photos/documents of a case (citizen's or official's)."""
-    for att in items:
-        session.add(
-            CaseAttachment(
-                case_id=case.id,
-                kind=att["kind"],
-                file_id=att["file_id"],
-                file_name=att.get("file_name"),
-                origin=origin,
-            )
-        )
+from storage.models import Agency, Case, CaseEvent
+from storage.repositories import (
+    AgencyRepo,
+    CaseRepo,
+    EventRepo,
+    HolidayRepo,
+    MessageLinkRepo,
+    ProcedureRepo,
+    RoutingRuleRepo,
+)
 
 
 @dataclass(frozen=True)
@@ -98,10 +105,18 @@ class Draft:
 
 
 class CaseService:
-    def __init__(self, *, settings: CaseSettings, clock: Clock, notices: Notices) -> None:
+    def __init__(
+        self,
+        *,
+        settings: CaseSettings,
+        clock: Clock,
+        tz: ZoneInfo,
+        events: EventPublisher | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
-        self.notices = notices
+        self.tz = tz
+        self.events: EventPublisher = events or NullPublisher()
         self._calendar: tuple[tuple[HolidayOverride, ...], WorkCalendar] | None = None
 
     # ---- the reply clock -------------------------------------------------------------
@@ -127,35 +142,32 @@ class CaseService:
             days,
             DayUnit(self.settings.reply_unit),
             await self.calendar(session),
-            self.notices.tz,
+            self.tz,
         )
 
     # ---- lookups ---------------------------------------------------------------------
     async def by_code(self, session: AsyncSession, code: str) -> Case | None:
         """A case by tracking code."""
-        return await session.scalar(select(Case).where(Case.code == code.strip().upper()))
+        return await CaseRepo(session).by_code(code.strip().upper())
 
     async def by_id(self, session: AsyncSession, case_id: int) -> Case | None:
         """A case by id."""
-        return await session.get(Case, case_id)
+        return await CaseRepo(session).by_id(case_id)
 
     async def of_citizen(
         self, session: AsyncSession, citizen_id: int, limit: int = 10
     ) -> Sequence[Case]:
         """The citizen's latest cases."""
-        return (
-            await session.scalars(
-                select(Case)
-                .where(Case.citizen_id == citizen_id)
-                .order_by(Case.received_at.desc(), Case.id.desc())
-                .limit(limit)
-            )
-        ).all()
+        return await CaseRepo(session).of_citizen(citizen_id, limit)
 
     async def by_message(self, session: AsyncSession, chat_id: int, message_id: int) -> Case | None:
         """The case a bot message in this chat belongs to (replies map through this table)."""
-        link = await session.get(MessageLink, (chat_id, message_id))
-        return await session.get(Case, link.case_id) if link else None
+        link = await MessageLinkRepo(session).get(chat_id, message_id)
+        return await CaseRepo(session).by_id(link.case_id) if link else None
+
+    async def history(self, session: AsyncSession, case: Case) -> list[CaseEvent]:
+        """The case's events, oldest first."""
+        return await EventRepo(session).of_case(case.id)
 
     # ---- intake ----------------------------------------------------------------------
     async def check_limits(
@@ -163,26 +175,14 @@ class CaseService:
     ) -> None:
         """Refuse a case over the daily limit or a resubmission of the same content."""
         now = self.clock.now()
-        local_midnight = now.astimezone(self.notices.tz).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        today = await session.scalar(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.citizen_id == citizen_id, Case.received_at >= local_midnight)
-        )
-        if (today or 0) >= self.settings.daily_limit:
+        local_midnight = now.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = await CaseRepo(session).count_filed_since(citizen_id, local_midnight)
+        if today >= self.settings.daily_limit:
             raise UserFacingError("case.daily_limit", limit=self.settings.daily_limit)
         if content and self.settings.duplicate_window_minutes:
             since = now - timedelta(minutes=self.settings.duplicate_window_minutes)
-            same = await session.scalar(
-                select(Case.code)
-                .where(
-                    Case.citizen_id == citizen_id,
-                    Case.received_at >= since,
-                    Case.content_hash == content_fingerprint(content),
-                )
-                .limit(1)
+            same = await CaseRepo(session).same_content_since(
+                citizen_id, content_fingerprint(content), since
             )
             if same:
                 raise UserFacingError("case.duplicate", code=same)
@@ -208,10 +208,10 @@ class CaseService:
     async def submit(
         self, session: AsyncSession, draft: Draft, *, citizen: Actor, chat_id: int, locale: str
     ) -> Case:
-        """File the draft as a case: code, routing, due date, history, and the notices."""
+        """File the draft as a case: code, routing, due date, history; publishes CaseFiled."""
         if not draft.complete:
             raise UserFacingError("case.incomplete")
-        existing = await session.scalar(select(Case).where(Case.source_key == draft.draft_id))
+        existing = await CaseRepo(session).by_source_key(draft.draft_id)
         if existing is not None:  # the same draft submitted twice (double tap, re-delivery)
             return existing
         assert citizen.id is not None and draft.content is not None and draft.kind is not None
@@ -251,11 +251,9 @@ class CaseService:
             transferred_late=0,
             source_key=draft.draft_id,
         )
-        session.add(case)
-        await session.flush()
-        _add_attachments(
-            session, case, draft.attachments[: self.settings.max_attachments], "citizen"
-        )
+        await CaseRepo(session).add(case)
+        attachments = draft.attachments[: self.settings.max_attachments]
+        CaseRepo(session).add_attachments(case.id, attachments, "citizen")
         self._event(
             session,
             case,
@@ -266,15 +264,13 @@ class CaseService:
             {"agency": agency.code, "rule": decision.rule, "due_at": due.isoformat()},
         )
         await session.flush()
-        await session.refresh(case, ["attachments", "events"])
-        await self.notices.acknowledge(session, case, agency)
-        await self.notices.post_card(session, case, agency)
+        await self.events.publish(session, CaseFiled(case, agency, tuple(attachments)))
         return case
 
     async def _unique_code(self, session: AsyncSession, prefix: str) -> str:
         for _ in range(20):
             code = new_tracking_code(prefix)
-            if await session.scalar(select(Case.id).where(Case.code == code)) is None:
+            if not await CaseRepo(session).code_taken(code):
                 return code
         raise RuntimeError("could not find a free tracking code")  # pragma: no cover
 
@@ -288,8 +284,8 @@ class CaseService:
         to_status: str | None,
         details: dict[str, Any] | None = None,
     ) -> CaseEvent:
-        event = CaseEvent(
-            case_id=case.id,
+        return EventRepo(session).add(
+            case.id,
             at=self.clock.now(),
             actor_kind=actor.kind,
             actor_id=actor.id,
@@ -297,10 +293,8 @@ class CaseService:
             action=action,
             from_status=from_status,
             to_status=to_status,
-            details=details or {},
+            details=details,
         )
-        session.add(event)
-        return event
 
     async def _move(
         self,
@@ -343,7 +337,7 @@ class CaseService:
             raise NotAllowed("case.already_answered", code=case.code)
         await self._move(session, case, Status.ASSIGNED, official, "assigned")
         case.assignee_id, case.assignee_name = official.id, official.name
-        await self.notices.refresh_card(session, case)
+        await self.events.publish(session, CaseTaken(case))
 
     async def answer(
         self,
@@ -368,10 +362,8 @@ class CaseService:
             {"text": text, "attachments": len(attachments), "on_time": now <= case.due_at},
         )
         case.answered_at = now
-        _add_attachments(session, case, attachments, "official")
-        await self.notices.answer_to_citizen(session, case, text, attachments)
-        await self.notices.to_group(session, case, "group.answer_sent", code=case.code)
-        await self.notices.refresh_card(session, case)
+        CaseRepo(session).add_attachments(case.id, attachments, "official")
+        await self.events.publish(session, CaseAnswered(case, text, tuple(attachments)))
 
     async def add_answer_files(
         self,
@@ -382,7 +374,7 @@ class CaseService:
     ) -> None:
         """The rest of an album sent as the answer: Telegram delivers each photo of an album
         as its own message, and only the first one made the case "answered"."""
-        last = next((e for e in reversed(case.events) if e.action == "answered"), None)
+        last = await EventRepo(session).last(case.id, "answered")
         recent = last is not None and self.clock.now() - last.at <= ALBUM_WINDOW
         if (
             case.status != Status.ANSWERED
@@ -391,7 +383,7 @@ class CaseService:
             or last.actor_id != official.id
         ):
             raise NotAllowed("case.not_open", code=case.code)
-        _add_attachments(session, case, attachments, "official")
+        CaseRepo(session).add_attachments(case.id, attachments, "official")
         self._event(
             session,
             case,
@@ -401,7 +393,7 @@ class CaseService:
             case.status,
             {"attachments": len(attachments)},
         )
-        await self.notices.answer_files(session, case, attachments)
+        await self.events.publish(session, AnswerFilesAdded(case, tuple(attachments)))
 
     async def request_info(
         self, session: AsyncSession, case: Case, official: Actor, question: str
@@ -412,8 +404,7 @@ class CaseService:
         await self._move(
             session, case, Status.IN_PROGRESS, official, "info_requested", {"question": question}
         )
-        await self.notices.info_request_to_citizen(session, case, question)
-        await self.notices.refresh_card(session, case)
+        await self.events.publish(session, InfoRequested(case, question))
 
     async def citizen_info(
         self,
@@ -435,9 +426,9 @@ class CaseService:
             case.status,
             {"text": text, "attachments": len(attachments)},
         )
-        _add_attachments(session, case, attachments, "citizen")
+        CaseRepo(session).add_attachments(case.id, attachments, "citizen")
         await session.flush()
-        await self.notices.citizen_info_to_group(session, case, text, attachments)
+        await self.events.publish(session, CitizenInfoAdded(case, text, tuple(attachments)))
 
     async def transfer(
         self, session: AsyncSession, case: Case, to_code: str, reason: str, official: Actor
@@ -451,9 +442,7 @@ class CaseService:
         if target.code == case.agency:
             raise UserFacingError("case.same_agency")
         now = self.clock.now()
-        waited = count_working_days(
-            case.received_at, now, await self.calendar(session), self.notices.tz
-        )
+        waited = count_working_days(case.received_at, now, await self.calendar(session), self.tz)
         late = waited > self.settings.transfer_working_days
         old_agency = case.agency
         old_due = case.due_at
@@ -479,16 +468,7 @@ class CaseService:
             case.transferred_late += 1
         case.agency = target.code
         case.assignee_id = case.assignee_name = None
-        await self.notices.card_transferred_away(session, case, old_agency, target)
-        await self.notices.post_card(session, case, target)
-        await self.notices.to_citizen(
-            session,
-            case,
-            "citizen.transferred",
-            code=case.code,
-            agency=target.name,
-            due=case.due_at,
-        )
+        await self.events.publish(session, CaseTransferred(case, old_agency, target))
 
     async def extend(
         self,
@@ -505,7 +485,7 @@ class CaseService:
         if case.extensions >= self.settings.max_extensions:
             raise UserFacingError("case.extension_used", code=case.code)
         now = self.clock.now()
-        tz = self.notices.tz
+        tz = self.tz
         if days_left(now, case.due_at, tz) < self.settings.extension_min_days_before:
             raise UserFacingError(
                 "case.extension_too_late",
@@ -536,21 +516,13 @@ class CaseService:
             },
         )
         agency = await AgencyRepo(session).get(case.agency)
-        await self.notices.apology_letter(session, case, agency, old_due, reason)
-        await self.notices.refresh_card(session, case)
+        await self.events.publish(session, CaseExtended(case, agency, old_due, reason))
 
     async def reject(self, session: AsyncSession, case: Case, reason: str, official: Actor) -> None:
         """Không thụ lý: not PAKN, a duplicate, not enough information, outside competence."""
         await self._move(session, case, Status.REJECTED, official, "rejected", {"reason": reason})
         case.closed_at = self.clock.now()
-        await self.notices.to_citizen(
-            session,
-            case,
-            "citizen.rejected",
-            code=case.code,
-            reason=self.notices.reason_text(reason, case.citizen_locale),
-        )
-        await self.notices.refresh_card(session, case)
+        await self.events.publish(session, CaseRejected(case, reason))
 
     async def rate(self, session: AsyncSession, case: Case, citizen: Actor, rating: str) -> None:
         """The citizen rates the answer; "không hài lòng" goes to the agency's group."""
@@ -561,9 +533,7 @@ class CaseService:
         case.rating = rating
         await self._move(session, case, Status.CLOSED, citizen, "rated", {"rating": rating})
         case.closed_at = self.clock.now()
-        if rating == "bad":
-            await self.notices.to_group(session, case, "group.unsatisfied", code=case.code)
-        await self.notices.refresh_card(session, case)
+        await self.events.publish(session, CaseRated(case, rating))
 
     async def rating_comment(
         self, session: AsyncSession, case: Case, citizen: Actor, text: str
@@ -575,8 +545,5 @@ class CaseService:
         self._event(
             session, case, citizen, "rating_comment", case.status, case.status, {"text": text}
         )
-        if case.rating == "bad":
-            await self.notices.to_group(
-                session, case, "group.unsatisfied_comment", code=case.code, comment=text
-            )
         await session.flush()
+        await self.events.publish(session, RatingCommented(case, text))

@@ -18,7 +18,7 @@ same numbers whenever it is run:
 Every other figure belongs to the agency that holds the case now: with the default
 "carry-over" clock the agency a case was transferred to answers for its lateness.
 
-SQL is SQLAlchemy expressions only, the same on SQLite and PostgreSQL.
+The SQL lives in `storage.repositories.reports`.
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.statuses import OPEN_STATUSES, Status
-from storage.models import Agency, Case, CaseEvent
+from storage.repositories.reports import ReportRepo
 
 # Seed 004: "phấn đấu đạt tối thiểu 90% người dân, doanh nghiệp hài lòng".
 SATISFACTION_TARGET = 0.9
@@ -181,64 +179,22 @@ def quarter_of(today: date, tz: ZoneInfo) -> Period:
 
 
 # ---- figures ---------------------------------------------------------------------------
-def _count(condition: ColumnElement[bool]) -> Any:
-    # SUM(CASE …) rather than COUNT(…) FILTER: the same SQL on every backend.
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(column.is_not(None), column >= start, column < end)
-
-
-def _open_at(end: datetime) -> ColumnElement[bool]:
-    not_answered = or_(Case.answered_at.is_(None), Case.answered_at >= end)
-    not_closed = or_(Case.closed_at.is_(None), Case.closed_at >= end)
-    return and_(
-        Case.received_at < end,
-        or_(and_(not_answered, not_closed), Case.status.in_([s.value for s in OPEN_STATUSES])),
-    )
+_OPEN = [s.value for s in OPEN_STATUSES]
 
 
 async def figures_by_agency(
     session: AsyncSession, start: datetime, end: datetime, agency: str | None = None
 ) -> dict[str, Figures]:
     """Figures for [start, end) for each agency that has any (or just ``agency``)."""
-    answered = _within(Case.answered_at, start, end)
-    is_open = _open_at(end)
-    closed = _within(Case.closed_at, start, end)
-    measures = {
-        "received": _within(Case.received_at, start, end),
-        "answered": answered,
-        "on_time": and_(answered, Case.answered_at <= Case.due_at),
-        "late": and_(answered, Case.answered_at > Case.due_at),
-        "open": is_open,
-        "overdue_open": and_(is_open, Case.due_at < end),
-        "rejected": and_(closed, Case.status == Status.REJECTED.value),
-        "good": and_(closed, Case.rating == "good"),
-        "neutral": and_(closed, Case.rating == "neutral"),
-        "bad": and_(closed, Case.rating == "bad"),
-    }
-    query = select(
-        Case.agency, *(_count(cond).label(name) for name, cond in measures.items())
-    ).group_by(Case.agency)
-    if agency is not None:
-        query = query.where(Case.agency == agency)
-    counts: dict[str, dict[str, int]] = {}
-    for row in await session.execute(query):
-        values = row._mapping
-        counts[row.agency] = {name: int(values[name]) for name in measures}
-
-    # Few rows (transfers in one period): read them and count distinct cases here, rather
-    # than grouping by a JSON expression, which PostgreSQL and SQLite spell differently.
-    source = CaseEvent.details["from"].as_string()
-    transfers = select(CaseEvent.case_id, CaseEvent.details).where(
-        CaseEvent.action == "transferred", CaseEvent.at >= start, CaseEvent.at < end
+    repo = ReportRepo(session)
+    counts = await repo.counts_by_agency(
+        start, end, open_statuses=_OPEN, rejected=Status.REJECTED.value, agency=agency
     )
-    if agency is not None:
-        transfers = transfers.where(source == agency)
+    # Few rows (transfers in one period): count distinct cases here, rather than grouping by
+    # a JSON expression, which PostgreSQL and SQLite spell differently.
     moved: dict[str, set[int]] = {}
     moved_late: dict[str, set[int]] = {}
-    for case_id, details in await session.execute(transfers):
+    for case_id, details in await repo.transfers(start, end, agency):
         code = (details or {}).get("from")
         if not code:
             continue
@@ -270,21 +226,13 @@ async def late_cases(
     tz: ZoneInfo | None = None,
 ) -> list[LateCase]:
     """Cases answered late in [start, end), and cases still unanswered at ``end`` past their
-    due date, ordered by agency, assignee and due date (seed 004: the list published on the
-    5th of each month)."""
-    answered_late = and_(_within(Case.answered_at, start, end), Case.answered_at > Case.due_at)
-    overdue_open = and_(_open_at(end), Case.due_at < end)
-    query = (
-        select(Case, Agency.name)
-        .outerjoin(Agency, Agency.code == Case.agency)
-        .where(or_(answered_late, overdue_open))
-        .order_by(Agency.name, Case.agency, Case.assignee_name, Case.due_at, Case.id)
-    )
-    if agency is not None:
-        query = query.where(Case.agency == agency)
+    due date, ordered by agency, assignee and due date (KH of the province: the list published
+    on the 5th of each month)."""
     zone = tz or ZoneInfo("Asia/Ho_Chi_Minh")
     found: list[LateCase] = []
-    for row, agency_name in await session.execute(query):
+    for row, agency_name in await ReportRepo(session).late(
+        start, end, open_statuses=_OPEN, agency=agency
+    ):
         # Lateness in local calendar days: up to the answer, or up to the period's last day.
         stop = row.answered_at if row.answered_at is not None else end - timedelta(seconds=1)
         days = (stop.astimezone(zone).date() - row.due_at.astimezone(zone).date()).days

@@ -17,7 +17,7 @@ from aiogram.fsm.storage.base import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import FsmRecord
+from storage.repositories import FsmRepo
 
 
 def _state_name(state: StateType) -> str | None:
@@ -58,33 +58,23 @@ class SqlAlchemyStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Store the state for this key."""
         async with self._session(write=True) as session:
-            row = await session.get(FsmRecord, self.key_builder.build(key))
-            if row is None:
-                session.add(
-                    FsmRecord(key=self.key_builder.build(key), state=_state_name(state), data={})
-                )
-            else:
-                row.state = _state_name(state)
+            await FsmRepo(session).set_state(self.key_builder.build(key), _state_name(state))
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The stored state, or None."""
         async with self._session(write=False) as session:
-            row = await session.get(FsmRecord, self.key_builder.build(key))
+            row = await FsmRepo(session).get(self.key_builder.build(key))
             return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Store the data for this key (JSON-serialisable)."""
         async with self._session(write=True) as session:
-            row = await session.get(FsmRecord, self.key_builder.build(key))
-            if row is None:
-                session.add(FsmRecord(key=self.key_builder.build(key), state=None, data=dict(data)))
-            else:
-                row.data = dict(data)
+            await FsmRepo(session).set_data(self.key_builder.build(key), dict(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The stored data, or an empty dict."""
         async with self._session(write=False) as session:
-            row = await session.get(FsmRecord, self.key_builder.build(key))
+            row = await FsmRepo(session).get(self.key_builder.build(key))
             return dict(row.data) if row and row.data else {}
 
     async def close(self) -> None:

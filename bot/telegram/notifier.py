@@ -1,4 +1,5 @@
-"""Messages a case causes, rendered and written to the outbox (never sent directly)."""
+"""The notifier: turns domain events into messages, rendered and written to the outbox in the
+same transaction (never sent directly)."""
 
 from __future__ import annotations
 
@@ -7,20 +8,22 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.domain import events as ev
 from bot.domain.reply_clock import days_left
 from bot.domain.statuses import OPEN_STATUSES, Status
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
 from bot.telegram.rendering import Renderer, split_html
-from storage.models import Agency, Case, MessageLink, OutboxMessage
-from storage.repositories import AgencyRepo, ProcedureRepo
+from storage.models import Agency, Case
+from storage.repositories import AgencyRepo, CaseRepo, MessageLinkRepo, OutboxRepo, ProcedureRepo
 
 
-class Notices:
+class Notifier:
+    """Implements `bot.domain.events.EventPublisher` for Telegram."""
+
     def __init__(
         self,
         *,
@@ -39,6 +42,80 @@ class Notices:
         self.admin_ids = list(admin_ids)
         self.group_locale = group_locale
         self.max_extensions = max_extensions
+        self.scheduled: Any = None  # bot.telegram.scheduled.ScheduledMessages, set by the factory
+        self._queued = 0
+
+    async def publish(self, session: AsyncSession, event: ev.DomainEvent) -> int:
+        """Queue the messages `event` causes; return how many outbox rows were written."""
+        before = self._queued
+        await self._dispatch(session, event)
+        return self._queued - before
+
+    async def _dispatch(self, session: AsyncSession, event: ev.DomainEvent) -> None:
+        match event:
+            case ev.CaseFiled(case=case, agency=agency, attachments=items):
+                await self.acknowledge(session, case, agency)
+                await self.post_card(session, case, agency, items)
+            case ev.CaseTaken(case=case):
+                await self.refresh_card(session, case)
+            case ev.CaseAnswered(case=case, text=text, attachments=items):
+                await self.answer_to_citizen(session, case, text, items)
+                await self.to_group(session, case, "group.answer_sent", code=case.code)
+                await self.refresh_card(session, case)
+            case ev.AnswerFilesAdded(case=case, attachments=items):
+                await self.answer_files(session, case, items)
+            case ev.InfoRequested(case=case, question=question):
+                await self.info_request_to_citizen(session, case, question)
+                await self.refresh_card(session, case)
+            case ev.CitizenInfoAdded(case=case, text=text, attachments=items):
+                await self.citizen_info_to_group(session, case, text, items)
+            case ev.CaseTransferred(case=case, old_agency=old, target=target):
+                await self.card_transferred_away(session, case, old, target)
+                evidence = await CaseRepo(session).attachments(case.id, "citizen")
+                items = [{"kind": a.kind, "file_id": a.file_id} for a in evidence]
+                await self.post_card(session, case, target, items)
+                await self.to_citizen(
+                    session,
+                    case,
+                    "citizen.transferred",
+                    code=case.code,
+                    agency=target.name,
+                    due=case.due_at,
+                )
+            case ev.CaseExtended(case=case, agency=agency, old_due=old_due, reason=reason):
+                await self.apology_letter(session, case, agency, old_due, reason)
+                await self.refresh_card(session, case)
+            case ev.CaseRejected(case=case, reason=reason):
+                await self.to_citizen(
+                    session,
+                    case,
+                    "citizen.rejected",
+                    code=case.code,
+                    reason=self.reason_text(reason, case.citizen_locale),
+                )
+                await self.refresh_card(session, case)
+            case ev.CaseRated(case=case, rating=rating):
+                if rating == "bad":
+                    await self.to_group(session, case, "group.unsatisfied", code=case.code)
+                await self.refresh_card(session, case)
+            case ev.RatingCommented(case=case, text=text):
+                if case.rating == "bad":
+                    await self.to_group(
+                        session, case, "group.unsatisfied_comment", code=case.code, comment=text
+                    )
+            case _:
+                await self._dispatch_scheduled(session, event)
+
+    async def _dispatch_scheduled(self, session: AsyncSession, event: ev.DomainEvent) -> None:
+        """Reminders, escalations, progress updates and reports (see `bot.telegram.scheduled`)."""
+        if self.scheduled is None:  # pragma: no cover - wired by create_app
+            raise RuntimeError(f"no handler for {type(event).__name__}")
+        await self.scheduled.handle(self, session, event)
+
+    async def enqueue(self, session: AsyncSession, **fields: Any) -> None:
+        """One outbox row in the caller's transaction."""
+        await enqueue(session, now=self.clock.now(), **fields)
+        self._queued += 1
 
     # ---- helpers ---------------------------------------------------------------------
     async def send(
@@ -61,12 +138,11 @@ class Notices:
                 payload["reply_markup"] = keyboard_payload(markup)
             if i == 0 and reply_to:
                 payload["reply_to_message_id"] = reply_to
-            await enqueue(
+            await self.enqueue(
                 session,
                 chat_id=chat_id,
                 method="send_message",
                 payload=payload,
-                now=self.clock.now(),
                 case_id=case.id if case else None,
                 link_kind=link_kind,
                 purpose=purpose,
@@ -87,12 +163,11 @@ class Notices:
             payload: dict[str, Any] = {"file_id": att["file_id"]}
             if reply_to:
                 payload["reply_to_message_id"] = reply_to
-            await enqueue(
+            await self.enqueue(
                 session,
                 chat_id=chat_id,
                 method=method,
                 payload=payload,
-                now=self.clock.now(),
                 case_id=case.id,
                 link_kind=link_kind,
                 purpose="attachment",
@@ -116,16 +191,7 @@ class Notices:
 
     async def card_message_id(self, session: AsyncSession, case: Case, chat_id: int) -> int | None:
         """The newest case card in the chat (notices reply to it)."""
-        return await session.scalar(
-            select(MessageLink.message_id)
-            .where(
-                MessageLink.case_id == case.id,
-                MessageLink.chat_id == chat_id,
-                MessageLink.kind == "card",
-            )
-            .order_by(MessageLink.message_id.desc())
-            .limit(1)
-        )
+        return await MessageLinkRepo(session).newest(case.id, chat_id, "card")
 
     # ---- the citizen -----------------------------------------------------------------
     async def acknowledge(self, session: AsyncSession, case: Case, agency: Agency) -> None:
@@ -217,6 +283,7 @@ class Notices:
             days_left=left,
             personal=personal,
             is_open=Status(case.status) in OPEN_STATUSES,
+            attachments=len(await CaseRepo(session).attachments(case.id)),
         )
 
     def card_markup(self, case: Case) -> Any:
@@ -228,7 +295,13 @@ class Notices:
             can_extend=case.extensions < self.max_extensions,
         )
 
-    async def post_card(self, session: AsyncSession, case: Case, agency: Agency) -> None:
+    async def post_card(
+        self,
+        session: AsyncSession,
+        case: Case,
+        agency: Agency,
+        attachments: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """The case card in the agency's group, with the citizen's attachments under it."""
         if agency.chat_id is None:
             # The case still belongs to the agency; admins learn it waits for a group.
@@ -251,11 +324,7 @@ class Notices:
             purpose="card",
             markup=self.card_markup(case),
         )
-        items = [
-            {"kind": a.kind, "file_id": a.file_id}
-            for a in case.attachments
-            if a.origin == "citizen"
-        ]
+        items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
         await self._attachments(session, agency.chat_id, case, items, "attachment")
 
     async def refresh_card(self, session: AsyncSession, case: Case) -> None:
@@ -268,26 +337,15 @@ class Notices:
         message_id = await self.card_message_id(session, case, agency.chat_id)
         if message_id is None:
             # The card itself is still in the outbox: render it anew there.
-            pending = await session.scalar(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.case_id == case.id,
-                    OutboxMessage.chat_id == agency.chat_id,
-                    OutboxMessage.link_kind == "card",
-                    OutboxMessage.status == "pending",
-                )
-                .order_by(OutboxMessage.id)
-                .limit(1)
-            )
+            pending = await OutboxRepo(session).pending_link(case.id, agency.chat_id, "card")
             if pending is not None:
                 pending.payload = {"text": text, "reply_markup": markup}
             return
-        await enqueue(
+        await self.enqueue(
             session,
             chat_id=agency.chat_id,
             method="edit_message_text",
             payload={"text": text, "message_id": message_id, "reply_markup": markup},
-            now=self.clock.now(),
             case_id=case.id,
             purpose="card_edit",
         )
@@ -303,12 +361,11 @@ class Notices:
         text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
         if message_id is None:
             return
-        await enqueue(
+        await self.enqueue(
             session,
             chat_id=old.chat_id,
             method="edit_message_text",
             payload={"text": text, "message_id": message_id},
-            now=self.clock.now(),
             case_id=case.id,
             purpose="card_edit",
         )

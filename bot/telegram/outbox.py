@@ -30,13 +30,13 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, Message
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.retry import outbox_delivery
-from storage.models import Agency, CaseEvent, MessageLink, OutboxMessage
+from storage.models import OutboxMessage
+from storage.repositories import EventRepo, MessageLinkRepo, OutboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +60,15 @@ async def enqueue(
     """Add a message to the outbox in the caller's transaction."""
     if method not in METHODS:
         raise ValueError(f"unsupported outbox method {method!r}")
-    row = OutboxMessage(
+    return await OutboxRepo(session).add(
         chat_id=chat_id,
         method=method,
         payload=payload,
+        now=now,
         case_id=case_id,
         link_kind=link_kind,
         purpose=purpose,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
     )
-    session.add(row)
-    await session.flush()
-    return row
 
 
 def keyboard_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -144,45 +138,14 @@ class OutboxSender:
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock.now()
         token = secrets.token_hex(8)
-        claimable = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
-        )
         async with self.sessions.begin() as session:
-            ids = (
-                await session.scalars(
-                    select(OutboxMessage.id)
-                    .where(claimable)
-                    .order_by(OutboxMessage.id)
-                    .limit(self.batch)
-                )
-            ).all()
-            if not ids:
-                return []
-            # The status condition is checked again under the row lock, so two workers on
-            # PostgreSQL never claim the same row.
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), claimable)
-                .values(
-                    status="sending",
-                    claim_token=token,
-                    claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-                )
-                .execution_options(synchronize_session=False)
+            claimed = await OutboxRepo(session).claim(
+                now, until=now + timedelta(seconds=CLAIM_SECONDS), token=token, batch=self.batch
             )
+        if not claimed:
+            return []
         async with self.sessions() as session:
-            return list(
-                (
-                    await session.scalars(
-                        select(OutboxMessage)
-                        .where(
-                            OutboxMessage.claim_token == token, OutboxMessage.status == "sending"
-                        )
-                        .order_by(OutboxMessage.id)
-                    )
-                ).all()
-            )
+            return list(await OutboxRepo(session).claimed(token))
 
     async def deliver_due(self) -> DeliveryStats:
         """One pass: claim due rows and try each once."""
@@ -225,18 +188,7 @@ class OutboxSender:
 
     async def _release(self, row_id: int, when: datetime, error: str | None = None) -> None:
         async with self.sessions.begin() as session:
-            values: dict[str, Any] = {
-                "status": "pending",
-                "claim_token": None,
-                "claimed_until": None,
-                "next_attempt_at": when,
-            }
-            if error is not None:
-                values["last_error"] = error
-                values["attempts"] = OutboxMessage.attempts + 1
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
-            )
+            await OutboxRepo(session).release(row_id, when, error)
 
     async def _call(self, row: OutboxMessage) -> list[int]:
         p = dict(row.payload)
@@ -340,69 +292,32 @@ class OutboxSender:
     async def _mark_sent(self, row: OutboxMessage, message_ids: list[int]) -> None:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    status="sent",
-                    sent_message_id=message_ids[0] if message_ids else None,
-                    sent_at=now,
-                    claim_token=None,
-                    claimed_until=None,
-                    attempts=OutboxMessage.attempts + 1,
-                )
+            await OutboxRepo(session).mark_sent(
+                row.id, message_ids[0] if message_ids else None, now
             )
             if row.case_id is not None and row.link_kind:
+                links = MessageLinkRepo(session)
                 for mid in message_ids:
-                    await session.merge(
-                        MessageLink(
-                            chat_id=row.chat_id,
-                            message_id=mid,
-                            case_id=row.case_id,
-                            kind=row.link_kind,
-                        )
-                    )
+                    await links.add(row.chat_id, mid, row.case_id, row.link_kind)
 
     async def _migrate(self, row: OutboxMessage, new_chat_id: int) -> None:
         """The group became a supergroup: move the binding and the pending messages."""
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(Agency).where(Agency.chat_id == row.chat_id).values(chat_id=new_chat_id)
-            )
-            await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.chat_id == row.chat_id,
-                    OutboxMessage.status.in_(("pending", "sending")),
-                )
-                .values(chat_id=new_chat_id, status="pending", claim_token=None, claimed_until=None)
-            )
+            await OutboxRepo(session).move_chat(row.chat_id, new_chat_id)
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:
         """A permanent error: record it on the case and tell the admins."""
         now = self.clock.now()
         log.warning("outbox %s to %s failed for good: %s", row.id, row.chat_id, error)
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(
-                    status="failed",
-                    last_error=error,
-                    claim_token=None,
-                    claimed_until=None,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-            )
+            await OutboxRepo(session).mark_failed(row.id, error)
             if row.case_id is not None:
-                session.add(
-                    CaseEvent(
-                        case_id=row.case_id,
-                        at=now,
-                        actor_kind="system",
-                        action="delivery_failed",
-                        details={"chat_id": row.chat_id, "error": error, "purpose": row.purpose},
-                    )
+                EventRepo(session).add(
+                    row.case_id,
+                    at=now,
+                    actor_kind="system",
+                    action="delivery_failed",
+                    details={"chat_id": row.chat_id, "error": error, "purpose": row.purpose},
                 )
             if row.purpose != ALERT_PURPOSE and self.failure_text is not None:
                 text = self.failure_text(row, error)

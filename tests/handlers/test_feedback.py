@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bot.domain.statuses import Status
 from storage.models import Agency, Case, OutboxMessage
@@ -14,7 +15,9 @@ from tests.harness import ADMIN, CITIZEN, GROUP_A, Harness, file_case, sqlite_ur
 
 async def _cases(h: Harness) -> list[Case]:
     async with h.app.sessions() as session:
-        return list((await session.scalars(select(Case).order_by(Case.id))).all())
+        # Tests read a case's whole history on purpose (the app never does: lazy="raise").
+        query = select(Case).options(selectinload("*")).order_by(Case.id)
+        return list((await session.scalars(query)).all())
 
 
 async def _bind(h: Harness, agency: str, chat_id: int) -> None:
@@ -269,7 +272,9 @@ async def test_blocked_citizen_is_recorded_and_reported(harness: Harness) -> Non
     )
     await harness.sender.deliver_all()
     async with harness.app.sessions() as session:
-        case = await session.scalar(select(Case).where(Case.code == code))
+        case = await session.scalar(
+            select(Case).options(selectinload(Case.events)).where(Case.code == code)
+        )
         assert case is not None
         failed = [e for e in case.events if e.action == "delivery_failed"]
         assert failed and failed[0].details["purpose"] == "ack"

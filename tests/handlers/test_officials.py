@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.domain.statuses import Status
 from storage.models import Agency, Case
@@ -27,7 +28,9 @@ AGENCY_B = "STP"
 
 async def _case(h: Harness, code: str) -> Case:
     async with h.app.sessions() as session:
-        case = await session.scalar(select(Case).where(Case.code == code))
+        # Tests read a case's whole history on purpose (the app never does: lazy="raise").
+        query = select(Case).options(selectinload("*")).where(Case.code == code)
+        case = await session.scalar(query)
         assert case is not None
         return case
 

@@ -1,0 +1,139 @@
+"""Domain events: what happened to a case, published in the transaction that did it.
+
+The domain records each change in the case's history (CaseEvent rows) and publishes one of
+these to an `EventPublisher`. The Telegram adapter's notifier turns them into outbox rows in
+the same transaction; the domain never builds a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Case
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """Base class: something happened to `case`."""
+
+    case: Case
+
+
+@dataclass(frozen=True)
+class CaseFiled(CaseChange):
+    agency: Agency
+    attachments: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class CaseTaken(CaseChange):
+    pass
+
+
+@dataclass(frozen=True)
+class CaseAnswered(CaseChange):
+    text: str
+    attachments: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class AnswerFilesAdded(CaseChange):
+    attachments: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class InfoRequested(CaseChange):
+    question: str
+
+
+@dataclass(frozen=True)
+class CitizenInfoAdded(CaseChange):
+    text: str
+    attachments: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True)
+class CaseTransferred(CaseChange):
+    old_agency: str
+    target: Agency
+
+
+@dataclass(frozen=True)
+class CaseExtended(CaseChange):
+    agency: Agency | None
+    old_due: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class CaseRejected(CaseChange):
+    reason: str
+
+
+@dataclass(frozen=True)
+class CaseRated(CaseChange):
+    rating: str
+
+
+@dataclass(frozen=True)
+class RatingCommented(CaseChange):
+    text: str
+
+
+@dataclass(frozen=True)
+class ReminderDue(CaseChange):
+    """The agency must be reminded: `days_left` whole local days to the due date."""
+
+    agency: Agency | None
+    days_left: int
+    can_extend: bool
+
+
+@dataclass(frozen=True)
+class EscalationDue(CaseChange):
+    """The case is past its due date: the parent agency and the admins must learn it."""
+
+    agency: Agency | None
+    parent: Agency | None
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class ProgressDue(CaseChange):
+    """The citizen is owed an update on where the case stands."""
+
+    agency: Agency | None
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    """A scheduled report for one period (weekly, monthly, quarterly) must go out."""
+
+    kind: str
+    period: Any  # bot.domain.reports.Period
+    agencies: Sequence[Agency] = field(default_factory=tuple)  # every agency, by name
+    figures: dict[str, Any] = field(default_factory=dict)
+    late: Sequence[Any] = field(default_factory=tuple)
+
+
+DomainEvent = CaseChange | ReportDue
+
+
+class EventPublisher(Protocol):
+    """Turns domain events into their effects (messages) in the caller's transaction."""
+
+    async def publish(self, session: AsyncSession, event: DomainEvent) -> int:
+        """Handle one event; return how many messages it queued."""
+        ...
+
+
+class NullPublisher:
+    """Publishes nowhere: for tools that change cases without telling anyone."""
+
+    async def publish(self, session: AsyncSession, event: DomainEvent) -> int:
+        return 0

@@ -1,0 +1,173 @@
+"""Messages of the periodic tick: reminders, escalations, progress updates and reports,
+rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import events as ev
+from bot.domain.reports import Figures, Period, group_late, percent
+from bot.settings import Settings
+from storage.models import Agency, Case
+
+if TYPE_CHECKING:
+    from bot.telegram.notifier import Notifier
+
+
+class ScheduledMessages:
+    """Renders the tick's events for groups (in the groups' language), admins and citizens."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.locale = settings.bot.locale  # groups and admins
+        self.admin_ids = list(settings.bot.admin_ids)
+        self.tz = settings.bot.tz
+
+    async def handle(self, n: Notifier, session: AsyncSession, event: ev.DomainEvent) -> None:
+        match event:
+            case ev.ReminderDue():
+                await self.remind(n, session, event)
+            case ev.EscalationDue():
+                await self.escalate(n, session, event)
+            case ev.ProgressDue():
+                await self.progress(n, session, event)
+            case ev.ReportDue(kind="monthly"):
+                await self.monthly(n, session, event)
+            case ev.ReportDue():
+                await self.figures(n, session, event)
+            case _:  # pragma: no cover - every event type is handled above
+                raise TypeError(type(event).__name__)
+
+    def render(self, n: Notifier, name: str, **ctx: Any) -> str:
+        return str(n.r.render(name, self.locale, **ctx))
+
+    @staticmethod
+    def groups(event: ev.ReportDue) -> list[Agency]:
+        """Agencies with a bound group, by name."""
+        return [a for a in event.agencies if a.chat_id is not None]
+
+    @staticmethod
+    def agency_name(agency: Agency | None, case: Case) -> str:
+        return agency.name if agency else case.agency
+
+    async def remind(self, n: Notifier, session: AsyncSession, event: ev.ReminderDue) -> None:
+        """A reply to the case card in the agency's group; admins stand in for a group that is
+        not bound yet."""
+        case, agency = event.case, event.agency
+        bound = agency is not None and agency.chat_id is not None
+        text = self.render(
+            n,
+            "reminder.html",
+            mode="reminder",
+            case=case,
+            agency_name=self.agency_name(agency, case),
+            days_left=event.days_left,
+            can_extend=event.can_extend,
+            no_group=not bound,
+            parent_unbound=None,
+        )
+        if agency is not None and agency.chat_id is not None:
+            reply_to = await n.card_message_id(session, case, agency.chat_id)
+            await n.send(
+                session,
+                agency.chat_id,
+                text,
+                purpose="reminder",
+                case=case,
+                link_kind="notice",
+                reply_to=reply_to,
+            )
+        else:
+            for admin in self.admin_ids:
+                await n.send(session, admin, text, purpose="reminder", case=case)
+
+    async def escalate(self, n: Notifier, session: AsyncSession, event: ev.EscalationDue) -> None:
+        case, parent = event.case, event.parent
+        parent_bound = parent is not None and parent.chat_id is not None
+        text = self.render(
+            n,
+            "reminder.html",
+            mode="escalation",
+            case=case,
+            agency_name=self.agency_name(event.agency, case),
+            overdue_days=event.overdue_days,
+            can_extend=False,
+            no_group=False,
+            parent_unbound=parent.name if parent is not None and not parent_bound else None,
+        )
+        if parent is not None and parent.chat_id is not None:
+            await n.send(session, parent.chat_id, text, purpose="escalation", case=case)
+        for admin in self.admin_ids:
+            await n.send(session, admin, text, purpose="escalation", case=case)
+
+    async def progress(self, n: Notifier, session: AsyncSession, event: ev.ProgressDue) -> None:
+        case = event.case
+        loc = n.r.locale_of(case.citizen_locale)
+        text = n.r.t(
+            "reports.progress_update",
+            loc,
+            code=case.code,
+            agency=self.agency_name(event.agency, case),
+            status=n.r.plain(f"status.{case.status}", loc),
+            due=case.due_at,
+        )
+        await n.send(session, case.citizen_chat_id, str(text), purpose="progress_update", case=case)
+
+    async def figures(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
+        """The weekly summary or the quarterly figures: each group its own, admins all."""
+        period: Period = event.period
+        by_agency: dict[str, Figures] = event.figures
+        if period.kind == "weekly":
+            template, purpose = "weekly_summary.html", "report_weekly"
+            extra: dict[str, Any] = {"week": period.start.isocalendar()[1]}
+        else:
+            template, purpose = "quarterly.html", "report_quarterly"
+            year, quarter = period.key.split("-Q")
+            extra = {"quarter": int(quarter), "year": int(year)}
+        names = {a.code: a.name for a in event.agencies}
+
+        def text(agency: Agency | None, figures: Figures, rows: list[tuple[str, Figures]]) -> str:
+            return self.render(
+                n,
+                template,
+                period=period,
+                agency=agency,
+                f=figures,
+                rows=rows,
+                pct=lambda r: percent(r, self.locale),
+                target=self.settings.reports.satisfaction_target,
+                transfer_days=self.settings.cases.transfer_working_days,
+                **extra,
+            )
+
+        for agency in self.groups(event):
+            assert agency.chat_id is not None
+            figures = by_agency.get(agency.code, Figures())
+            await n.send(
+                session, agency.chat_id, text(agency, figures, []), case=None, purpose=purpose
+            )
+        if self.admin_ids:
+            total = sum(by_agency.values(), Figures())
+            rows = sorted(
+                ((names.get(code, code), f) for code, f in by_agency.items()),
+                key=lambda row: row[0],
+            )
+            body = text(None, total, rows)
+            for admin in self.admin_ids:
+                await n.send(session, admin, body, case=None, purpose=purpose)
+
+    async def monthly(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
+        """The list of late handling, by agency and by official."""
+        groups = group_late(event.late)
+        month = f"{event.period.start.astimezone(self.tz):%m/%Y}"
+        for agency in self.groups(event):
+            assert agency.chat_id is not None
+            own = [g for g in groups if g.code == agency.code]
+            body = self.render(n, "monthly_late.html", month=month, agency=agency, groups=own)
+            await n.send(session, agency.chat_id, body, case=None, purpose="report_monthly")
+        if self.admin_ids:
+            body = self.render(n, "monthly_late.html", month=month, agency=None, groups=groups)
+            for admin in self.admin_ids:
+                await n.send(session, admin, body, case=None, purpose="report_monthly")

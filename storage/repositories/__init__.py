@@ -1,0 +1,35 @@
+"""Repositories: every SQL statement of the application. Each takes an AsyncSession and
+never commits (the caller owns the transaction)."""
+
+from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
+from storage.repositories.fsm import FsmRepo
+from storage.repositories.knowledge import (
+    AgencyRepo,
+    HolidayRepo,
+    LexiconRepo,
+    ProcedureRepo,
+    RoutingRuleRepo,
+    agency_to_record,
+    procedure_to_record,
+)
+from storage.repositories.outbox import OutboxRepo
+from storage.repositories.people import CitizenRepo, UpdateRepo
+from storage.repositories.reports import ReportRepo
+
+__all__ = [
+    "AgencyRepo",
+    "CaseRepo",
+    "CitizenRepo",
+    "EventRepo",
+    "FsmRepo",
+    "HolidayRepo",
+    "LexiconRepo",
+    "MessageLinkRepo",
+    "OutboxRepo",
+    "ProcedureRepo",
+    "ReportRepo",
+    "RoutingRuleRepo",
+    "UpdateRepo",
+    "agency_to_record",
+    "procedure_to_record",
+]

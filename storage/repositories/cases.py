@@ -1,0 +1,204 @@
+"""Cases, their append-only history, attachments, and the (chat, message) → case links."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Case, CaseAttachment, CaseEvent, MessageLink
+
+
+class CaseRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_code(self, code: str) -> Case | None:
+        """A case by tracking code."""
+        return await self.session.scalar(select(Case).where(Case.code == code))
+
+    async def by_id(self, case_id: int, *, lock: bool = False) -> Case | None:
+        """A case by id; `lock` takes the row lock (SELECT … FOR UPDATE) on PostgreSQL."""
+        if not lock:
+            return await self.session.get(Case, case_id)
+        return await self.session.get(Case, case_id, with_for_update=True, populate_existing=True)
+
+    async def by_source_key(self, key: str) -> Case | None:
+        """The case filed from this draft, if any (double submits are idempotent)."""
+        return await self.session.scalar(select(Case).where(Case.source_key == key))
+
+    async def code_taken(self, code: str) -> bool:
+        """Whether a tracking code is already in use."""
+        return await self.session.scalar(select(Case.id).where(Case.code == code)) is not None
+
+    async def of_citizen(self, citizen_id: int, limit: int = 10) -> Sequence[Case]:
+        """The citizen's latest cases."""
+        return (
+            await self.session.scalars(
+                select(Case)
+                .where(Case.citizen_id == citizen_id)
+                .order_by(Case.received_at.desc(), Case.id.desc())
+                .limit(limit)
+            )
+        ).all()
+
+    async def count_filed_since(self, citizen_id: int, since: datetime) -> int:
+        """How many cases the citizen filed since `since`."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.citizen_id == citizen_id, Case.received_at >= since)
+        )
+        return int(count or 0)
+
+    async def same_content_since(
+        self, citizen_id: int, content_hash: str, since: datetime
+    ) -> str | None:
+        """The code of a case with the same content filed by the citizen since `since`."""
+        return await self.session.scalar(
+            select(Case.code)
+            .where(
+                Case.citizen_id == citizen_id,
+                Case.received_at >= since,
+                Case.content_hash == content_hash,
+            )
+            .limit(1)
+        )
+
+    async def add(self, case: Case) -> Case:
+        """Insert a new case (its id is assigned)."""
+        self.session.add(case)
+        await self.session.flush()
+        return case
+
+    def add_attachments(self, case_id: int, items: Sequence[dict[str, Any]], origin: str) -> None:
+        """Keep Telegram file ids of photos/documents of a case (citizen's or official's)."""
+        for att in items:
+            self.session.add(
+                CaseAttachment(
+                    case_id=case_id,
+                    kind=att["kind"],
+                    file_id=att["file_id"],
+                    file_name=att.get("file_name"),
+                    origin=origin,
+                )
+            )
+
+    async def attachments(self, case_id: int, origin: str | None = None) -> list[CaseAttachment]:
+        """The case's attachments in the order they came, optionally of one origin."""
+        query = select(CaseAttachment).where(CaseAttachment.case_id == case_id)
+        if origin is not None:
+            query = query.where(CaseAttachment.origin == origin)
+        return list(await self.session.scalars(query.order_by(CaseAttachment.id)))
+
+    async def open_due_before(
+        self, statuses: Collection[str], before: datetime | None
+    ) -> Sequence[Case]:
+        """Open cases (optionally due before `before`), locked against a concurrent tick."""
+        query = (
+            select(Case)
+            .where(Case.status.in_(list(statuses)))
+            .order_by(Case.id)
+            # Serialises concurrent ticks on PostgreSQL (SQLite has one writer anyway).
+            .with_for_update()
+        )
+        if before is not None:
+            query = query.where(Case.due_at < before)
+        return (await self.session.scalars(query)).all()
+
+
+class EventRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(
+        self,
+        case_id: int,
+        *,
+        at: datetime,
+        actor_kind: str,
+        action: str,
+        actor_id: int | None = None,
+        actor_name: str | None = None,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        """Append one event to the case's history."""
+        event = CaseEvent(
+            case_id=case_id,
+            at=at,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            details=details or {},
+        )
+        self.session.add(event)
+        return event
+
+    async def of_case(self, case_id: int) -> list[CaseEvent]:
+        """The case's whole history, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
+        )
+
+    async def last(self, case_id: int, action: str) -> CaseEvent | None:
+        """The newest event of this action on the case."""
+        return await self.session.scalar(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, CaseEvent.action == action)
+            .order_by(CaseEvent.id.desc())
+            .limit(1)
+        )
+
+    async def of_cases(
+        self, case_ids: Collection[int], actions: Collection[str]
+    ) -> dict[int, list[CaseEvent]]:
+        """Events of these actions for many cases at once, grouped by case."""
+        grouped: dict[int, list[CaseEvent]] = {i: [] for i in case_ids}
+        if not case_ids:
+            return grouped
+        rows = await self.session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id.in_(list(case_ids)), CaseEvent.action.in_(list(actions)))
+            .order_by(CaseEvent.id)
+        )
+        for event in rows:
+            grouped[event.case_id].append(event)
+        return grouped
+
+
+class MessageLinkRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, chat_id: int, message_id: int) -> MessageLink | None:
+        """The link of one bot message, if it belongs to a case."""
+        return await self.session.get(MessageLink, (chat_id, message_id))
+
+    async def newest(self, case_id: int, chat_id: int, kind: str) -> int | None:
+        """The newest message of this kind for the case in the chat (e.g. its card)."""
+        return await self.session.scalar(
+            select(MessageLink.message_id)
+            .where(
+                MessageLink.case_id == case_id,
+                MessageLink.chat_id == chat_id,
+                MessageLink.kind == kind,
+            )
+            .order_by(MessageLink.message_id.desc())
+            .limit(1)
+        )
+
+    async def add(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
+        """Link a delivered message to its case (idempotent)."""
+        await self.session.merge(
+            MessageLink(chat_id=chat_id, message_id=message_id, case_id=case_id, kind=kind)
+        )

@@ -1,0 +1,120 @@
+"""Report queries: per-agency counts, transfers and late cases for a period.
+
+SQL is SQLAlchemy expressions only, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Agency, Case, CaseEvent
+
+MEASURES = (
+    "received",
+    "answered",
+    "on_time",
+    "late",
+    "open",
+    "overdue_open",
+    "rejected",
+    "good",
+    "neutral",
+    "bad",
+)
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    # SUM(CASE …) rather than COUNT(…) FILTER: the same SQL on every backend.
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(column.is_not(None), column >= start, column < end)
+
+
+def _open_at(end: datetime, open_statuses: Collection[str]) -> ColumnElement[bool]:
+    not_answered = or_(Case.answered_at.is_(None), Case.answered_at >= end)
+    not_closed = or_(Case.closed_at.is_(None), Case.closed_at >= end)
+    return and_(
+        Case.received_at < end,
+        or_(and_(not_answered, not_closed), Case.status.in_(list(open_statuses))),
+    )
+
+
+class ReportRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def counts_by_agency(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        open_statuses: Collection[str],
+        rejected: str,
+        agency: str | None = None,
+    ) -> dict[str, dict[str, int]]:
+        """Each agency's counts of MEASURES for [start, end)."""
+        answered = _within(Case.answered_at, start, end)
+        is_open = _open_at(end, open_statuses)
+        closed = _within(Case.closed_at, start, end)
+        measures = {
+            "received": _within(Case.received_at, start, end),
+            "answered": answered,
+            "on_time": and_(answered, Case.answered_at <= Case.due_at),
+            "late": and_(answered, Case.answered_at > Case.due_at),
+            "open": is_open,
+            "overdue_open": and_(is_open, Case.due_at < end),
+            "rejected": and_(closed, Case.status == rejected),
+            "good": and_(closed, Case.rating == "good"),
+            "neutral": and_(closed, Case.rating == "neutral"),
+            "bad": and_(closed, Case.rating == "bad"),
+        }
+        query = select(
+            Case.agency, *(_count(cond).label(name) for name, cond in measures.items())
+        ).group_by(Case.agency)
+        if agency is not None:
+            query = query.where(Case.agency == agency)
+        counts: dict[str, dict[str, int]] = {}
+        for row in await self.session.execute(query):
+            values = row._mapping
+            counts[row.agency] = {name: int(values[name]) for name in measures}
+        return counts
+
+    async def transfers(
+        self, start: datetime, end: datetime, agency: str | None = None
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(case id, event details) of the transfers made in [start, end)."""
+        query = select(CaseEvent.case_id, CaseEvent.details).where(
+            CaseEvent.action == "transferred", CaseEvent.at >= start, CaseEvent.at < end
+        )
+        if agency is not None:
+            query = query.where(CaseEvent.details["from"].as_string() == agency)
+        return [(case_id, details) for case_id, details in await self.session.execute(query)]
+
+    async def late(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        open_statuses: Collection[str],
+        agency: str | None = None,
+    ) -> list[tuple[Case, str | None]]:
+        """Cases answered late in [start, end) or still open past their due date at `end`,
+        with their agency's name, by agency, assignee and due date."""
+        answered_late = and_(_within(Case.answered_at, start, end), Case.answered_at > Case.due_at)
+        overdue_open = and_(_open_at(end, open_statuses), Case.due_at < end)
+        query = (
+            select(Case, Agency.name)
+            .outerjoin(Agency, Agency.code == Case.agency)
+            .where(or_(answered_late, overdue_open))
+            .order_by(Agency.name, Case.agency, Case.assignee_name, Case.due_at, Case.id)
+        )
+        if agency is not None:
+            query = query.where(Case.agency == agency)
+        return [(row, name) for row, name in await self.session.execute(query)]
