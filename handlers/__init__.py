@@ -1,4 +1,8 @@
-"""Composes the routers; router-level filters separate private chats from agency groups."""
+"""Composes the routers; router-level filters separate private chats from agency groups.
+
+Every feature module exposes factories (`create_router()` …) that build a fresh router with
+its handlers and middlewares, so a dispatcher can be built any number of times (each test
+builds one) without re-parenting routers."""
 
 from __future__ import annotations
 
@@ -20,24 +24,9 @@ GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 
 
 def setup_routers() -> Router:
-    """A fresh router tree (routers can be attached to one dispatcher only, so build anew)."""
-    # Feature routers are module-level (aiogram's idiom) and a router has one parent; each
-    # dispatcher (tests build one per test) re-parents them into a new tree.
-    for feature in (
-        errors.router,
-        common.router,
-        admin.private_router,
-        admin.group_router,
-        admin.membership_router,
-        citizen_feedback.router,
-        citizen_cases.router,
-        citizen_questions.router,
-        fallback.router,
-        officials.router,
-    ):
-        feature._parent_router = None
+    """A fresh router tree for one dispatcher."""
     root = Router(name="root")
-    root.include_router(errors.router)
+    root.include_router(errors.create_router())
 
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -45,18 +34,18 @@ def setup_routers() -> Router:
     # Order matters: /cancel and the menu first, then admin uploads, the intake steps (state
     # filters), the citizen's cases, free-text questions, and the catch-all last.
     private.include_routers(
-        common.router,
-        admin.private_router,
-        citizen_feedback.router,
-        citizen_cases.router,
-        citizen_questions.router,
-        fallback.router,
+        common.create_router(),
+        admin.create_private_router(),
+        citizen_feedback.create_router(),
+        citizen_cases.create_router(),
+        citizen_questions.create_router(),
+        fallback.create_router(),
     )
 
     groups = Router(name="groups")
     groups.message.filter(F.chat.type.in_(GROUPS))
     groups.callback_query.filter(F.message.chat.type.in_(GROUPS))
-    groups.include_routers(admin.group_router, officials.router)
+    groups.include_routers(admin.create_group_router(), officials.create_router())
 
-    root.include_routers(private, groups, admin.membership_router)
+    root.include_routers(private, groups, admin.create_membership_router())
     return root

@@ -14,10 +14,6 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.rendering import Renderer, split_html
 from storage.repositories import AgencyRepo
 
-group_router = Router(name=__name__ + ".groups")
-private_router = Router(name=__name__ + ".private")
-membership_router = Router(name=__name__ + ".membership")
-
 
 async def _is_admin(
     message: Message, admin_ids: frozenset[int], renderer: Renderer, loc: str
@@ -29,7 +25,6 @@ async def _is_admin(
     return False
 
 
-@group_router.message(Command("bind"))
 async def bind(
     message: Message,
     command: CommandObject,
@@ -52,7 +47,6 @@ async def bind(
     await message.reply(renderer.t("admin.bound", loc, agency=agency.name, code=agency.code))
 
 
-@group_router.message(Command("unbind"))
 async def unbind(
     message: Message,
     session: AsyncSession,
@@ -68,14 +62,12 @@ async def unbind(
     await message.reply(renderer.t(key, loc, agency=agency.name if agency else ""))
 
 
-@group_router.message(F.migrate_to_chat_id)
 async def migrated(message: Message, session: AsyncSession) -> None:
     # A group that became a supergroup gets a new chat id (DOMAIN.md): keep its binding.
     assert message.migrate_to_chat_id is not None
     await AgencyRepo(session).migrate_chat(message.chat.id, message.migrate_to_chat_id)
 
 
-@membership_router.my_chat_member()
 async def membership_changed(
     event: ChatMemberUpdated, session: AsyncSession, notifier: Notifier
 ) -> None:
@@ -92,7 +84,6 @@ async def membership_changed(
         )
 
 
-@private_router.message(StateFilter(None), F.document)
 async def upload(
     message: Message,
     bot: Bot,
@@ -137,3 +128,29 @@ async def upload(
         await message.answer(part)
     if report.applied:
         knowledge.invalidate()  # the next question rebuilds the index from the committed rows
+
+
+def create_group_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__ + ".groups")
+    router.message.register(bind, Command("bind"))
+    router.message.register(unbind, Command("unbind"))
+    router.message.register(migrated, F.migrate_to_chat_id)
+    return router
+
+
+def create_membership_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__ + ".membership")
+    router.my_chat_member.register(membership_changed)
+    return router
+
+
+def create_private_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__ + ".private")
+    router.message.register(upload, StateFilter(None), F.document)
+    return router

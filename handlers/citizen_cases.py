@@ -17,8 +17,6 @@ from bot.telegram.rendering import Renderer, split_html
 from handlers.states import CitizenReply
 from storage.repositories import AgencyRepo
 
-router = Router(name=__name__)
-
 
 async def _my_cases(
     message: Message,
@@ -32,7 +30,6 @@ async def _my_cases(
     await message.answer(renderer.render("my_cases.html", locale, cases=rows))
 
 
-@router.message(Command("mycases"))
 async def my_cases(
     message: Message, session: AsyncSession, cases: CaseService, renderer: Renderer, locale: str
 ) -> None:
@@ -40,7 +37,6 @@ async def my_cases(
     await _my_cases(message, message.from_user.id, session, cases, renderer, locale)
 
 
-@router.callback_query(MenuCB.filter(F.action == "track"))
 async def track_button(
     callback: CallbackQuery,
     session: AsyncSession,
@@ -53,7 +49,6 @@ async def track_button(
         await _my_cases(callback.message, callback.from_user.id, session, cases, renderer, locale)
 
 
-@router.message(Command("status"))
 async def status(
     message: Message,
     command: CommandObject,
@@ -91,7 +86,6 @@ async def cases_agency(session: AsyncSession, code: str) -> str:
     return agency.name if agency else code
 
 
-@router.callback_query(RateCB.filter())
 async def rate(
     callback: CallbackQuery,
     callback_data: RateCB,
@@ -115,7 +109,6 @@ async def rate(
         await callback.message.answer(renderer.t("rating.ask_comment", locale))
 
 
-@router.message(CitizenReply.rating_comment, F.text)
 async def rating_comment(
     message: Message,
     state: FSMContext,
@@ -142,7 +135,6 @@ async def rating_comment(
     await message.answer(renderer.t("rating.comment_thanks", locale))
 
 
-@router.message(StateFilter(None), F.reply_to_message)
 async def reply_to_bot(
     message: Message, session: AsyncSession, cases: CaseService, renderer: Renderer, locale: str
 ) -> None:
@@ -175,3 +167,16 @@ async def reply_to_bot(
         attachments,
     )
     await message.answer(renderer.t("citizen.info_sent", locale, code=case.code))
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.message.register(my_cases, Command("mycases"))
+    router.callback_query.register(track_button, MenuCB.filter(F.action == "track"))
+    router.message.register(status, Command("status"))
+    router.callback_query.register(rate, RateCB.filter())
+    router.message.register(rating_comment, CitizenReply.rating_comment, F.text)
+    router.message.register(reply_to_bot, StateFilter(None), F.reply_to_message)
+    return router

@@ -4,13 +4,12 @@ address → summary → submit. `/cancel` works at every step (registered in `co
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -29,11 +28,10 @@ from bot.domain.statuses import Kind
 from bot.settings import Settings
 from bot.telegram.callbacks import DraftCB, DraftProcedureCB, FeedbackStartCB, KindCB, MenuCB
 from bot.telegram.keyboards import Keyboards
+from bot.telegram.middlewares import Provide
 from bot.telegram.rendering import Renderer
 from handlers.states import Intake
 from storage.repositories import CitizenRepo
-
-router = Router(name=__name__)
 
 
 class Flow:
@@ -43,6 +41,11 @@ class Flow:
         self, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
     ) -> None:
         self.state, self.r, self.kb, self.loc = state, renderer, keyboards, locale
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Flow:
+        """Built for each update from the dispatcher's data (see `Provide`)."""
+        return cls(data["state"], data["renderer"], data["keyboards"], data["locale"])
 
     async def load(self) -> tuple[Draft, dict[str, Any]]:
         data = await self.state.get_data()
@@ -117,23 +120,6 @@ class Flow:
             )
 
 
-class FlowMiddleware(BaseMiddleware):
-    """Gives every intake handler its `flow` (FSM state, renderer, keyboards, locale)."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        data["flow"] = Flow(data["state"], data["renderer"], data["keyboards"], data["locale"])
-        return await handler(event, data)
-
-
-router.message.middleware(FlowMiddleware())
-router.callback_query.middleware(FlowMiddleware())
-
-
 async def begin(
     message: Message,
     user_id: int,
@@ -171,7 +157,6 @@ def _new_draft() -> Draft:
     return Draft(draft_id=f"draft:{secrets.token_hex(12)}")
 
 
-@router.message(Command("phananh"), StateFilter(None))
 async def start_command(
     message: Message, flow: Flow, session: AsyncSession, cases: CaseService, settings: Settings
 ) -> None:
@@ -179,13 +164,10 @@ async def start_command(
     await begin(message, message.from_user.id, flow, session, cases, settings, draft=_new_draft())
 
 
-@router.message(Command("phananh"))
 async def already_drafting(message: Message, renderer: Renderer, locale: str) -> None:
     await message.answer(renderer.t("intake.already", locale))
 
 
-@router.callback_query(MenuCB.filter(F.action == "feedback"))
-@router.callback_query(FeedbackStartCB.filter())
 async def start_button(
     callback: CallbackQuery,
     callback_data: MenuCB | FeedbackStartCB,
@@ -226,7 +208,6 @@ async def start_button(
     )  # fmt: skip
 
 
-@router.callback_query(DraftCB.filter(F.action == "cancel"))
 async def cancel_button(
     callback: CallbackQuery, state: FSMContext, renderer: Renderer, keyboards: Keyboards,
     locale: str,
@@ -242,7 +223,6 @@ async def cancel_button(
         )
 
 
-@router.callback_query(Intake.kind, KindCB.filter(F.kind.in_({Kind.FEEDBACK, Kind.SUGGESTION})))
 async def kind_chosen(callback: CallbackQuery, callback_data: KindCB, flow: Flow) -> None:
     await flow.advance(callback, kind=callback_data.kind)
 
@@ -267,7 +247,6 @@ def _attachment_of(message: Message, max_mb: int) -> dict[str, Any] | None:
     return item
 
 
-@router.message(Intake.content, F.text | F.caption)
 async def content_given(message: Message, flow: Flow, settings: Settings) -> None:
     content = validate_content(
         message.text or message.caption,
@@ -282,12 +261,10 @@ async def content_given(message: Message, flow: Flow, settings: Settings) -> Non
     await flow.advance(message, content=content, complaint_ack=False, attachments=attachments)
 
 
-@router.callback_query(Intake.complaint, DraftCB.filter(F.action == "proceed"))
 async def complaint_is_pakn(callback: CallbackQuery, flow: Flow) -> None:
     await flow.advance(callback, complaint_ack=True)
 
 
-@router.message(Intake.attachments, F.photo | F.document)
 async def attachment_given(message: Message, flow: Flow, settings: Settings) -> None:
     draft, _ = await flow.load()
     limit = settings.cases.max_attachments
@@ -309,12 +286,10 @@ async def attachment_given(message: Message, flow: Flow, settings: Settings) -> 
     )
 
 
-@router.callback_query(Intake.attachments, DraftCB.filter(F.action == "done"))
 async def attachments_done(callback: CallbackQuery, flow: Flow) -> None:
     await flow.advance(callback, flags={"attachments_done": True})
 
 
-@router.message(Intake.procedure, F.text)
 async def procedure_search(message: Message, flow: Flow, knowledge: KnowledgeService) -> None:
     response = knowledge.search((message.text or "")[:500], limit=4)
     hits = [(h.code, h.name) for h in response.hits]
@@ -324,7 +299,6 @@ async def procedure_search(message: Message, flow: Flow, knowledge: KnowledgeSer
     )
 
 
-@router.callback_query(Intake.procedure, DraftProcedureCB.filter())
 async def procedure_chosen(
     callback: CallbackQuery,
     callback_data: DraftProcedureCB,
@@ -342,14 +316,12 @@ async def procedure_chosen(
     )
 
 
-@router.callback_query(Intake.procedure, DraftCB.filter(F.action == "skip"))
 async def procedure_skipped(callback: CallbackQuery, flow: Flow) -> None:
     await flow.advance(
         callback, flags={"procedure_done": True, "procedure_name": None}, procedure_code=None
     )
 
 
-@router.callback_query(Intake.reuse, DraftCB.filter(F.action.in_({"reuse", "fresh"})))
 async def reuse_decided(callback: CallbackQuery, callback_data: DraftCB, flow: Flow) -> None:
     _, data = await flow.load()
     profile = data.get("profile") or {}
@@ -359,12 +331,10 @@ async def reuse_decided(callback: CallbackQuery, callback_data: DraftCB, flow: F
     await flow.advance(callback, flags={"reuse_decided": True}, **fields)
 
 
-@router.message(Intake.name, F.text)
 async def name_given(message: Message, flow: Flow) -> None:
     await flow.advance(message, name=validate_name(message.text))
 
 
-@router.message(Intake.contact, F.contact)
 async def contact_shared(message: Message, flow: Flow) -> None:
     assert message.contact is not None
     phone = normalize_phone(message.contact.phone_number)
@@ -373,13 +343,11 @@ async def contact_shared(message: Message, flow: Flow) -> None:
     await flow.advance(message, phone=phone)
 
 
-@router.message(Intake.contact, F.text)
 async def contact_typed(message: Message, flow: Flow) -> None:
     contact = parse_contact(message.text)
     await flow.advance(message, phone=contact.phone, email=contact.email)
 
 
-@router.message(Intake.address, F.text)
 async def address_given(message: Message, flow: Flow) -> None:
     await flow.advance(message, address=validate_address(message.text))
 
@@ -395,7 +363,6 @@ _EDIT_CLEARS: dict[str, dict[str, Any]] = {
 }
 
 
-@router.callback_query(Intake.summary, DraftCB.filter(F.action == "edit"))
 async def edit_field(callback: CallbackQuery, callback_data: DraftCB, flow: Flow) -> None:
     clears = _EDIT_CLEARS.get(callback_data.field)
     if clears is None:
@@ -407,7 +374,6 @@ async def edit_field(callback: CallbackQuery, callback_data: DraftCB, flow: Flow
     await flow.advance(callback, flags=flags, **clears)
 
 
-@router.callback_query(Intake.summary, DraftCB.filter(F.action == "remember"))
 async def toggle_remember(callback: CallbackQuery, flow: Flow) -> None:
     await callback.answer()
     draft, _ = await flow.load()
@@ -419,7 +385,6 @@ async def toggle_remember(callback: CallbackQuery, flow: Flow) -> None:
         )
 
 
-@router.callback_query(Intake.summary, DraftCB.filter(F.action == "submit"))
 async def submit(
     callback: CallbackQuery, flow: Flow, session: AsyncSession, cases: CaseService, clock: Clock
 ) -> None:
@@ -450,8 +415,50 @@ _BUTTON_STEPS = {
 }
 
 
-@router.message(StateFilter(Intake))
 async def wrong_input(message: Message, flow: Flow) -> None:
     current = await flow.state.get_state()
     key = "intake.use_buttons" if current in _BUTTON_STEPS else "intake.type_text"
     await message.answer(flow.r.t(key, flow.loc))
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.message.middleware(Provide("flow", Flow.from_data))
+    router.callback_query.middleware(Provide("flow", Flow.from_data))
+    router.message.register(start_command, Command("phananh"), StateFilter(None))
+    router.message.register(already_drafting, Command("phananh"))
+    router.callback_query.register(start_button, MenuCB.filter(F.action == "feedback"))
+    router.callback_query.register(start_button, FeedbackStartCB.filter())
+    router.callback_query.register(cancel_button, DraftCB.filter(F.action == "cancel"))
+    router.callback_query.register(
+        kind_chosen, Intake.kind, KindCB.filter(F.kind.in_({Kind.FEEDBACK, Kind.SUGGESTION}))
+    )
+    router.message.register(content_given, Intake.content, F.text | F.caption)
+    router.callback_query.register(
+        complaint_is_pakn, Intake.complaint, DraftCB.filter(F.action == "proceed")
+    )
+    router.message.register(attachment_given, Intake.attachments, F.photo | F.document)
+    router.callback_query.register(
+        attachments_done, Intake.attachments, DraftCB.filter(F.action == "done")
+    )
+    router.message.register(procedure_search, Intake.procedure, F.text)
+    router.callback_query.register(procedure_chosen, Intake.procedure, DraftProcedureCB.filter())
+    router.callback_query.register(
+        procedure_skipped, Intake.procedure, DraftCB.filter(F.action == "skip")
+    )
+    router.callback_query.register(
+        reuse_decided, Intake.reuse, DraftCB.filter(F.action.in_({"reuse", "fresh"}))
+    )
+    router.message.register(name_given, Intake.name, F.text)
+    router.message.register(contact_shared, Intake.contact, F.contact)
+    router.message.register(contact_typed, Intake.contact, F.text)
+    router.message.register(address_given, Intake.address, F.text)
+    router.callback_query.register(edit_field, Intake.summary, DraftCB.filter(F.action == "edit"))
+    router.callback_query.register(
+        toggle_remember, Intake.summary, DraftCB.filter(F.action == "remember")
+    )
+    router.callback_query.register(submit, Intake.summary, DraftCB.filter(F.action == "submit"))
+    router.message.register(wrong_input, StateFilter(Intake))
+    return router

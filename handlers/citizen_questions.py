@@ -14,8 +14,6 @@ from bot.telegram.keyboards import Keyboards
 from bot.telegram.rendering import Renderer, split_html
 from knowledge.records import ProcedureRecord
 
-router = Router(name=__name__)
-
 # Questions are short; a pasted essay is searched by its beginning (Telegram allows 4096).
 MAX_QUERY_CHARS = 500
 
@@ -40,7 +38,6 @@ async def send_parts(
         await message.answer(part, reply_markup=markup if i == len(parts) - 1 else None)
 
 
-@router.message(StateFilter(None), F.text)
 async def question(
     message: Message,
     state: FSMContext,
@@ -77,7 +74,6 @@ async def question(
     )
 
 
-@router.callback_query(ProcedureCB.filter())
 async def show_procedure(
     callback: CallbackQuery,
     callback_data: ProcedureCB,
@@ -97,3 +93,12 @@ async def show_procedure(
             procedure_card(renderer, knowledge, locale, record),
             keyboards.procedure_card(locale, record.code, []),
         )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.message.register(question, StateFilter(None), F.text)
+    router.callback_query.register(show_procedure, ProcedureCB.filter())
+    return router

@@ -14,10 +14,7 @@ from bot.telegram.keyboards import Keyboards
 from bot.telegram.rendering import Renderer
 from storage.repositories import CitizenRepo
 
-router = Router(name=__name__)
 
-
-@router.message(Command("cancel"))
 async def cancel(
     message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
 ) -> None:
@@ -30,7 +27,6 @@ async def cancel(
     )
 
 
-@router.message(CommandStart())
 async def start(
     message: Message, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
 ) -> None:
@@ -47,31 +43,26 @@ async def _help(target: Message, renderer: Renderer, locale: str) -> None:
     await target.answer(renderer.render("help.html", locale))
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, renderer: Renderer, locale: str) -> None:
     await _help(message, renderer, locale)
 
 
-@router.callback_query(MenuCB.filter(F.action == "help"))
 async def help_button(callback: CallbackQuery, renderer: Renderer, locale: str) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await _help(callback.message, renderer, locale)
 
 
-@router.callback_query(MenuCB.filter(F.action == "ask"))
 async def ask_button(callback: CallbackQuery, renderer: Renderer, locale: str) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(renderer.t("search.prompt", locale))
 
 
-@router.message(Command("lang"))
 async def lang(message: Message, renderer: Renderer, keyboards: Keyboards, locale: str) -> None:
     await message.answer(renderer.t("lang.choose", locale), reply_markup=keyboards.languages())
 
 
-@router.callback_query(LangCB.filter())
 async def set_lang(
     callback: CallbackQuery,
     callback_data: LangCB,
@@ -90,10 +81,24 @@ async def set_lang(
         )
 
 
-@router.message(Command("forget"))
 async def forget(message: Message, session: AsyncSession, renderer: Renderer, locale: str) -> None:
     assert message.from_user is not None
     removed = await CitizenRepo(session).forget(message.from_user.id)
     await message.answer(
         renderer.t("common.forgotten" if removed else "common.nothing_stored", locale)
     )
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, MenuCB.filter(F.action == "help"))
+    router.callback_query.register(ask_button, MenuCB.filter(F.action == "ask"))
+    router.message.register(lang, Command("lang"))
+    router.callback_query.register(set_lang, LangCB.filter())
+    router.message.register(forget, Command("forget"))
+    return router

@@ -11,11 +11,9 @@ from aiogram.types import ErrorEvent
 from bot.domain.errors import UserFacingError
 from bot.telegram.rendering import Renderer
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors(ExceptionTypeFilter(UserFacingError))
 async def user_facing(event: ErrorEvent, renderer: Renderer, locale: str | None = None) -> None:
     # The update's transaction was rolled back; nothing was stored. Tell the user why.
     exc = event.exception
@@ -27,3 +25,11 @@ async def user_facing(event: ErrorEvent, renderer: Renderer, locale: str | None 
         )
     elif update.message is not None:
         await update.message.answer(renderer.t(exc.key, locale, **exc.params))
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.errors.register(user_facing, ExceptionTypeFilter(UserFacingError))
+    return router

@@ -9,16 +9,15 @@ the stored message ids, never through text patterns (DOMAIN.md, "Telegram facts"
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, ForceReply, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, ForceReply, Message, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import Actor, CaseService
@@ -28,12 +27,11 @@ from bot.domain.statuses import Status
 from bot.settings import Settings
 from bot.telegram.callbacks import CaseCB, RejectCB, TransferCB
 from bot.telegram.keyboards import REJECT_REASONS, Keyboards
+from bot.telegram.middlewares import Provide
 from bot.telegram.rendering import Renderer
 from handlers.states import Official
 from storage.models import Case
 from storage.repositories import AgencyRepo
-
-router = Router(name=__name__)
 
 _DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*[,;:\-–]?\s*(.*)$", re.S)
 
@@ -54,6 +52,19 @@ class Desk:
     keyboards: Keyboards
     settings: Settings
     admin_ids: frozenset[int]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Desk:
+        """Built for each update from the dispatcher's data (see `Provide`)."""
+        return cls(
+            data["session"],
+            data["cases"],
+            data["state"],
+            data["renderer"],
+            data["keyboards"],
+            data["settings"],
+            data["admin_ids"],
+        )
 
     @property
     def loc(self) -> str:
@@ -98,29 +109,6 @@ class Desk:
         return case, data
 
 
-class DeskMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        data["desk"] = Desk(
-            data["session"],
-            data["cases"],
-            data["state"],
-            data["renderer"],
-            data["keyboards"],
-            data["settings"],
-            data["admin_ids"],
-        )
-        return await handler(event, data)
-
-
-router.message.middleware(DeskMiddleware())
-router.callback_query.middleware(DeskMiddleware())
-
-
 def _attachments(message: Message) -> list[dict[str, Any]]:
     if message.photo:
         return [{"kind": "photo", "file_id": message.photo[-1].file_id}]
@@ -130,7 +118,6 @@ def _attachments(message: Message) -> list[dict[str, Any]]:
     return []
 
 
-@router.callback_query(CaseCB.filter())
 async def card_button(callback: CallbackQuery, callback_data: CaseCB, desk: Desk) -> None:
     assert callback.message is not None
     case = await desk.case_for(
@@ -171,7 +158,6 @@ async def card_button(callback: CallbackQuery, callback_data: CaseCB, desk: Desk
         await callback.answer(desk.renderer.plain("common.stale_button", loc), show_alert=True)
 
 
-@router.callback_query(TransferCB.filter())
 async def transfer_target(callback: CallbackQuery, callback_data: TransferCB, desk: Desk) -> None:
     assert callback.message is not None
     case = await desk.case_for(
@@ -184,7 +170,6 @@ async def transfer_target(callback: CallbackQuery, callback_data: TransferCB, de
     await desk.ask(callback, Official.transfer_reason, text, case_id=case.id, agency=target.code)
 
 
-@router.callback_query(RejectCB.filter(F.reason.in_(REJECT_REASONS)))
 async def reject_reason(callback: CallbackQuery, callback_data: RejectCB, desk: Desk) -> None:
     assert callback.message is not None
     case = await desk.case_for(
@@ -196,7 +181,6 @@ async def reject_reason(callback: CallbackQuery, callback_data: RejectCB, desk: 
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-@router.message(Official.transfer_reason, F.text)
 async def transfer_reason(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
     case, data = await desk.case_from_state(message)
@@ -222,7 +206,6 @@ def parse_extension(text: str, tz: Any) -> tuple[datetime, str]:
     return when, reason.strip()[:500]
 
 
-@router.message(Official.extend_date, F.text)
 async def extension_given(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
     when, reason = parse_extension(message.text or "", desk.settings.bot.tz)
@@ -231,7 +214,6 @@ async def extension_given(message: Message, desk: Desk) -> None:
     await message.reply(desk.t("group.extended", code=case.code, due=case.due_at))
 
 
-@router.message(Official.info_question, F.text)
 async def info_question(message: Message, desk: Desk) -> None:
     assert message.from_user is not None
     case, _ = await desk.case_from_state(message)
@@ -240,7 +222,6 @@ async def info_question(message: Message, desk: Desk) -> None:
     await message.reply(desk.t("group.info_requested", code=case.code))
 
 
-@router.message(Command("traloi"))
 async def answer_command(message: Message, command: CommandObject, desk: Desk) -> None:
     assert message.from_user is not None
     parts = (command.args or "").split(maxsplit=1)
@@ -254,7 +235,6 @@ async def answer_command(message: Message, command: CommandObject, desk: Desk) -
     )
 
 
-@router.message(F.reply_to_message)
 async def reply_to_card(message: Message, desk: Desk) -> None:
     """A reply to the case card (or any bot message linked to the case) answers the citizen."""
     assert message.reply_to_message is not None and message.from_user is not None
@@ -275,7 +255,24 @@ async def reply_to_card(message: Message, desk: Desk) -> None:
     await desk.cases.answer(desk.session, case, actor, text[:3500], attachments)
 
 
-@router.callback_query()
 async def stale_button(callback: CallbackQuery, desk: Desk) -> None:
     # Buttons from older versions of a card, or forged data: they change nothing.
     await callback.answer(desk.renderer.plain("common.stale_button", desk.loc), show_alert=True)
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (a router has one parent, so every
+    dispatcher gets its own)."""
+    router = Router(name=__name__)
+    router.message.middleware(Provide("desk", Desk.from_data))
+    router.callback_query.middleware(Provide("desk", Desk.from_data))
+    router.callback_query.register(card_button, CaseCB.filter())
+    router.callback_query.register(transfer_target, TransferCB.filter())
+    router.callback_query.register(reject_reason, RejectCB.filter(F.reason.in_(REJECT_REASONS)))
+    router.message.register(transfer_reason, Official.transfer_reason, F.text)
+    router.message.register(extension_given, Official.extend_date, F.text)
+    router.message.register(info_question, Official.info_question, F.text)
+    router.message.register(answer_command, Command("traloi"))
+    router.message.register(reply_to_card, F.reply_to_message)
+    router.callback_query.register(stale_button)
+    return router

@@ -23,7 +23,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,8 +45,8 @@ from bot.domain.reports import (
 )
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
-from storage.models import Agency, Case, CaseEvent, ReportRun
-from storage.repositories import CaseRepo, EventRepo
+from storage.models import Agency, Case, CaseEvent
+from storage.repositories import AgencyRepo, CaseRepo, EventRepo, ReportRunRepo
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class _Tick:
         settings = self.app.settings.cases
         thresholds = {n for n in settings.reminder_days_before if n > 0} | {0}
         progress_days: int = settings.progress_update_days
-        self.agencies = {a.code: a for a in await self.session.scalars(select(Agency))}
+        self.agencies = {a.code: a for a in await AgencyRepo(self.session).all()}
         before = None
         if not progress_days:
             # Only cases within reach of a reminder, or past due, need a look.
@@ -223,17 +222,10 @@ class _Tick:
         if not periods:
             return
         if not self.agencies:
-            self.agencies = {a.code: a for a in await self.session.scalars(select(Agency))}
+            self.agencies = {a.code: a for a in await AgencyRepo(self.session).all()}
         for period in periods:
-            done = await self.session.scalar(
-                select(ReportRun.id).where(
-                    ReportRun.kind == period.kind, ReportRun.period == period.key
-                )
-            )
-            if done is not None:
+            if not await ReportRunRepo(self.session).claim(period.kind, period.key, self.now):
                 continue
-            self.session.add(ReportRun(kind=period.kind, period=period.key, at=self.now))
-            await self.session.flush()
             if period.kind == "monthly":
                 await self.monthly(period)
             else:

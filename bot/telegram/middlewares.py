@@ -73,3 +73,16 @@ class LocaleMiddleware(BaseMiddleware):
                 locale = citizen.locale
         data["locale"] = self.renderer.locale_of(locale)
         return await handler(event, data)
+
+
+class Provide(BaseMiddleware):
+    """The one dependency-injection idiom for per-update helpers: puts `factory(data)` into
+    the handler's data under `name` (e.g. the intake `flow`, the officials' `desk`)."""
+
+    def __init__(self, name: str, factory: Callable[[dict[str, Any]], Any]) -> None:
+        self.name = name
+        self.factory = factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data[self.name] = self.factory(data)
+        return await handler(event, data)

@@ -14,7 +14,7 @@ from storage.repositories.knowledge import (
 )
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.people import CitizenRepo, UpdateRepo
-from storage.repositories.reports import ReportRepo
+from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
     "AgencyRepo",
@@ -28,6 +28,7 @@ __all__ = [
     "OutboxRepo",
     "ProcedureRepo",
     "ReportRepo",
+    "ReportRunRepo",
     "RoutingRuleRepo",
     "UpdateRepo",
     "agency_to_record",

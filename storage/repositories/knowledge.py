@@ -95,6 +95,10 @@ class AgencyRepo:
         rows = await self.session.scalars(select(Agency).order_by(Agency.code))
         return [agency_to_record(r) for r in rows]
 
+    async def all(self) -> Sequence[Agency]:
+        """Every agency row, by code."""
+        return (await self.session.scalars(select(Agency).order_by(Agency.code))).all()
+
     async def get(self, code: str) -> Agency | None:
         """One agency by code."""
         return await self.session.get(Agency, code)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, Case, CaseEvent
+from storage.models import Agency, Case, CaseEvent, ReportRun
 
 MEASURES = (
     "received",
@@ -118,3 +118,22 @@ class ReportRepo:
         if agency is not None:
             query = query.where(Case.agency == agency)
         return [(row, name) for row, name in await self.session.execute(query)]
+
+
+class ReportRunRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, kind: str, period: str, now: datetime) -> bool:
+        """Record that the report for this period goes out now; False if it already did.
+
+        The (kind, period) pair is unique: a concurrent tick that records it first makes this
+        transaction fail at commit, and the caller rolls back everything it queued."""
+        done = await self.session.scalar(
+            select(ReportRun.id).where(ReportRun.kind == kind, ReportRun.period == period)
+        )
+        if done is not None:
+            return False
+        self.session.add(ReportRun(kind=kind, period=period, at=now))
+        await self.session.flush()
+        return True
