@@ -14,7 +14,6 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -127,6 +126,9 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
 def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsolation]:
     """FSM storage that survives restarts: Redis when REDIS_URL is set, else the database."""
     if settings.database.redis_url:
+        # Imported here: the redis driver is the optional `[redis]` extra.
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
         storage = RedisStorage.from_url(
             settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
         )

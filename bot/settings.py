@@ -1,6 +1,6 @@
 """Settings from the environment and `.env`, one class per section.
 
-Every number from DOMAIN.md is a setting here, with the law's (or the plan's) default.
+Every number the law or the provincial plans fix is a setting here, with that default.
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ class BotSettings(_Section):
 
 
 class CaseSettings(_Section):
-    """PAKN rules (DOMAIN.md, "Cases"); env names are prefixed with CASE_."""
+    """PAKN rules (NĐ 20/2008/NĐ-CP, NĐ 61/2018/NĐ-CP); env names are prefixed with CASE_."""
 
     model_config = SettingsConfigDict(
         env_prefix="CASE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    reply_days: int = Field(10, ge=1, le=365)  # seed 004: "trong thời gian 10 ngày"
+    reply_days: int = Field(10, ge=1, le=365)  # provincial KSTTHC plans: "trong thời gian 10 ngày"
     reply_unit: Literal["calendar", "working"] = "calendar"
     transfer_working_days: int = Field(5, ge=1)  # NĐ 20/2008 Điều 9
     transfer_clock: Literal["carry", "restart"] = "carry"
@@ -108,9 +108,9 @@ class ReportSettings(_Section):
 
     day_start_hour: int = Field(8, ge=0, le=23)  # nothing is pushed to staff before this
     weekly_weekday: int = Field(0, ge=0, le=6)  # Monday
-    monthly_day: int = Field(5, ge=1, le=28)  # seed 004: late list "ngày 05 hàng tháng"
-    quarterly_day: int = Field(19, ge=1, le=28)  # seed 003: "ngày 19 tháng cuối quý"
-    satisfaction_target: float = Field(0.9, ge=0, le=1)  # seed 004: ≥ 90% satisfied
+    monthly_day: int = Field(5, ge=1, le=28)  # provincial plans: late list "ngày 05 hàng tháng"
+    quarterly_day: int = Field(19, ge=1, le=28)  # TT 01/2020/TT-VPCP: "ngày 19 tháng cuối quý"
+    satisfaction_target: float = Field(0.9, ge=0, le=1)  # provincial plans: ≥ 90% satisfied
 
 
 class SearchSettings(_Section):

@@ -63,7 +63,8 @@ async def unbind(
 
 
 async def migrated(message: Message, session: AsyncSession) -> None:
-    # A group that became a supergroup gets a new chat id (DOMAIN.md): keep its binding.
+    # A group that became a supergroup gets a new chat id (Bot API: migrate_to_chat_id):
+    # keep its binding.
     assert message.migrate_to_chat_id is not None
     await AgencyRepo(session).migrate_chat(message.chat.id, message.migrate_to_chat_id)
 

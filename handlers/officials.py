@@ -3,7 +3,7 @@
 Groups run the bot in privacy mode (Telegram's default): the bot sees commands, replies to
 its own messages and mentions only. So every question the bot asks an official is sent with
 ForceReply, and answers to citizens are replies to the case card — mapped to the case through
-the stored message ids, never through text patterns (DOMAIN.md, "Telegram facts").
+the stored message ids, never through text patterns (Bot API: privacy mode, reply_to_message).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ BOT_USER: JSON = {
 GET_ME: JSON = {
     **BOT_USER,
     "can_join_groups": True,
-    "can_read_all_group_messages": False,  # privacy mode on, see DOMAIN.md
+    "can_read_all_group_messages": False,  # privacy mode on, Telegram's default
     "supports_inline_queries": False,
     "can_connect_to_business": False,
     "has_main_web_app": False,

@@ -17,8 +17,8 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-
 # mobile 0 + (3|5|7|8|9) + 8 digits; landline 02 + 9 digits (area code + subscriber).
 _MOBILE = re.compile(r"^0[35789]\d{8}$")
 _LANDLINE = re.compile(r"^02\d{9}$")
-# Words that mark a complaint or denunciation under the Law on Complaints / Denunciations:
-# those are not PAKN and go to other channels (DOMAIN.md, "Not PAKN").
+# Words that mark a complaint or denunciation (Luật Khiếu nại 2011, Luật Tố cáo 2018): those
+# are not PAKN (NĐ 20/2008/NĐ-CP Điều 2) and go to other channels.
 _COMPLAINT_MARKERS = ("khieu nai", "to cao", "to giac", "khoi kien", "kien toa")
 
 

@@ -51,7 +51,8 @@ from storage.repositories import AgencyRepo, CaseRepo, EventRepo, ReportRunRepo
 log = logging.getLogger(__name__)
 
 # When the tick sends (day start, weekly weekday, monthly and quarterly days, the satisfaction
-# target) comes from ReportSettings (REPORT_* variables), with the seeds' dates as defaults.
+# target) comes from ReportSettings (REPORT_* variables), with the provincial plans' dates
+# as defaults.
 
 # What a tick returns: cases acted on, reports sent (all kinds, then by kind), outbox rows.
 COUNTERS = (
@@ -72,7 +73,9 @@ class TickContext(Protocol):
     settings: Settings
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
-    events: EventPublisher
+
+    @property
+    def events(self) -> EventPublisher: ...
 
 
 async def run_tick(app: TickContext) -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""Figures for the reports the provincial plans ask for (DOMAIN.md, "Reports the plans ask for").
+"""Figures for the reports the provincial plans ask for (the provinces' KSTTHC plans and
+Thông tư 01/2020/TT-VPCP).
 
 Everything is computed from the cases' own timestamps, so a report for a past period gives the
 same numbers whenever it is run:
@@ -33,12 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.statuses import OPEN_STATUSES, Status
 from storage.repositories.reports import ReportRepo
 
-# Seed 004: "phấn đấu đạt tối thiểu 90% người dân, doanh nghiệp hài lòng".
+# The provincial KSTTHC plans: "phấn đấu đạt tối thiểu 90% người dân, doanh nghiệp hài lòng".
 SATISFACTION_TARGET = 0.9
 
 # Nghị định 09/2019/NĐ-CP Điều 12 and Thông tư 01/2020/TT-VPCP: a quarterly report counts from
 # the 15th of the month before the quarter to the 14th of the quarter's last month, and is due
-# by the 19th of that month (seed 003). *(check the article numbers)*
+# by the 19th of that month (Bến Tre KH 7092/KH-UBND, 31/12/2020). *(check the article numbers)*
 QUARTER_CUTOFF_DAY = 15
 
 

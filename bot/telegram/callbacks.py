@@ -1,5 +1,5 @@
 """Callback data: the only way buttons talk to handlers (64 bytes at most, never trusted:
-every handler re-checks permissions on the server — DOMAIN.md, "Telegram facts")."""
+every handler re-checks permissions on the server: a client can send any callback data)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class DbSessionMiddleware(BaseMiddleware):
     """Opens the update's session and owns its transaction; skips re-delivered updates.
 
-    Telegram re-delivers updates after a crash (DOMAIN.md): the update id is recorded in the
-    same transaction as everything the handler does, so a handled update is never handled
-    twice and a failed one is retried as a whole.
+    Telegram re-delivers an update whose offset was not confirmed (Bot API getUpdates): the
+    update id is recorded in the same transaction as everything the handler does, so a handled
+    update is never handled twice and a failed one is retried as a whole.
     """
 
     def __init__(

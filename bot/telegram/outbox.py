@@ -260,7 +260,7 @@ class OutboxSender:
         try:
             message_ids = await self._call(row)
         except TelegramRetryAfter as exc:
-            # Telegram tells how long to wait (DOMAIN.md: a 429 carries retry_after).
+            # Telegram tells how long to wait (Bot API: a 429 carries parameters.retry_after).
             self.limiter.penalize(row.chat_id, self.monotonic() + exc.retry_after)
             await self._release(
                 row.id,

@@ -2,7 +2,7 @@
 
 Telegram's FAQ for bot developers: about 30 messages per second overall, no more than one
 message per second in a single chat, and no more than 20 messages per minute in one group
-(DOMAIN.md, "Telegram facts"). Exceeding them earns a 429 answer with ``retry_after``.
+(Bot API FAQ, "My bot is hitting limits"). Exceeding them earns a 429 answer with ``retry_after``.
 
 The limiter is pure bookkeeping, with no clock and no asyncio of its own: the caller passes a
 monotonic ``now`` (``time.monotonic()`` or ``loop.time()`` in production, plain numbers in tests),

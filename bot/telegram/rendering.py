@@ -1,6 +1,6 @@
 """One autoescaping Jinja environment for every user-visible string, and message splitting.
 
-Telegram HTML parse mode rejects unescaped `<`, `>`, `&` (DOMAIN.md, "Telegram facts"), so
+Telegram HTML parse mode rejects unescaped `<`, `>`, `&` (Bot API, "HTML style"), so
 user and knowledge-base text only ever reaches a message through autoescaped rendering.
 """
 

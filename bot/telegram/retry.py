@@ -34,7 +34,7 @@ class RetryMiddleware(BaseRequestMiddleware):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                # Telegram says how long to wait (DOMAIN.md: 1 message/s per chat).
+                # Telegram says how long to wait (Bot API FAQ: about 1 message/s per chat).
                 if attempt == self.attempts or exc.retry_after > self.max_wait:
                     raise
                 await asyncio.sleep(exc.retry_after)
