@@ -4,6 +4,7 @@ HTTP client pointed at TELEGRAM_API_BASE, a real database, a movable clock."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,8 +28,11 @@ OFFICIAL_A = 7001
 OFFICIAL_B = 7002
 GROUP_A = -1001111
 GROUP_B = -1002222
-POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Overridable so that two test runs on one machine (two checkouts) do not share a schema.
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Monday 2026-11-23 09:00 in Hà Nội.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
