@@ -54,3 +54,13 @@ class RejectCB(CallbackData, prefix="cr"):
 class RateCB(CallbackData, prefix="r"):
     case_id: int
     rating: str  # good | neutral | bad
+
+
+class AnswerCB(CallbackData, prefix="a"):
+    action: str  # send | edit | cancel
+    draft_id: int
+
+
+class ApprovalCB(CallbackData, prefix="ap"):
+    action: str  # approve | return
+    draft_id: int

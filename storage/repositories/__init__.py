@@ -1,10 +1,11 @@
 """Repositories: every SQL statement of the application. Each takes an AsyncSession and
 never commits (the caller owns the transaction)."""
 
-from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
+from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.knowledge import (
     AgencyRepo,
+    ApproverRepo,
     HolidayRepo,
     LexiconRepo,
     ProcedureRepo,
@@ -18,6 +19,8 @@ from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
     "AgencyRepo",
+    "AnswerDraftRepo",
+    "ApproverRepo",
     "CaseRepo",
     "CitizenRepo",
     "EventRepo",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.records import PROCEDURE_FIELDS, AgencyRecord, ProcedureRecord
 from storage.models import (
     Agency,
+    AgencyApprover,
     HolidayOverride,
     LexiconEntry,
     Procedure,
@@ -228,5 +229,44 @@ class HolidayRepo:
         """Drop an override; True if there was one."""
         result = await self.session.execute(
             delete(HolidayOverride).where(HolidayOverride.day == day)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ApproverRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_agency(self, agency: str) -> Sequence[AgencyApprover]:
+        """The agency's approvers, by name."""
+        return (
+            await self.session.scalars(
+                select(AgencyApprover)
+                .where(AgencyApprover.agency == agency)
+                .order_by(AgencyApprover.name, AgencyApprover.user_id)
+            )
+        ).all()
+
+    async def is_approver(self, agency: str, user_id: int) -> bool:
+        """Whether this person may approve the agency's answers."""
+        return await self.session.get(AgencyApprover, (agency, user_id)) is not None
+
+    async def add(self, agency: str, user_id: int, name: str, now: datetime) -> None:
+        """Add (or rename) an approver."""
+        row = await self.session.get(AgencyApprover, (agency, user_id))
+        if row is None:
+            self.session.add(
+                AgencyApprover(agency=agency, user_id=user_id, name=name, added_at=now)
+            )
+        else:
+            row.name = name
+        await self.session.flush()
+
+    async def remove(self, agency: str, user_id: int) -> bool:
+        """Remove an approver; True if there was one."""
+        result = await self.session.execute(
+            delete(AgencyApprover).where(
+                AgencyApprover.agency == agency, AgencyApprover.user_id == user_id
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
