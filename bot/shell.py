@@ -70,6 +70,7 @@ SHELL_ADMIN_ID = 100_003
 OFFICIAL_IDS = 200_000_000  # officials: this plus a number derived from the agency code
 GROUP_IDS = 1_000_000_000_000  # groups made up for unbound agencies: minus this minus a number
 HISTORY_WINDOW = 200  # outbox rows read back for one chat's recent messages
+GROUP_COMMANDS = ("/bind", "/unbind", "/traloi")  # the bot takes them in groups only
 
 Button = tuple[str, str, str]  # (label, kind, data): kind is callback, url, text or contact
 
@@ -121,15 +122,18 @@ class ChatNames:
         self.admin_ids = set(admin_ids)
         self.you = you
         self.groups: dict[int, tuple[str, str]] = {}  # chat id → (agency code, agency name)
+        self.made_up: dict[int, tuple[str, str]] = {}  # the shell's groups of unbound agencies
 
     def load(self, agencies: Iterable[Agency]) -> None:
         """The groups bound to agencies (bindings change: call again after /bind)."""
-        self.groups = {
-            chat: name for chat, name in self.groups.items() if chat <= -GROUP_IDS
-        }  # made-up groups stay
+        self.groups = dict(self.made_up)
         for agency in agencies:
             if agency.chat_id is not None:
                 self.groups[agency.chat_id] = (agency.code, agency.name)
+
+    def make_up(self, chat_id: int, code: str, name: str) -> None:
+        """Name a group the shell made up for an agency not bound yet."""
+        self.made_up[chat_id] = self.groups[chat_id] = (code, name)
 
     def __call__(self, chat_id: int) -> str:
         if chat_id in self.groups:
@@ -416,13 +420,13 @@ class ShellChat:
         tag = f"#{shown.id}"
         if edited:
             tag += f" ({self.t('shell.edited')})"
-        if shown.reply_to:
-            tag += f" ↩ #{shown.reply_to}"
+        if shown.reply_to in self.known.get(shown.chat_id, {}):
+            tag += f" ↩ #{shown.reply_to}"  # a reply to a bot message (yours are not numbered)
         head = f"🤖 {tag}" if here else f"📨 {self.names(shown.chat_id)} · {tag}"
         body = html_to_terminal(shown.text).replace("\n", "\n   ")
         self.out(f"\n{head}\n   {body}")
         self._print_buttons(shown)
-        if shown.keyboard == "force" and here:
+        if here and self.force_reply.get(shown.chat_id) == shown.id:
             self.out("   " + self.t("shell.force_reply", n=shown.id))
 
     def _print_buttons(self, shown: Shown) -> None:
@@ -531,6 +535,14 @@ class ShellChat:
             await self.press(int(line))
             return
         await self.send_text(line)
+        if command.lower() in GROUP_COMMANDS and self.persona.chat.type == "private":
+            # The bot takes these only in a group (handlers/__init__): say how to get there.
+            code = rest.split()[0].upper() if rest.split() else ""
+            if command.lower() == "/bind" and code in self.agencies:
+                way = f"/as admin group {code}"
+                self.out(self.t("shell.group_command", command=command, way=way))
+            else:
+                self.out(self.t("shell.group_command_any", command=command))
 
     # ---- shell commands ------------------------------------------------------------------
     async def cmd_as(self, args: str) -> None:
@@ -573,7 +585,7 @@ class ShellChat:
             return None
         chat_id = agency.chat_id or made_up_group_id(agency.code)
         if agency.chat_id is None:
-            self.names.groups[chat_id] = (agency.code, agency.name)
+            self.names.make_up(chat_id, agency.code, agency.name)
         return Chat(id=chat_id, type="supergroup", title=agency.name)
 
     def _find(self, number: str) -> Shown | None:

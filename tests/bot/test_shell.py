@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,8 +15,9 @@ from sqlalchemy import func, select
 from bot.app import App, create_app
 from bot.clock import FixedClock
 from bot.settings import DatabaseSettings, Settings
-from bot.shell import ShellChat, html_to_terminal, shell_settings
+from bot.shell import ShellChat, html_to_terminal, parse_time, shell_settings, tick_moments
 from storage.models import Case, MessageLink, ProcessedUpdate
+from tests.harness import sqlite_url
 
 # Monday 2026-11-23 09:00 in Hà Nội.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -28,16 +30,14 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 class Terminal:
     """One run of `citizen-bot shell` on a database file: what it printed, and the chat."""
 
-    path: Path
+    url: str
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     out: list[str] = field(default_factory=list)
     app: App | None = None
     chat: ShellChat | None = None
 
     async def open(self) -> ShellChat:
-        settings = Settings(
-            database=DatabaseSettings(database_url=f"sqlite+aiosqlite:///{self.path}")
-        )
+        settings = Settings(database=DatabaseSettings(database_url=self.url))
         self.app = await create_app(shell_settings(settings), self.clock)
         self.chat = ShellChat(self.app, out=self.out.append)
         return self.chat
@@ -54,7 +54,7 @@ class Terminal:
 
 @pytest.fixture
 async def term(tmp_path: Path) -> AsyncIterator[Terminal]:
-    t = Terminal(tmp_path / "shell.sqlite3")
+    t = Terminal(sqlite_url(tmp_path))
     await t.open()
     try:
         yield t
@@ -135,11 +135,10 @@ async def test_shell_answers_and_buttons_are_numbered(term: Terminal) -> None:
     assert any("Phản ánh" in line and "Kiến nghị" in line for line in term.out)
 
 
-async def test_restarting_on_the_same_database_keeps_answering(tmp_path: Path) -> None:
+async def test_restarting_on_the_same_database_keeps_answering(database_url: str) -> None:
     """Update ids continue across runs: nothing is skipped as already handled. (Message ids
     continue after the highest one the database links to a case: see the walk-through.)"""
-    path = tmp_path / "shell.sqlite3"
-    first = Terminal(path)
+    first = Terminal(database_url)
     chat = await first.open()
     try:
         await chat.handle_line("/start")
@@ -148,7 +147,7 @@ async def test_restarting_on_the_same_database_keeps_answering(tmp_path: Path) -
     finally:
         await first.close()
 
-    second = Terminal(path)
+    second = Terminal(database_url)
     chat = await second.open()
     try:
         await chat.handle_line("/start")
@@ -249,8 +248,7 @@ async def test_rehearse_an_officials_day_as_the_readme_says(tmp_path: Path) -> N
                   f"/as group {AGENCY}", "/time +10d", "/reply", "/mycases"):  # fmt: skip
         assert typed in section, typed
 
-    path = tmp_path / "shell.sqlite3"
-    first = Terminal(path)
+    first = Terminal(sqlite_url(tmp_path))
     chat = await first.open()
     try:
         await chat.handle_line("/start")
@@ -275,7 +273,7 @@ async def test_rehearse_an_officials_day_as_the_readme_says(tmp_path: Path) -> N
         await first.close()
 
     # Restart: the real time is still 23/11, the rehearsal had reached 03/12.
-    second = Terminal(path)
+    second = Terminal(first.url)
     chat = await second.open()
     try:
         await chat.handle_line("/start")
@@ -300,3 +298,30 @@ async def test_rehearse_an_officials_day_as_the_readme_says(tmp_path: Path) -> N
         assert "đã kết thúc" in second.printed()
     finally:
         await second.close()
+
+
+async def test_group_commands_typed_in_a_private_chat_say_where_they_work(term: Terminal) -> None:
+    chat = term.chat
+    assert chat is not None
+    await chat.handle_line("/as admin")
+    await chat.handle_line(f"/bind {AGENCY}")
+    assert "Tôi không hiểu lệnh này" in chat.messages(chat.chat_id)[-1].text  # as on Telegram
+    assert f"/as admin group {AGENCY}" in term.out[-1]
+
+
+def test_time_arguments() -> None:
+    now = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert parse_time("+3d", now, vn) == datetime(2026, 11, 26, 9, 0, tzinfo=vn)
+    assert parse_time("+1d2h30m", now, vn) == datetime(2026, 11, 24, 11, 30, tzinfo=vn)
+    assert parse_time("+10d 08:00", now, vn) == datetime(2026, 12, 3, 8, 0, tzinfo=vn)
+    assert parse_time("2026-12-01T09:00", now, vn) == datetime(2026, 12, 1, 9, 0, tzinfo=vn)
+    assert parse_time("2026-12-01T09:00+00:00", now, vn) == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    assert parse_time("01/12/2026 09:00", now, vn) == datetime(2026, 12, 1, 9, 0, tzinfo=vn)
+    assert parse_time("ngày mai", now, vn) is None and parse_time("32/01/2026", now, vn) is None
+    # Every day start strictly between, then the target itself.
+    moments = tick_moments(now, datetime(2026, 11, 25, 7, 0, tzinfo=vn), vn, 8)
+    assert [m.astimezone(vn) for m in moments] == [
+        datetime(2026, 11, 24, 8, 0, tzinfo=vn),
+        datetime(2026, 11, 25, 7, 0, tzinfo=vn),
+    ]
