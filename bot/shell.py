@@ -574,7 +574,8 @@ class ShellChat:
             return
         self.out("\n" + self.t("shell.you_are", who=self.prompt))
         if self.persona.agency and self.agencies[self.persona.agency].chat_id != self.chat_id:
-            self.out(self.t("shell.group_unbound", code=self.persona.agency))
+            key = "shell.group_unbound_admin" if role in ("admin", "qtv") else "shell.group_unbound"
+            self.out(self.t(key, code=self.persona.agency))
         await self.show_history(3, quiet=True)
 
     def _group(self, code: str) -> Chat | None:

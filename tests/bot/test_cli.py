@@ -173,14 +173,14 @@ async def _rows(url: str) -> dict[str, int]:
 
 
 def test_tick_dry_run_prints_the_texts_and_records_nothing(
-    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
     from zoneinfo import ZoneInfo
 
     monkeypatch.setenv("ADMIN_IDS", "999")
-
-    url = f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    url = database_url
     vn = ZoneInfo("Asia/Ho_Chi_Minh")
     # Received Friday 20/11/2026: due Monday 30/11, the day of the dry run.
     code = asyncio.run(_file_case_on(url, datetime(2026, 11, 20, 9, 0, tzinfo=vn)))
