@@ -287,6 +287,8 @@ class ShellChat:
         offline = TelegramRateLimiter(
             global_per_second=1_000_000, per_chat_interval=0, group_per_minute=1_000_000
         )
+        # The shell's moved clock is the outbox's clock too, queueing and delivering alike.
+        app.notifier.outbox_clock = app.clock
         self.sender = create_sender(self.bot, app, offline, clock=app.clock)
         self.dp: Dispatcher = create_dispatcher(app, sender=self.sender)
         admins = app.settings.bot.admin_ids

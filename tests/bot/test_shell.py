@@ -101,11 +101,9 @@ async def file_case(chat: ShellChat, content: str) -> str:
 
 
 async def answer_by_replying(chat: ShellChat, card: int, text: str) -> None:
-    """An official answers by replying to the card; a confirmation step, when the group flow
-    has one, is confirmed by pressing its send button."""
+    """An official answers by replying to the card, then confirms the preview (Gửi)."""
     await chat.handle_line(f"/reply {card} {text}")
-    if any(b[0].strip().startswith(("Gửi", "✅ Gửi", "📨 Gửi")) for b in chat.buttons):
-        await press(chat, "Gửi")
+    await press(chat, "✅ Gửi")
 
 
 async def count(term: Terminal, column: object) -> int:
