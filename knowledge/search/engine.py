@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections.abc import Iterable
@@ -37,15 +36,7 @@ class SearchEngine:
             unique[rec.code] = rec
         self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
         self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
-        # The index is millions of small objects, none cyclic: pausing the cyclic collector
-        # while building avoids repeated full scans that would double the build time.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            self._index = Index(self._records, self.lexicon, self.config)
-        finally:
-            if paused:
-                gc.enable()
+        self._index = Index(self._records, self.lexicon, self.config)
 
     def __len__(self) -> int:
         return len(self._records)

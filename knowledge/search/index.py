@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.normalize import analyze
@@ -41,11 +41,16 @@ class Phrase(NamedTuple):
 
     unigrams: tuple[str, ...]
     bigrams: tuple[str, ...]
-    weights: tuple[float, ...] = ()  # idf of each bigram (or of each unigram if no bigrams)
-    total: float = 1.0
+    weights: tuple[float, ...]  # idf of each bigram (or of each unigram if no bigrams)
+    total: float
 
 
-def _phrase(pairs: Sequence[Pair]) -> Phrase:
+# The content syllables and two-syllable words of a phrase, before they are weighed.
+_Content = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _content(pairs: Sequence[Pair]) -> _Content:
+    """The syllables and two-syllable words of a name or keyword, filler words left out."""
     keep = [not is_stop_word(f, a) for f, a in pairs]
     unigrams = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=False) if k))
     bigrams = tuple(
@@ -55,7 +60,7 @@ def _phrase(pairs: Sequence[Pair]) -> Phrase:
             if keep[i] and keep[i + 1]
         )
     )
-    return Phrase(unigrams, bigrams)
+    return unigrams, bigrams
 
 
 class Index:
@@ -82,9 +87,14 @@ class Index:
         )
 
         # Pass 1: tokenise every field once; keep term counts and lengths.
-        per_field: list[list[tuple[Counter[str], int]]] = [[] for _ in fields]
-        name_words: list[frozenset[str]] = []
-        phrases: list[tuple[Phrase, ...]] = []
+        # The build holds millions of terms. It keeps them in containers the cyclic garbage
+        # collector does not track (plain dicts of str → number, arrays) or stops tracking
+        # (tuples of str), so the collections its allocations trigger stay few and short
+        # without switching the collector off, which would affect the whole process.
+        counts_of: list[list[dict[str, int]]] = [[] for _ in fields]
+        lengths: list[list[int]] = [[] for _ in fields]
+        name_words: list[tuple[str, ...]] = []
+        phrases: list[tuple[_Content, ...]] = []
         content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
         for rec in records:
             for slot, (fname, _) in enumerate(fields):
@@ -92,18 +102,16 @@ class Index:
                     chunks = [analyze(k)[:limit] for k in rec.keywords]
                 else:
                     chunks = [analyze(getattr(rec, fname))[:limit]]
-                counts: Counter[str] = Counter()
+                terms: list[str] = []
                 length = 0
                 for pairs in chunks:
                     folded = [f for f, _ in pairs]
                     length += len(folded)
-                    counts.update(folded)
+                    terms += folded
                     if fname in accented:
-                        counts.update(["~" + a for f, a in pairs if a != f])
+                        terms += ["~" + a for f, a in pairs if a != f]
                     if fname in bigrammed and len(pairs) > 1:
-                        counts.update(
-                            [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
-                        )
+                        terms += [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
                         if fname in accented:
                             content_bigrams.update(
                                 [
@@ -112,31 +120,33 @@ class Index:
                                     if a1 not in STOP_WORDS and a2 not in STOP_WORDS
                                 ]
                             )
-                per_field[slot].append((counts, length))
+                # Counted into a plain dict: the collector always tracks a Counter.
+                counts_of[slot].append(dict(Counter(terms).items()))
+                lengths[slot].append(length)
                 if fname == "name":
-                    name_words.append(frozenset(f for pairs in chunks for f, _ in pairs))
-                    phrases.append((_phrase(chunks[0]),))
+                    name_words.append(tuple(dict.fromkeys(f for pairs in chunks for f, _ in pairs)))
+                    phrases.append((_content(chunks[0]),))
                 elif fname == "keywords":
-                    phrases[-1] += tuple(_phrase(pairs) for pairs in chunks)
+                    phrases[-1] += tuple(_content(pairs) for pairs in chunks)
 
-        # Pass 2: BM25F term weights per document, then postings per term.
+        # Pass 2: BM25F term weights per document, appended to each term's postings.
         n_docs = len(records)
         norms: list[tuple[float, float, float, float]] = []  # weight, b, avg length, strength
         for slot, (fname, weight) in enumerate(fields):
-            total = sum(length for _, length in per_field[slot])
+            total = sum(lengths[slot])
             avg = (total / n_docs if n_docs else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
-        flat: defaultdict[str, list[Any]] = defaultdict(list)  # term → [doc, sat, strength, …]
+        postings: dict[str, Posting] = {}
         for doc in range(n_docs):
             tf: dict[str, float] = {}
             best: dict[str, float] = {}
             tf_get = tf.get
             for slot, (weight, b, avg, strength) in enumerate(norms):
-                counts, length = per_field[slot][doc]
+                counts = counts_of[slot][doc]
                 if not counts:
                     continue
-                norm = weight / (1.0 - b + b * length / avg)
+                norm = weight / (1.0 - b + b * lengths[slot][doc] / avg)
                 if not tf:
                     tf = {term: count * norm for term, count in counts.items()}
                     tf_get = tf.get
@@ -146,14 +156,15 @@ class Index:
                 for term, count in counts.items():
                     tf[term] = tf_get(term, 0.0) + count * norm
             for term, value in tf.items():
-                flat[term] += (doc, value / (k1 + value), best[term])
-        del per_field
+                post = postings.get(term)
+                if post is None:
+                    post = postings[term] = Posting(array("i"), array("f"), array("f"))
+                post.ids.append(doc)
+                post.sat.append(value / (k1 + value))
+                post.strength.append(best[term])
+        del counts_of
 
-        self.postings: dict[str, Posting] = {
-            t: Posting(array("i", v[0::3]), array("f", v[1::3]), array("f", v[2::3]))
-            for t, v in flat.items()
-        }
-        del flat
+        self.postings = postings
         self.idf: dict[str, float] = {
             t: math.log(1.0 + (n_docs - len(p.ids) + 0.5) / (len(p.ids) + 0.5))
             for t, p in self.postings.items()
@@ -168,7 +179,7 @@ class Index:
         ]
         self.name_totals = [sum(w.values()) or 1.0 for w in self.name_words]
         self.content_bigrams = frozenset(content_bigrams)
-        self.phrases = [tuple(self._weigh(p) for p in doc if p.unigrams) for doc in phrases]
+        self.phrases = [tuple(self._weigh(uni, bi) for uni, bi in doc if uni) for doc in phrases]
         vocab = sorted(t for t in self.postings if " " not in t and not t.startswith("~"))
         self.vocab = frozenset(vocab)
         self.vocab_list = vocab
@@ -200,11 +211,10 @@ class Index:
                 )
         self.heads = heads
 
-    def _weigh(self, phrase: Phrase) -> Phrase:
+    def _weigh(self, unigrams: tuple[str, ...], bigrams: tuple[str, ...]) -> Phrase:
         unknown = self.max_idf * self.config.unknown_weight
-        terms = phrase.bigrams or phrase.unigrams
-        weights = tuple(self.idf.get(t, unknown) for t in terms)
-        return phrase._replace(weights=weights, total=sum(weights) or 1.0)
+        weights = tuple(self.idf.get(t, unknown) for t in bigrams or unigrams)
+        return Phrase(unigrams, bigrams, weights, sum(weights) or 1.0)
 
     # ------------------------------------------------------------------ lookups
     def known(self, folded: str) -> bool:
