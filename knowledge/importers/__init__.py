@@ -5,8 +5,10 @@ Three steps, all pure (no database, no Telegram):
 1. `read_table` turns the bytes of a JSON, CSV or XLSX file into a `Table` of text cells, or
    raises `ImportFormatError` when the file as a whole is unusable.
 2. `parse_procedures` / `parse_agencies` map the headers (English keys or the Vietnamese headers
-   the national portal exports, see DOMAIN.md "A procedure record"), validate each row and return
-   a `ParseResult` with the records of the valid rows and a `Problem` for every invalid cell.
+   the national portal exports: the parts every procedure must state under Nghị định
+   63/2010/NĐ-CP Điều 8, such as "Trình tự thực hiện" or "Thành phần hồ sơ"), validate each row
+   and return a `ParseResult` with the records of the valid rows and a `Problem` for every
+   invalid cell.
 3. `diff_records` compares the parsed records with what is stored, so the admin can confirm
    before anything is written.
 
