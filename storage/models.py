@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+import storage.sanitize  # noqa: F401  - cleans every text value before it is stored
+
 # Stable constraint names so Alembic migrations are the same on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
