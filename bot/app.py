@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.telegram.fsm import SqlAlchemyStorage
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.notifier import Notifier
-from bot.telegram.outbox import OutboxSender
+from bot.telegram.outbox import OutboxSender, explain
 from bot.telegram.postcommit import DeferUntilCommit, TransactionalStorage
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.rendering import Renderer
@@ -151,12 +151,14 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
     """The outbox worker for this bot."""
 
     def failure_text(row: OutboxMessage, error: str) -> str:
+        locale = app.settings.bot.locale
         return app.renderer.t(
             "admin.delivery_failed",
-            app.settings.bot.locale,
+            locale,
             chat_id=row.chat_id,
             error=error,
             purpose=row.purpose,
+            reason=app.renderer.t(explain(error), locale),
         )
 
     return OutboxSender(
@@ -165,6 +167,9 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
         admin_ids=app.settings.bot.admin_ids,
         limiter=limiter,
         failure_text=failure_text,
+        render=app.notifier.render,
+        on_delivered=app.notifier.delivered,
+        claim_seconds=app.settings.telegram.outbox_claim_seconds,
     )
 
 

@@ -28,6 +28,9 @@ class TelegramSettings(_Section):
     # Seconds aiogram waits for one HTTP request. Generous: a call that times out may still
     # have been carried out by Telegram, and a message sent again would arrive twice.
     telegram_timeout: float = 60.0
+    # A message being sent is claimed this long (at least twice the timeout); a worker that
+    # dies while sending leaves its rows to be reconciled once the claim expires.
+    outbox_claim_seconds: float = 120.0
 
 
 class DatabaseSettings(_Section):

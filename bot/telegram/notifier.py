@@ -17,8 +17,11 @@ from bot.domain.statuses import OPEN_STATUSES, Status
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
 from bot.telegram.rendering import Renderer, split_html
-from storage.models import Agency, Case
+from storage.models import Agency, Case, OutboxMessage
 from storage.repositories import AgencyRepo, CaseRepo, MessageLinkRepo, OutboxRepo, ProcedureRepo
+
+# Messages in a group that carry the citizen's own words or files (the card is edited instead).
+PERSONAL_KINDS = ("attachment", "info")
 
 
 class Notifier:
@@ -314,61 +317,121 @@ class Notifier:
                 agency_code=agency.code,
             )
             return
-        text = await self.card_text(session, case)
-        await self.send(
+        # Rendered again when it is sent (see `render`): what the group sees is the case as
+        # it is then, and a card for a group the case has meanwhile left is not sent at all.
+        text = split_html(await self.card_text(session, case))[0]
+        await self.enqueue(
             session,
-            agency.chat_id,
-            text,
-            case=case,
+            chat_id=agency.chat_id,
+            method="send_message",
+            payload={
+                "text": text,
+                "reply_markup": keyboard_payload(self.card_markup(case)),
+                "render": "card",
+            },
+            case_id=case.id,
             link_kind="card",
             purpose="card",
-            markup=self.card_markup(case),
         )
         items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
         await self._attachments(session, agency.chat_id, case, items, "attachment")
 
     async def refresh_card(self, session: AsyncSession, case: Case) -> None:
-        """Edit the card in place (status, assignee, due date)."""
+        """Edit every copy of the card in place (status, assignee, due date)."""
         agency = await AgencyRepo(session).get(case.agency)
         if agency is None or agency.chat_id is None:
             return
-        text = split_html(await self.card_text(session, case))[0]
-        markup = keyboard_payload(self.card_markup(case))
-        message_id = await self.card_message_id(session, case, agency.chat_id)
-        if message_id is None:
-            # The card itself is still in the outbox: render it anew there.
-            pending = await OutboxRepo(session).pending_link(case.id, agency.chat_id, "card")
-            if pending is not None:
-                pending.payload = {"text": text, "reply_markup": markup}
-            return
-        await self.enqueue(
-            session,
-            chat_id=agency.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id, "reply_markup": markup},
-            case_id=case.id,
-            purpose="card_edit",
-        )
+        # A card still in the outbox is rendered when it is sent: nothing to do for it.
+        await self._edit_cards(session, case, agency.chat_id)
+
+    async def _edit_cards(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Queue an edit of each delivered copy of the card in the chat, rendered when it is
+        sent; a copy that already has an edit waiting gets no second one (the last state
+        wins, and Telegram's per-chat limit is not spent on states nobody will see)."""
+        outbox = OutboxRepo(session)
+        for link in await MessageLinkRepo(session).of_case(case.id, chat_id, ("card",)):
+            if await outbox.pending_edit(chat_id, link.message_id) is not None:
+                continue
+            await self.enqueue(
+                session,
+                chat_id=chat_id,
+                method="edit_message_text",
+                payload={"message_id": link.message_id, "render": "card", "text": ""},
+                case_id=case.id,
+                purpose="card_edit",
+            )
 
     async def card_transferred_away(
         self, session: AsyncSession, case: Case, old_code: str, target: Agency
     ) -> None:
-        """The old group's card says "đã chuyển" and no longer shows personal data."""
+        """Nothing personal stays in the old group: every copy of the card says "đã chuyển"
+        without the citizen's details or buttons, the citizen's files and information posted
+        there are deleted (Telegram lets a bot delete its messages for 48 hours; older ones
+        stay and the failure is recorded), and what was still waiting to go there is not sent.
+        The files are posted again to the new agency with its card."""
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
             return
-        message_id = await self.card_message_id(session, case, old.chat_id)
-        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
-        if message_id is None:
-            return
+        await self.scrub(session, case, old.chat_id)
+
+    async def scrub(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Remove the case's personal data from a group that no longer handles it."""
+        await OutboxRepo(session).cancel_pending(case.id, chat_id, "case transferred")
+        await self._edit_cards(session, case, chat_id)
+        links = await MessageLinkRepo(session).of_case(case.id, chat_id, PERSONAL_KINDS)
+        for link in links:
+            await self._delete(session, case, chat_id, link.message_id)
+
+    async def _delete(
+        self, session: AsyncSession, case: Case, chat_id: int, message_id: int
+    ) -> None:
         await self.enqueue(
             session,
-            chat_id=old.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id},
+            chat_id=chat_id,
+            method="delete_message",
+            payload={"message_id": message_id},
             case_id=case.id,
-            purpose="card_edit",
+            purpose="scrub",
         )
+
+    # ---- rendering at send time (called by the outbox sender) ------------------------
+    async def render(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any] | None:
+        """The payload of a card or card edit from the case as it is now; None when the
+        message has nothing to say any more (a new card for a group the case has left)."""
+        case = await CaseRepo(session).by_id(row.case_id) if row.case_id else None
+        if case is None:
+            return None
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is not None and row.chat_id == agency.chat_id:
+            return {
+                "text": split_html(await self.card_text(session, case))[0],
+                "reply_markup": keyboard_payload(self.card_markup(case)),
+            }
+        if row.method != "edit_message_text":
+            return None
+        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=agency)
+        return {"text": text, "reply_markup": None}
+
+    async def delivered(
+        self, session: AsyncSession, row: OutboxMessage, message_ids: Sequence[int]
+    ) -> None:
+        """A copy with personal data that landed in a group after the case had left it (it
+        was on its way during the transfer) is scrubbed at once."""
+        if row.case_id is None or row.link_kind not in ("card", *PERSONAL_KINDS):
+            return
+        case = await CaseRepo(session).by_id(row.case_id)
+        if case is None:
+            return
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is not None and agency.chat_id == row.chat_id:
+            return
+        if row.chat_id in self.admin_ids or row.chat_id == case.citizen_chat_id:
+            return
+        if row.link_kind == "card":
+            await self._edit_cards(session, case, row.chat_id)
+        else:
+            for message_id in message_ids:
+                await self._delete(session, case, row.chat_id, message_id)
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
         agency = await AgencyRepo(session).get(case.agency)

@@ -197,6 +197,17 @@ class MessageLinkRepo:
             .limit(1)
         )
 
+    async def of_case(
+        self, case_id: int, chat_id: int | None = None, kinds: Collection[str] = ()
+    ) -> list[MessageLink]:
+        """Every linked message of the case (optionally in one chat, of some kinds)."""
+        query = select(MessageLink).where(MessageLink.case_id == case_id)
+        if chat_id is not None:
+            query = query.where(MessageLink.chat_id == chat_id)
+        if kinds:
+            query = query.where(MessageLink.kind.in_(list(kinds)))
+        return list(await self.session.scalars(query.order_by(MessageLink.message_id)))
+
     async def add(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
         """Link a delivered message to its case (idempotent)."""
         await self.session.merge(
