@@ -17,7 +17,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, ForceReply, Message, User
+from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.cases import Actor, CaseService
@@ -27,6 +27,7 @@ from bot.domain.statuses import Status
 from bot.settings import Settings
 from bot.telegram.callbacks import CaseCB, RejectCB, TransferCB
 from bot.telegram.keyboards import REJECT_REASONS, Keyboards
+from bot.telegram.linking import case_of_reply
 from bot.telegram.middlewares import Provide
 from bot.telegram.rendering import Renderer
 from handlers.states import Official
@@ -95,7 +96,9 @@ class Desk:
             await callback.message.answer(
                 text,
                 reply_markup=ForceReply(selective=True),
-                reply_to_message_id=callback.message.message_id,
+                reply_parameters=ReplyParameters(
+                    message_id=callback.message.message_id, allow_sending_without_reply=True
+                ),
             )
 
     async def case_from_state(self, message: Message) -> tuple[Case, dict[str, Any]]:
@@ -238,8 +241,9 @@ async def answer_command(message: Message, command: CommandObject, desk: Desk) -
 async def reply_to_card(message: Message, desk: Desk) -> None:
     """A reply to the case card (or any bot message linked to the case) answers the citizen."""
     assert message.reply_to_message is not None and message.from_user is not None
-    linked = await desk.cases.by_message(
-        desk.session, message.chat.id, message.reply_to_message.message_id
+    # Any copy of the card counts, also one whose delivery was never recorded.
+    linked = await case_of_reply(
+        desk.session, desk.cases, message, message.bot.id if message.bot else None
     )
     if linked is None:
         return  # a reply to something unrelated: officials talk among themselves

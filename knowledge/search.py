@@ -481,9 +481,7 @@ class SearchEngine:
         self._extra_words = frozenset(extra_words - self._vocab)
         self._extra_pairs = frozenset(extra_pairs)
         self._word_list = sorted(self._vocab | self._extra_words)
-        self._accents = frozenset(
-            {a for e in self.lexicon for a in e.accented} | set(STOP_WORDS)
-        )
+        self._accents = frozenset({a for e in self.lexicon for a in e.accented} | set(STOP_WORDS))
         heads: dict[str, tuple[array[int], array[float]]] = {}
         for term, post in self._postings.items():
             if len(post.ids) > cfg.head_size:

@@ -107,6 +107,8 @@ class Harness:
 
     # ---- feeding updates ---------------------------------------------------------------
     async def feed(self, update: dict[str, Any], *, deliver: bool = True) -> None:
+        if isinstance(update.get("message"), dict):
+            self.server.remember(update["message"])  # as if it had come through Telegram
         await self.dp.feed_raw_update(self.bot, update)
         if deliver:
             await self.sender.deliver_all()
@@ -120,11 +122,13 @@ class Harness:
         deliver: bool = True,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        chat_id = chat if chat is not None else user
         update = make_message_update(
             text,
-            chat_id=chat if chat is not None else user,
+            chat_id=chat_id,
             user_id=user,
-            message_id=next(self._message_ids),
+            # The chat's next id, as Telegram numbers a chat's messages whoever sends them.
+            message_id=max(next(self._message_ids), self.server.next_message_id(chat_id)),
             **kwargs,
         )
         await self.feed(update, deliver=deliver)
