@@ -51,11 +51,18 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_settings(
-    server: FakeTelegram, database_url: str, *, redis_url: str | None = None, **case_overrides: Any
+    server: FakeTelegram,
+    database_url: str,
+    *,
+    redis_url: str | None = None,
+    telegram_timeout: float = 5,
+    **case_overrides: Any,
 ) -> Settings:
     return Settings(
         telegram=TelegramSettings(
-            bot_token=server.token, telegram_api_base=server.base_url, telegram_timeout=5
+            bot_token=server.token,
+            telegram_api_base=server.base_url,
+            telegram_timeout=telegram_timeout,
         ),
         database=DatabaseSettings(database_url=database_url, redis_url=redis_url),
         bot=BotSettings(admin_ids=[ADMIN]),
@@ -87,10 +94,17 @@ class Harness:
         *,
         clock: FixedClock | None = None,
         redis_url: str | None = None,
+        telegram_timeout: float = 5,
         **case_overrides: Any,
     ) -> Harness:
         clock = clock or FixedClock(START)
-        settings = make_settings(server, database_url, redis_url=redis_url, **case_overrides)
+        settings = make_settings(
+            server,
+            database_url,
+            redis_url=redis_url,
+            telegram_timeout=telegram_timeout,
+            **case_overrides,
+        )
         app = await create_app(settings, clock)
         bot = create_bot(settings)
         # Telegram's real limits, but per-chat spacing short enough for a test to wait for.

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.clock import FixedClock
 from bot.domain.cases import Actor
 from bot.domain.statuses import Status
 from storage.models import Case, FsmRecord, MessageLink, OutboxMessage
-from bot.clock import FixedClock
 from tests.fake_telegram import FakeTelegram
 from tests.harness import (
     ADMIN,
