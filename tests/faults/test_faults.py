@@ -161,6 +161,17 @@ def start_bot(server: FakeTelegram, database_url: str, workdir: Path) -> subproc
     )
 
 
+async def started(server: FakeTelegram, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the new process polls Telegram (migrations and the index are loaded)."""
+    polls = len(server.calls_to("getUpdates"))
+    for _ in range(600):
+        if len(server.calls_to("getUpdates")) > polls:
+            return
+        assert process.poll() is None, "the bot process exited"
+        await asyncio.sleep(0.1)
+    raise AssertionError("the bot process did not start polling within 60 s")
+
+
 async def run_with_kills(
     server: FakeTelegram, workdir: Path, *, citizens: int, kills: int, seed: int
 ) -> Any:
@@ -174,8 +185,10 @@ async def run_with_kills(
     while any(scripts):
         script = rng.choice([s for s in scripts if s])
         queue.append(script.pop(0))
-    chunks = [queue[i :: kills + 1] for i in range(kills + 1)]
+    size = -(-len(queue) // (kills + 1))
+    chunks = [queue[i * size : (i + 1) * size] for i in range(kills + 1)]
     process = start_bot(server, database_url, workdir)
+    await started(server, process)
     runs = 1
     try:
         for chunk in chunks:
@@ -186,6 +199,7 @@ async def run_with_kills(
                 process.send_signal(signal.SIGKILL)  # at a random moment of its work
                 process.wait()
                 process = start_bot(server, database_url, workdir)
+                await started(server, process)
                 runs += 1
         server.clear_faults()
         engine = create_engine(database_url)
