@@ -24,7 +24,8 @@ from bot.settings import Settings
 from bot.telegram.fsm import SqlAlchemyStorage
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.notifier import Notifier
-from bot.telegram.outbox import OutboxSender
+from bot.telegram.outbox import OutboxSender, explain
+from bot.telegram.postcommit import DeferUntilCommit, TransactionalStorage
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.rendering import Renderer
 from bot.telegram.retry import RetryMiddleware
@@ -121,8 +122,17 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     bot = Bot(
         secret,
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        # A reply whose target was deleted is still delivered (Bot API ReplyParameters:
+        # allow_sending_without_reply), and links never unfold into previews.
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview_is_disabled=True,
+            allow_sending_without_reply=True,
+        ),
     )
+    # Outermost first: inside an update's transaction calls wait for the commit; after it,
+    # they ride out 429s and 5xx within a time budget.
+    session.middleware(DeferUntilCommit())
     session.middleware(RetryMiddleware())
     return bot
 
@@ -133,10 +143,11 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
         # Imported here: the redis driver is the optional `[redis]` extra.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(
+        redis = RedisStorage.from_url(
             settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
         )
-        return storage, RedisEventIsolation(storage.redis)
+        # Writes wait for the update's database commit (see TransactionalStorage).
+        return TransactionalStorage(redis), RedisEventIsolation(redis.redis)
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
 
 
@@ -146,12 +157,14 @@ def create_sender(
     """The outbox worker for this bot (retries in real time unless given another clock)."""
 
     def failure_text(row: OutboxMessage, error: str) -> str:
+        locale = app.settings.bot.locale
         return app.renderer.t(
             "admin.delivery_failed",
-            app.settings.bot.locale,
+            locale,
             chat_id=row.chat_id,
             error=error,
             purpose=row.purpose,
+            reason=app.renderer.t(explain(error), locale),
         )
 
     return OutboxSender(
@@ -161,6 +174,9 @@ def create_sender(
         limiter=limiter,
         clock=clock,
         failure_text=failure_text,
+        render=app.notifier.render,
+        on_delivered=app.notifier.delivered,
+        claim_seconds=app.settings.telegram.outbox_claim_seconds,
     )
 
 

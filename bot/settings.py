@@ -25,8 +25,12 @@ class TelegramSettings(_Section):
     bot_token: SecretStr | None = None
     # Base URL of a custom Bot API server (e.g. http://127.0.0.1:8081); None = Telegram's.
     telegram_api_base: str | None = None
-    # Seconds aiogram waits for one HTTP request.
-    telegram_timeout: float = 30.0
+    # Seconds aiogram waits for one HTTP request. Generous: a call that times out may still
+    # have been carried out by Telegram, and a message sent again would arrive twice.
+    telegram_timeout: float = 60.0
+    # A message being sent is claimed this long (at least twice the timeout); a worker that
+    # dies while sending leaves its rows to be reconciled once the claim expires.
+    outbox_claim_seconds: float = 120.0
 
 
 class DatabaseSettings(_Section):

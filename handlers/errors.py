@@ -40,10 +40,27 @@ async def lost_race(event: ErrorEvent, renderer: Renderer, locale: str | None = 
         await update.message.answer(renderer.t("case.changed_concurrently", locale))
 
 
+async def unexpected(event: ErrorEvent, renderer: Renderer, locale: str | None = None) -> None:
+    """Anything else (a bug, the database gone for a moment): the transaction was rolled back,
+    so the person is told that nothing was saved and to try again, never left without a word."""
+    log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(
+                renderer.plain("common.unexpected", locale), show_alert=True
+            )
+        elif update.message is not None:
+            await update.message.answer(renderer.t("common.unexpected", locale))
+    except Exception:  # Telegram itself may be what failed
+        log.warning("could not tell the user about the failure of update %s", update.update_id)
+
+
 def create_router() -> Router:
     """A fresh router with this module's handlers (a router has one parent, so every
     dispatcher gets its own)."""
     router = Router(name=__name__)
     router.errors.register(user_facing, ExceptionTypeFilter(UserFacingError))
     router.errors.register(lost_race, ExceptionTypeFilter(StaleDataError))
+    router.errors.register(unexpected)
     return router

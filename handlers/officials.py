@@ -22,8 +22,9 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ForceReply, Message, User
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.methods import SendMessage
+from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.domain.answers import AnswerDesk
@@ -33,10 +34,13 @@ from bot.domain.errors import NotAllowed, UserFacingError
 from bot.settings import Settings
 from bot.telegram.callbacks import AnswerCB, ApprovalCB, CaseCB, RejectCB, TransferCB
 from bot.telegram.keyboards import REJECT_REASONS, Keyboards
+from bot.telegram.linking import case_of_reply
 from bot.telegram.middlewares import Provide
-from bot.telegram.rendering import Renderer
+from bot.telegram.notifier import is_card
+from bot.telegram.postcommit import PostCommit
+from bot.telegram.rendering import Renderer, split_html
 from storage.models import AnswerDraft, Case
-from storage.repositories import AgencyRepo, MessageLinkRepo
+from storage.repositories import AgencyRepo, AnswerDraftRepo, MessageLinkRepo
 
 _DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*[,;:\-–]?\s*(.*)$", re.S)
 # FSM data key (per chat and user): the prompts this official has open, by message id.
@@ -61,6 +65,8 @@ class Desk:
     settings: Settings
     admin_ids: frozenset[int]
     clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    post_commit: PostCommit
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Desk:
@@ -75,6 +81,8 @@ class Desk:
             data["settings"],
             data["admin_ids"],
             data["clock"],
+            data["app"].sessions,
+            data["post_commit"],
         )
 
     @property
@@ -101,29 +109,38 @@ class Desk:
     # ---- prompts -------------------------------------------------------------------------
     async def ask(self, where: Message, case: Case, action: str, text: str, **extra: Any) -> None:
         """A question to the official, answered by replying to it (works in privacy mode).
-        Only a reply to this prompt answers it; it expires after CASE_PROMPT_MINUTES."""
-        prompt = await where.answer(
-            text,
-            reply_markup=ForceReply(selective=True),
-            reply_to_message_id=where.message_id,
-        )
+        Only a reply to this prompt answers it; it expires after CASE_PROMPT_MINUTES.
+
+        The prompt is sent after the update's commit (see bot.telegram.postcommit); once
+        Telegram returns its message id, the prompt is remembered for this official and linked
+        to the case (so a colleague replying to it is told it is not theirs). The official's
+        next update waits for that: aiogram's event isolation holds this chat and user."""
         now = self.clock.now()
-        data = await self.state.get_data()
-        open_prompts = {
-            mid: p
-            for mid, p in (data.get(PROMPTS) or {}).items()
-            if datetime.fromisoformat(p["expires"]) > now
-        }
         expires = now + timedelta(minutes=self.settings.cases.prompt_minutes)
-        open_prompts[str(prompt.message_id)] = {
-            "action": action,
-            "case_id": case.id,
-            "expires": expires.isoformat(),
-            **extra,
-        }
-        await self.state.update_data({PROMPTS: open_prompts})
-        # Linked to the case, so a colleague replying to it is told it is not theirs.
-        await MessageLinkRepo(self.session).add(where.chat.id, prompt.message_id, case.id, "prompt")
+        prompt = {"action": action, "case_id": case.id, "expires": expires.isoformat(), **extra}
+        state, sessions, chat_id = self.state, self.sessions, where.chat.id
+
+        async def remember(sent: Message) -> None:
+            data = await state.get_data()
+            open_prompts = {
+                mid: p
+                for mid, p in (data.get(PROMPTS) or {}).items()
+                if datetime.fromisoformat(p["expires"]) > now
+            }
+            open_prompts[str(sent.message_id)] = prompt
+            await state.update_data({PROMPTS: open_prompts})
+            async with sessions.begin() as session:
+                await MessageLinkRepo(session).add(chat_id, sent.message_id, case.id, "prompt")
+
+        self.post_commit.call(
+            SendMessage(
+                chat_id=chat_id,
+                text=text,
+                reply_markup=ForceReply(selective=True),
+                reply_parameters=_reply_to(where),
+            ),
+            then=remember,
+        )
 
     async def take_prompt(self, message_id: int) -> dict[str, Any] | None:
         """Remove and return the official's prompt with this message id."""
@@ -146,16 +163,42 @@ class Desk:
             approval=bool(agency and agency.approval),
         )
         markup = self.keyboards.answer_preview(self.loc, draft.id)
+        # A long answer is previewed in parts, the buttons under the last one (the citizen
+        # receives it in parts too).
+        *first, last = split_html(text)
         if draft.preview_message_id is not None and reply_to.bot is not None:
             await reply_to.bot.edit_message_text(
-                text,
+                last,
                 chat_id=reply_to.chat.id,
                 message_id=draft.preview_message_id,
                 reply_markup=markup,
             )
             return
-        sent = await reply_to.reply(text, reply_markup=markup)
-        draft.preview_message_id = sent.message_id
+        sessions, draft_id = self.sessions, draft.id
+
+        async def remember(sent: Message) -> None:
+            # Sent after the commit: the preview's id is stored in a transaction of its own
+            # (an album's next photo, which waits for this update, edits that preview).
+            async with sessions.begin() as session:
+                stored = await AnswerDraftRepo(session).get(draft_id)
+                if stored is not None:
+                    stored.preview_message_id = sent.message_id
+
+        for part in first:
+            self.post_commit.call(
+                SendMessage(
+                    chat_id=reply_to.chat.id, text=part, reply_parameters=_reply_to(reply_to)
+                )
+            )
+        self.post_commit.call(
+            SendMessage(
+                chat_id=reply_to.chat.id,
+                text=last,
+                reply_markup=markup,
+                reply_parameters=_reply_to(reply_to),
+            ),
+            then=remember,
+        )
 
 
 class ReplyToPrompt(Filter):
@@ -168,6 +211,11 @@ class ReplyToPrompt(Filter):
         if str(message.reply_to_message.message_id) not in (data.get(PROMPTS) or {}):
             return False
         return {"prompt_id": message.reply_to_message.message_id}
+
+
+def _reply_to(message: Message) -> ReplyParameters:
+    # A reply that survives the original being deleted (Bot API: allow_sending_without_reply).
+    return ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
 
 
 def _attachments(message: Message) -> list[dict[str, Any]]:
@@ -369,16 +417,24 @@ async def reply_to_card(message: Message, desk: Desk) -> None:
         message.chat.id, message.reply_to_message.message_id
     )
     if link is None:
-        return  # a reply to something unrelated: officials talk among themselves
-    if link.kind == "prompt":  # someone else's prompt, or one already answered or expired
+        # A copy of a card whose delivery was never recorded still names its case.
+        copy = await case_of_reply(
+            desk.session, desk.cases, message, message.bot.id if message.bot else None
+        )
+        if copy is None:
+            return  # a reply to something unrelated: officials talk among themselves
+        kind, case_id = "card", copy.id
+    else:
+        kind, case_id = link.kind, link.case_id
+    if kind == "prompt":  # someone else's prompt, or one already answered or expired
         await message.reply(desk.t("group.prompt_not_yours"))
         return
-    if link.kind not in ("card", "card_more"):
+    if not is_card(kind):
         return  # e.g. a remark to a colleague under the citizen's extra information
     text = (message.text or message.caption or "").strip()
     if not text and not _attachments(message):
         return
-    case = await desk.case_for(link.case_id, message.chat.id, message.from_user.id)
+    case = await desk.case_for(case_id, message.chat.id, message.from_user.id)
     await _draft_answer(message, desk, case, text)
 
 

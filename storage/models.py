@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+import storage.sanitize  # noqa: F401  - cleans every text value before it is stored
+
 # Stable constraint names so Alembic migrations are the same on both databases.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -267,7 +269,10 @@ class OutboxMessage(Base):
     """A message the bot must send; written in the transaction that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_chat_status", "chat_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -286,6 +291,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # First 5xx/network failure of the current streak: retries stop after a budget of time.
+    failing_since: Mapped[datetime | None]
+    # Attempts whose outcome is unknown (timeout, or a worker died while sending): Telegram
+    # may have delivered them. Such a row is reconciled when it is sent again.
+    unsure: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Copies delivered (or, after an unsure attempt, possibly delivered) beyond the first.
+    duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class MessageLink(Base):

@@ -3,7 +3,14 @@ every handler re-checks permissions on the server: a client can send any callbac
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# A row id as the database stores it (a 32-bit integer): callback data with any other number
+# is forged or garbled, and matches no handler instead of reaching the database.
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class MenuCB(CallbackData, prefix="m"):
@@ -38,21 +45,21 @@ class DraftProcedureCB(CallbackData, prefix="fp"):
 
 class CaseCB(CallbackData, prefix="c"):
     action: str  # take | transfer | extend | reject | info
-    case_id: int
+    case_id: RowId
 
 
 class TransferCB(CallbackData, prefix="ct"):
-    case_id: int
+    case_id: RowId
     agency: str
 
 
 class RejectCB(CallbackData, prefix="cr"):
-    case_id: int
+    case_id: RowId
     reason: str  # not_pakn | duplicate | insufficient | outside
 
 
 class RateCB(CallbackData, prefix="r"):
-    case_id: int
+    case_id: RowId
     rating: str  # good | neutral | bad
 
 

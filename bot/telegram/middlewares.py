@@ -11,6 +11,7 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.telegram import postcommit
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
 from storage.repositories import CitizenRepo, UpdateRepo
@@ -39,6 +40,10 @@ class DbSessionMiddleware(BaseMiddleware):
         self.after_commit = after_commit
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        # Everything the handler tells Telegram waits for the commit (see postcommit): a
+        # rollback leaves no "sent" toast behind, and no transaction waits on Telegram.
+        buffer = postcommit.PostCommit()
+        data["post_commit"] = buffer
         async with self.sessions() as session, session.begin():
             if isinstance(event, Update):
                 bot = data["bot"]
@@ -48,12 +53,15 @@ class DbSessionMiddleware(BaseMiddleware):
                     return None
             data["session"] = session
             token = current_session.set(session)
+            deferred = postcommit.current.set(buffer)
             try:
                 result = await handler(event, data)
             finally:
+                postcommit.current.reset(deferred)
                 current_session.reset(token)
         if self.after_commit is not None:
             self.after_commit()  # wake the outbox sender: the transaction is durable now
+        await postcommit.run_after_commit(data["bot"], buffer, data.get("fsm_storage"))
         return result
 
 

@@ -18,7 +18,7 @@ from bot.domain.statuses import OPEN_STATUSES, Status
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
 from bot.telegram.rendering import Renderer, mention, split_html
-from storage.models import Agency, Case
+from storage.models import Agency, Case, OutboxMessage
 from storage.repositories import (
     AgencyRepo,
     ApproverRepo,
@@ -27,6 +27,25 @@ from storage.repositories import (
     OutboxRepo,
     ProcedureRepo,
 )
+
+# Messages in a group that carry the citizen's own words or files (the card is edited instead).
+PERSONAL_KINDS = ("attachment", "info")
+
+
+def card_kind(part: int) -> str:
+    """The link kind of a card's message: "card" for its first, "card:<n>" for the n-th
+    continuation of a card longer than one Telegram message."""
+    return "card" if part == 0 else f"card:{part}"
+
+
+def card_part(kind: str) -> int:
+    """Which part of a card a message with this link kind is."""
+    return int(kind.split(":", 1)[1]) if kind.startswith("card:") else 0
+
+
+def is_card(kind: str) -> bool:
+    """Whether a linked message is (a part of) a case card."""
+    return kind == "card" or kind.startswith("card:")
 
 
 class Notifier:
@@ -175,9 +194,7 @@ class Notifier:
                 method="send_message",
                 payload=payload,
                 case_id=case.id if case else None,
-                # A card longer than one message: the first part is "card", the rest
-                # "card_more", so a refresh edits each part in its own message.
-                link_kind="card_more" if link_kind == "card" and i > 0 else link_kind,
+                link_kind=link_kind,
                 purpose=purpose,
             )
         return len(parts)
@@ -341,53 +358,54 @@ class Notifier:
                 agency_code=agency.code,
             )
             return
-        text = await self.card_text(session, case)
-        await self.send(
-            session,
-            agency.chat_id,
-            text,
-            case=case,
-            link_kind="card",
-            purpose="card",
-            markup=self.card_markup(case),
-        )
-        items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
-        await self._attachments(session, agency.chat_id, case, items, "attachment")
-
-    async def card_messages(self, session: AsyncSession, case: Case, chat_id: int) -> list[int]:
-        """The message ids of the newest card in the chat: its first part, then the rest."""
-        links = MessageLinkRepo(session)
-        head = await links.newest(case.id, chat_id, "card")
-        if head is None:
-            return []
-        return [head, *await links.after(case.id, chat_id, "card_more", head)]
-
-    async def refresh_card(self, session: AsyncSession, case: Case) -> None:
-        """Edit the card in place (status, assignee, due date), each part in its message."""
-        agency = await AgencyRepo(session).get(case.agency)
-        if agency is None or agency.chat_id is None:
-            return
+        # Rendered again when it is sent (see `render`): what the group sees is the case as
+        # it is then, and a card for a group the case has meanwhile left is not sent at all.
+        # A card longer than one message goes in parts; the first carries the buttons.
         parts = split_html(await self.card_text(session, case))
-        markup = keyboard_payload(self.card_markup(case))
-        messages = await self.card_messages(session, case, agency.chat_id)
-        if not messages:
-            # The card itself is still in the outbox: render it anew there.
-            pending = await OutboxRepo(session).pending_link(case.id, agency.chat_id, "card")
-            if pending is not None:
-                pending.payload = {"text": parts[0], "reply_markup": markup}
-            return
-        if len(parts) > len(messages):  # longer than when posted: the last message ends it
-            parts = [*parts[: len(messages) - 1], parts[len(messages) - 1][:3900] + "…"]
-        for i, message_id in enumerate(messages):
-            payload: dict[str, Any] = {"text": parts[i] if i < len(parts) else "…"}
-            payload["message_id"] = message_id
-            if i == len(messages) - 1:
-                payload["reply_markup"] = markup
+        for i, text in enumerate(parts):
             await self.enqueue(
                 session,
                 chat_id=agency.chat_id,
+                method="send_message",
+                payload={
+                    "text": text,
+                    "reply_markup": keyboard_payload(self.card_markup(case)) if i == 0 else None,
+                    "render": "card",
+                    "part": i,
+                },
+                case_id=case.id,
+                link_kind=card_kind(i),
+                purpose="card",
+            )
+        items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
+        await self._attachments(session, agency.chat_id, case, items, "attachment")
+
+    async def refresh_card(self, session: AsyncSession, case: Case) -> None:
+        """Edit every copy of the card in place (status, assignee, due date)."""
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is None or agency.chat_id is None:
+            return
+        # A card still in the outbox is rendered when it is sent: nothing to do for it.
+        await self._edit_cards(session, case, agency.chat_id)
+
+    async def _edit_cards(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Queue an edit of each delivered part of each copy of the card in the chat, rendered
+        when it is sent; a message that already has an edit waiting gets no second one (the
+        last state wins, and Telegram's per-chat limit is not spent on states nobody sees)."""
+        outbox = OutboxRepo(session)
+        for link in await MessageLinkRepo(session).cards(case.id, chat_id):
+            if await outbox.pending_edit(chat_id, link.message_id) is not None:
+                continue
+            await self.enqueue(
+                session,
+                chat_id=chat_id,
                 method="edit_message_text",
-                payload=payload,
+                payload={
+                    "message_id": link.message_id,
+                    "render": "card",
+                    "part": card_part(link.kind),
+                    "text": "",
+                },
                 case_id=case.id,
                 purpose="card_edit",
             )
@@ -395,21 +413,35 @@ class Notifier:
     async def card_transferred_away(
         self, session: AsyncSession, case: Case, old_code: str, target: Agency
     ) -> None:
-        """The old group's card says "đã chuyển" and no longer shows personal data (in any
-        of its parts)."""
+        """Nothing personal stays in the old group: every copy of the card says "đã chuyển"
+        without the citizen's details or buttons, the citizen's files and information posted
+        there are deleted (Telegram lets a bot delete its messages for 48 hours; older ones
+        stay and the failure is recorded), and what was still waiting to go there is not sent.
+        The files are posted again to the new agency with its card."""
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
             return
-        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
-        for i, message_id in enumerate(await self.card_messages(session, case, old.chat_id)):
-            await self.enqueue(
-                session,
-                chat_id=old.chat_id,
-                method="edit_message_text",
-                payload={"text": text if i == 0 else "…", "message_id": message_id},
-                case_id=case.id,
-                purpose="card_edit",
-            )
+        await self.scrub(session, case, old.chat_id)
+
+    async def scrub(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Remove the case's personal data from a group that no longer handles it."""
+        await OutboxRepo(session).cancel_pending(case.id, chat_id, "case transferred")
+        await self._edit_cards(session, case, chat_id)
+        links = await MessageLinkRepo(session).of_case(case.id, chat_id, PERSONAL_KINDS)
+        for link in links:
+            await self._delete(session, case, chat_id, link.message_id)
+
+    async def _delete(
+        self, session: AsyncSession, case: Case, chat_id: int, message_id: int
+    ) -> None:
+        await self.enqueue(
+            session,
+            chat_id=chat_id,
+            method="delete_message",
+            payload={"message_id": message_id},
+            case_id=case.id,
+            purpose="scrub",
+        )
 
     async def approval_request(self, session: AsyncSession, case: Case, draft: Any) -> None:
         """The draft answer in the agency's group, with Duyệt / Trả lại for its approvers."""
@@ -430,6 +462,52 @@ class Notifier:
             markup=self.kb.approval(self.group_locale, draft.id),
             reply_to=await self.card_message_id(session, case, agency.chat_id),
         )
+
+    # ---- rendering at send time (called by the outbox sender) ------------------------
+    async def render(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any] | None:
+        """The payload of a card or card edit from the case as it is now; None when the
+        message has nothing to say any more (a new card for a group the case has left)."""
+        case = await CaseRepo(session).by_id(row.case_id) if row.case_id else None
+        if case is None:
+            return None
+        agency = await AgencyRepo(session).get(case.agency)
+        part = int(row.payload.get("part") or 0)
+        if agency is not None and row.chat_id == agency.chat_id:
+            parts = split_html(await self.card_text(session, case))
+            return {
+                # A card that grew since it was posted ends in its last message.
+                "text": parts[part] if part < len(parts) else "…",
+                "reply_markup": keyboard_payload(self.card_markup(case)) if part == 0 else None,
+            }
+        if row.method != "edit_message_text":
+            return None
+        if part:
+            return {"text": "…", "reply_markup": None}
+        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=agency)
+        return {"text": text, "reply_markup": None}
+
+    async def delivered(
+        self, session: AsyncSession, row: OutboxMessage, message_ids: Sequence[int]
+    ) -> None:
+        """A copy with personal data that landed in a group after the case had left it (it
+        was on its way during the transfer) is scrubbed at once."""
+        if row.case_id is None or not row.link_kind:
+            return
+        if not is_card(row.link_kind) and row.link_kind not in PERSONAL_KINDS:
+            return
+        case = await CaseRepo(session).by_id(row.case_id)
+        if case is None:
+            return
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is not None and agency.chat_id == row.chat_id:
+            return
+        if row.chat_id in self.admin_ids or row.chat_id == case.citizen_chat_id:
+            return
+        if is_card(row.link_kind):
+            await self._edit_cards(session, case, row.chat_id)
+        else:
+            for message_id in message_ids:
+                await self._delete(session, case, row.chat_id, message_id)
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
         agency = await AgencyRepo(session).get(case.agency)

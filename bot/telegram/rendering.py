@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
+from bot.domain.text import index_at_units, utf16_len
+
 LOCALES = ("vi", "en")
 TELEGRAM_TEXT_LIMIT = 4096
 # Headroom below Telegram's limit: entities like &amp; count as one character after
@@ -122,19 +124,20 @@ def _cut_point(text: str, limit: int) -> int:
 
 
 def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
-    """Split Telegram HTML into parts of at most `limit` characters, keeping tags balanced."""
+    """Split Telegram HTML into parts of at most `limit` UTF-16 units (Telegram's unit: an
+    emoji outside the Basic Multilingual Plane counts twice), keeping tags balanced."""
     parts: list[str] = []
     stack: list[tuple[str, str]] = []
     rest = text
     while rest:
         prefix = "".join(f"<{n}{a}>" for n, a in stack)
-        budget = limit - len(prefix)
-        # Room for closing whatever is open at the cut.
-        budget -= sum(len(n) + 3 for n, _ in stack) + 64
-        if len(prefix) + len(rest) + sum(len(n) + 3 for n, _ in stack) <= limit:
+        closing = sum(len(n) + 3 for n, _ in stack)
+        if utf16_len(prefix) + utf16_len(rest) + closing <= limit:
             parts.append(prefix + rest)
             break
-        cut = _cut_point(rest, max(budget, 1))
+        # Room for closing whatever is open at the cut.
+        budget = limit - utf16_len(prefix) - closing - 64
+        cut = _cut_point(rest, index_at_units(rest, max(budget, 1)))
         chunk, rest = rest[:cut], rest[cut:].lstrip("\n")
         new_stack = _open_tags_after(chunk, stack)
         suffix = "".join(f"</{n}>" for n, _ in reversed(new_stack))

@@ -38,6 +38,7 @@ FORMAT_ERROR_CODES: tuple[str, ...] = (
     "unknown_format",  # not JSON, CSV or XLSX (e.g. a picture, a PDF, an old .xls)
     "bad_encoding",  # text that is not UTF-8
     "bad_json",  # JSON syntax error
+    "too_deep",  # JSON nested deeper than Python's parser can follow
     "not_a_table",  # JSON that is not a list of objects
     "empty",  # no header, or a header and no data rows
     "duplicate_header",  # the same header text twice
@@ -306,6 +307,11 @@ def _read_json(data: bytes, *, max_rows: int) -> Table:
     text = _decode_text(data)
     try:
         parsed = json.loads(text)
+    except RecursionError:
+        # json.loads recurses once per level; a file of 100,000 "[" exhausts the stack.
+        raise ImportFormatError(
+            "too_deep", "The JSON is nested too deeply to be a table of records."
+        ) from None
     except json.JSONDecodeError as exc:
         raise ImportFormatError(
             "bad_json",

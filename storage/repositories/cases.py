@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AnswerDraft, Case, CaseAttachment, CaseEvent, MessageLink
@@ -184,16 +184,16 @@ class MessageLinkRepo:
         """The link of one bot message, if it belongs to a case."""
         return await self.session.get(MessageLink, (chat_id, message_id))
 
-    async def after(self, case_id: int, chat_id: int, kind: str, message_id: int) -> list[int]:
-        """Messages of this kind for the case in the chat after `message_id`, oldest first."""
+    async def cards(self, case_id: int, chat_id: int) -> list[MessageLink]:
+        """Every delivered part of every copy of the case's card in the chat: "card" for a
+        card's first message, "card:<n>" for its n-th continuation."""
         return list(
             await self.session.scalars(
-                select(MessageLink.message_id)
+                select(MessageLink)
                 .where(
                     MessageLink.case_id == case_id,
                     MessageLink.chat_id == chat_id,
-                    MessageLink.kind == kind,
-                    MessageLink.message_id > message_id,
+                    or_(MessageLink.kind == "card", MessageLink.kind.like("card:%")),
                 )
                 .order_by(MessageLink.message_id)
             )
@@ -211,6 +211,17 @@ class MessageLinkRepo:
             .order_by(MessageLink.message_id.desc())
             .limit(1)
         )
+
+    async def of_case(
+        self, case_id: int, chat_id: int | None = None, kinds: Collection[str] = ()
+    ) -> list[MessageLink]:
+        """Every linked message of the case (optionally in one chat, of some kinds)."""
+        query = select(MessageLink).where(MessageLink.case_id == case_id)
+        if chat_id is not None:
+            query = query.where(MessageLink.chat_id == chat_id)
+        if kinds:
+            query = query.where(MessageLink.kind.in_(list(kinds)))
+        return list(await self.session.scalars(query.order_by(MessageLink.message_id)))
 
     async def add(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
         """Link a delivered message to its case (idempotent)."""

@@ -352,6 +352,7 @@ async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) ->
             photo_file_id=file_id,
             caption="Kết quả đã có, xem ảnh." if i == 0 else None,
             reply_to=(GROUP_A, card_id),
+            message_id=h.server.next_message_id(GROUP_A),  # the chat's next id, as Telegram's
         )
         update["message"]["media_group_id"] = "album-1"
         await h.feed(update)

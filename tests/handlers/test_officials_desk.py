@@ -330,14 +330,20 @@ async def test_a_card_in_two_messages_is_refreshed_part_by_part(bound: Harness) 
     ]
     assert len(card_parts) >= 2, [m["text"][:80] for m in card_parts]
     head, last = card_parts[0], card_parts[-1]
-    assert code in head["text"] and last.get("reply_markup")
+    assert code in head["text"] and head.get("reply_markup")  # the buttons on the first part
+    assert code not in last["text"]
     await h.press("Nhận xử lý", user=OFFICIAL_A, chat=GROUP_A, first_name="An")
     head_after = h.server.messages[(GROUP_A, head["message_id"])]
     last_after = h.server.messages[(GROUP_A, last["message_id"])]
     assert "Người xử lý: An" in head_after["text"]  # the first part got the new header
-    assert code not in last_after["text"] or last_after["message_id"] == head["message_id"]
-    labels = [b["text"] for row in last_after["reply_markup"]["inline_keyboard"] for b in row]
+    assert code not in last_after["text"] and "Phí && lệ phí" in last_after["text"]
+    labels = [b["text"] for row in head_after["reply_markup"]["inline_keyboard"] for b in row]
     assert any("Nhận thay" in label for label in labels)
+    # A reply to the card's second part answers the case too.
+    await h.say(
+        "Đã hoàn phí.", user=OFFICIAL_A, chat=GROUP_A, reply_to=(GROUP_A, last["message_id"])
+    )
+    assert "Xem trước câu trả lời" in h.last_text(GROUP_A)
 
 
 # ---- 4. two officials at once (PostgreSQL row lock) ----------------------------------------
