@@ -386,5 +386,54 @@ def rules_add(
     typer.echo(f"rule {rule_id}: field={field} keyword={keyword} → {agency}")
 
 
+# ---- reports ---------------------------------------------------------------------------
+@app.command("report")
+def report(
+    kind: Annotated[str, typer.Argument(help="weekly | monthly | quarterly | cases")],
+    first: Annotated[str | None, typer.Option("--from", help="first day, dd/mm/yyyy")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="last day, dd/mm/yyyy")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx | csv")] = "xlsx",
+    out: Annotated[Path | None, typer.Option(help="file to write (default: its own name)")] = None,
+) -> None:
+    """Export a report: figures per agency (weekly, quarterly), the late list by agency and
+    official (monthly), or the case list (cases, needs --from and --to)."""
+    from bot.domain.reports import parse_day
+    from bot.telegram.exports import FORMATS, KINDS, Exporter, resolve_period
+
+    if kind not in (*KINDS, "cases") or fmt not in FORMATS:
+        typer.echo("KIND: weekly | monthly | quarterly | cases; --format: xlsx | csv", err=True)
+        raise typer.Exit(2)
+    try:
+        start = parse_day(first) if first else None
+        end = parse_day(last) if last else None
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if (start is None) != (end is None) or (kind == "cases" and start is None):
+        typer.echo("give both --from and --to", err=True)
+        raise typer.Exit(2)
+    settings = Settings.load()
+    tz, loc = settings.bot.tz, settings.bot.locale
+
+    async def go(application: Any) -> tuple[str, bytes]:
+        exporter = Exporter(application.renderer, tz)
+        async with application.sessions() as session:
+            if kind == "cases":
+                assert start is not None and end is not None
+                return await exporter.cases(session, start, end, fmt, loc)
+            today = application.clock.now().astimezone(tz).date()
+            period = resolve_period(kind, today, tz, start, end)
+            return await exporter.report(session, period, fmt, loc)
+
+    try:
+        name, data = asyncio.run(_with_app(go))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    target = out or Path(name)
+    target.write_bytes(data)
+    typer.echo(str(target))
+
+
 def main() -> None:
     app()

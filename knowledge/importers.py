@@ -80,6 +80,28 @@ PROBLEM_CODES: tuple[str, ...] = (
     "bad_value",  # a value the field cannot hold (online level, chat id, days, URL)
 )
 
+# Machine codes of Notice (warnings that do not stop an import), for the translation catalog.
+NOTICE_CODES: tuple[str, ...] = (
+    "headerless_column",  # values under an empty header (column, row)
+    "unknown_column",  # a header we do not know (header)
+    "truncated_code",  # a national code that lost its trailing zeros in Excel (row, code)
+    "person_chat_id",  # a positive chat id, i.e. a person rather than a group (row, chat_id)
+)
+
+
+class Notice(str):
+    """A warning: reads as its English text, carries `code` and `params` so the bot can say
+    it in the admin's language."""
+
+    code: str
+    params: dict[str, object]
+
+    def __new__(cls, code: str, text: str, /, **params: object) -> Notice:
+        notice = super().__new__(cls, text)
+        notice.code, notice.params = code, params
+        return notice
+
+
 _UTF8_BOM = b"\xef\xbb\xbf"
 _XLSX_UNPACKED_FACTOR = 20  # XML compresses ~10x; a bigger ratio smells like a zip bomb
 _CSV_SNIFF_CHARS = 64_000
@@ -137,6 +159,8 @@ class ParseResult(Generic[T]):
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_agencies: list[str] = field(default_factory=list)
+    # Field key -> the header as written in the file (for exporting with the same columns).
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -324,8 +348,13 @@ class _TableBuilder:
             elif value and index not in self._headerless_warned:
                 self._headerless_warned.add(index)
                 self.warnings.append(
-                    f"Column {self.column_name(index)} has values but no header "
-                    f"(first at row {number}); it was ignored."
+                    Notice(
+                        "headerless_column",
+                        f"Column {self.column_name(index)} has values but no header "
+                        f"(first at row {number}); it was ignored.",
+                        column=self.column_name(index),
+                        row=number,
+                    )
                 )
         if not any(values.values()):
             return
@@ -685,7 +714,9 @@ def _map_columns(
     for header in table.headers:
         key = aliases.get(fold_header(header))
         if key is None:
-            result.warnings.append(f"Unknown column {header!r} was ignored.")
+            result.warnings.append(
+                Notice("unknown_column", f"Unknown column {header!r} was ignored.", header=header)
+            )
         elif key in columns:
             result.problems.append(
                 Problem(
@@ -699,6 +730,7 @@ def _map_columns(
             )
         else:
             columns[key] = header
+    result.columns = dict(columns)
     missing = [key for key in required if key not in columns]
     for key in missing:
         result.problems.append(
@@ -889,8 +921,13 @@ def parse_procedures(table: Table, agencies: Mapping[str, str]) -> ParseResult[P
         code = _check_row_code(reader, row, columns, first_row_of_code, min_length=2)
         if code and _TRUNCATED_NATIONAL_RE.fullmatch(code):
             result.warnings.append(
-                f"Row {row.number}: code {code!r} looks like a national code (1.001193) that "
-                "lost trailing zeros as an Excel number; format the column as text."
+                Notice(
+                    "truncated_code",
+                    f"Row {row.number}: code {code!r} looks like a national code (1.001193) "
+                    "that lost trailing zeros as an Excel number; format the column as text.",
+                    row=row.number,
+                    code=code,
+                )
             )
         name = reader.required("name", "procedure name")
 
@@ -1020,8 +1057,13 @@ def parse_agencies(table: Table, existing_codes: Collection[str] = ()) -> ParseR
             chat_id = None
         elif chat_id is not None and chat_id > 0:
             result.warnings.append(
-                f"Row {row.number}: chat id {chat_id} is positive, so it is a person, not a "
-                "group (group ids are negative, e.g. -1001234567890)."
+                Notice(
+                    "person_chat_id",
+                    f"Row {row.number}: chat id {chat_id} is positive, so it is a person, not "
+                    "a group (group ids are negative, e.g. -1001234567890).",
+                    row=row.number,
+                    chat_id=chat_id,
+                )
             )
 
         days_value = reader.get("reply_days")

@@ -10,6 +10,7 @@ rows are claimed before sending and marked sent right after.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 import time
@@ -29,7 +30,13 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, Message
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -42,7 +49,14 @@ log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
 MAX_ATTEMPTS = 12
-METHODS = ("send_message", "send_photo", "send_document", "send_media_group", "edit_message_text")
+METHODS = (
+    "send_message",
+    "send_photo",
+    "send_document",
+    "send_media_group",
+    "edit_message_text",
+    "upload_photo",
+)
 ALERT_PURPOSE = "admin_alert"
 
 
@@ -69,6 +83,15 @@ async def enqueue(
         link_kind=link_kind,
         purpose=purpose,
     )
+
+
+def upload_payload(data: bytes, filename: str, caption: str | None = None) -> dict[str, Any]:
+    """Payload of an `upload_photo` row: the image itself travels in the row (base64 in the
+    JSON column), so any worker on any host can send it after a restart."""
+    payload: dict[str, Any] = {"data": base64.b64encode(data).decode("ascii"), "filename": filename}
+    if caption is not None:
+        payload["caption"] = caption
+    return payload
 
 
 def keyboard_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -210,6 +233,15 @@ class OutboxSender:
             result = await self.bot.send_photo(
                 row.chat_id,
                 p["file_id"],
+                caption=p.get("caption"),
+                reply_markup=markup,
+                reply_to_message_id=p.get("reply_to_message_id"),
+            )
+        elif row.method == "upload_photo":
+            # A new image (a chart), uploaded as multipart/form-data (Bot API "Sending files").
+            result = await self.bot.send_photo(
+                row.chat_id,
+                BufferedInputFile(base64.b64decode(p["data"]), filename=p["filename"]),
                 caption=p.get("caption"),
                 reply_markup=markup,
                 reply_to_message_id=p.get("reply_to_message_id"),

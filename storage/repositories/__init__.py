@@ -4,8 +4,10 @@ never commits (the caller owns the transaction)."""
 from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.knowledge import (
+    AdminRepo,
     AgencyRepo,
     HolidayRepo,
+    KbVersionRepo,
     LexiconRepo,
     ProcedureRepo,
     RoutingRuleRepo,
@@ -17,12 +19,14 @@ from storage.repositories.people import CitizenRepo, UpdateRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
+    "AdminRepo",
     "AgencyRepo",
     "CaseRepo",
     "CitizenRepo",
     "EventRepo",
     "FsmRepo",
     "HolidayRepo",
+    "KbVersionRepo",
     "LexiconRepo",
     "MessageLinkRepo",
     "OutboxRepo",
