@@ -1190,3 +1190,25 @@ def diff_records(new: Sequence[R], existing: Mapping[str, R]) -> ImportDiff:
             diff.updated.append(record.code)
     diff.removed = [code for code in existing if code not in seen]
     return diff
+
+
+def guess_kind(table: Table) -> str | None:
+    """"procedures" or "agencies" from the headers alone (an admin who sends a file need not
+    say which it is); None when the headers do not tell."""
+    procedure_only = {
+        fold_header(alias)
+        for key, aliases in _PROCEDURE_HEADERS.items()
+        for alias in (key, *aliases)
+        if key not in ("code", "name") or alias not in ("Mã", "Tên")
+    } - {fold_header("code"), fold_header("name")}
+    agency_only = {
+        fold_header(alias)
+        for key, aliases in _AGENCY_HEADERS.items()
+        for alias in (key, *aliases)
+        if alias not in ("Mã", "Tên")
+    } - {fold_header("code"), fold_header("name")}
+    headers = {fold_header(h) for h in table.headers}
+    procedures, agencies = len(headers & procedure_only), len(headers & agency_only)
+    if procedures == agencies:
+        return None
+    return "procedures" if procedures > agencies else "agencies"

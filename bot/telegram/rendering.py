@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,8 +58,10 @@ class Renderer:
     def _format_datetime(self, value: datetime) -> str:
         return value.astimezone(self.tz).strftime("%H:%M %d/%m/%Y")
 
-    def _format_date(self, value: datetime) -> str:
-        return value.astimezone(self.tz).strftime("%d/%m/%Y")
+    def _format_date(self, value: date) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz)
+        return value.strftime("%d/%m/%Y")
 
     def locale_of(self, locale: str | None) -> str:
         return locale if locale in self.catalogs else self.default_locale

@@ -94,17 +94,20 @@ class ProcedureRepo:
         """How many procedures are stored."""
         return int(await self.session.scalar(select(func.count()).select_from(Procedure)) or 0)
 
-    async def version(self) -> tuple[int, datetime | None]:
-        """A cheap fingerprint (count, last update) that changes when the KB changes."""
+    async def version(self) -> tuple[int, datetime | None, int]:
+        """A cheap fingerprint (count, last update, retired) that changes when the KB
+        changes."""
         row = (
             await self.session.execute(
-                select(func.count(), func.max(Procedure.updated_at)).select_from(Procedure)
+                select(
+                    func.count(), func.max(Procedure.updated_at), func.count(Procedure.retired_at)
+                ).select_from(Procedure)
             )
         ).one()
         last = row[1]
         if isinstance(last, str):  # SQLite aggregate bypasses the column type
             last = datetime.fromisoformat(last)
-        return int(row[0]), last
+        return int(row[0]), last, int(row[2])
 
     async def upsert(
         self, records: Iterable[ProcedureRecord], now: datetime, *, sample: bool = False
