@@ -17,6 +17,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.domain.answers import AnswerDesk
 from bot.domain.cases import CaseService
 from bot.domain.knowledge import KnowledgeService, seed_sample
 from bot.settings import Settings
@@ -45,6 +46,7 @@ class App:
     knowledge: KnowledgeService
     notifier: Notifier
     cases: CaseService
+    answers: AnswerDesk
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,6 +90,7 @@ async def create_app(
     )
     notifier.scheduled = ScheduledMessages(settings)
     cases = CaseService(settings=settings.cases, clock=clock, tz=settings.bot.tz, events=notifier)
+    answers = AnswerDesk(cases, settings.bot.admin_ids)
     return App(
         settings=settings,
         clock=clock,
@@ -98,6 +101,7 @@ async def create_app(
         knowledge=knowledge,
         notifier=notifier,
         cases=cases,
+        answers=answers,
     )
 
 
@@ -179,6 +183,7 @@ def create_dispatcher(
         keyboards=app.keyboards,
         knowledge=app.knowledge,
         cases=app.cases,
+        answers=app.answers,
         notifier=app.notifier,
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),

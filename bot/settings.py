@@ -90,6 +90,9 @@ class CaseSettings(_Section):
     progress_update_days: int = Field(0, ge=0)  # TT 02/2017: 7 on national channels; 0 = off
     code_prefix_feedback: str = "PA"
     code_prefix_suggestion: str = "KN"
+    # How long a question the bot asks an official in a group (reason, date, correction)
+    # waits for its reply before it expires.
+    prompt_minutes: int = Field(30, ge=1)
 
     @field_validator("reminder_days_before", mode="before")
     @classmethod

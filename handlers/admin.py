@@ -1,5 +1,5 @@
-"""Admins: bind groups to agencies, follow group migrations (uploads and the rest of the
-panel: handlers/admin_panel.py)."""
+"""Admins: bind groups to agencies, set answer approval and approvers, follow group
+migrations (uploads and the rest of the panel: handlers/admin_panel.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
 from bot.telegram.rendering import Renderer
-from storage.repositories import AgencyRepo
+from storage.repositories import AgencyRepo, ApproverRepo
 
 
 async def _is_admin(
@@ -62,6 +62,77 @@ async def unbind(
     await message.reply(renderer.t(key, loc, agency=agency.name if agency else ""))
 
 
+async def approval(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
+    """/pheduyet on|off: whether the agency's answers wait for its lead (NĐ 20/2008/NĐ-CP)."""
+    loc = settings.bot.locale
+    if not await _is_admin(message, admin_ids, renderer, loc):
+        return
+    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    if agency is None:
+        await message.reply(renderer.t("admin.not_bound", loc))
+        return
+    arg = (command.args or "").strip().lower()
+    if arg not in ("on", "off", "bat", "bật", "tat", "tắt"):
+        await message.reply(renderer.t("approval.usage", loc))
+        return
+    agency.approval = arg in ("on", "bat", "bật")
+    key = "approval.on" if agency.approval else "approval.off"
+    await message.reply(renderer.t(key, loc, agency=agency.name))
+
+
+async def approvers(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
+    """/lanhdao as a reply to the lead's message gives them the right to approve answers;
+    /lanhdao xoa (as a reply) takes it away; /lanhdao alone lists the approvers."""
+    loc = settings.bot.locale
+    if not await _is_admin(message, admin_ids, renderer, loc):
+        return
+    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    if agency is None:
+        await message.reply(renderer.t("admin.not_bound", loc))
+        return
+    repo = ApproverRepo(session)
+    target = message.reply_to_message.from_user if message.reply_to_message else None
+    if target is None or target.is_bot:
+        names = ", ".join(a.name for a in await repo.of_agency(agency.code))
+        state = renderer.plain(
+            "approval.state_on" if agency.approval else "approval.state_off", loc
+        )
+        await message.reply(
+            renderer.t(
+                "approval.list",
+                loc,
+                agency=agency.name,
+                state=state,
+                names=names or renderer.plain("approval.nobody", loc),
+            )
+        )
+        return
+    if (command.args or "").strip().lower() in ("xoa", "xóa", "remove"):
+        removed = await repo.remove(agency.code, target.id)
+        key = "approval.approver_removed" if removed else "approval.approver_missing"
+        await message.reply(renderer.t(key, loc, name=target.full_name))
+        return
+    await repo.add(agency.code, target.id, target.full_name, clock.now())
+    await message.reply(
+        renderer.t("approval.approver_added", loc, agency=agency.name, name=target.full_name)
+    )
+
+
 async def migrated(message: Message, session: AsyncSession) -> None:
     # A group that became a supergroup gets a new chat id (Bot API: migrate_to_chat_id):
     # keep its binding.
@@ -91,6 +162,8 @@ def create_group_router() -> Router:
     router = Router(name=__name__ + ".groups")
     router.message.register(bind, Command("bind"))
     router.message.register(unbind, Command("unbind"))
+    router.message.register(approval, Command("pheduyet"))
+    router.message.register(approvers, Command("lanhdao"))
     router.message.register(migrated, F.migrate_to_chat_id)
     return router
 

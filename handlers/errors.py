@@ -7,6 +7,7 @@ import logging
 from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import UserFacingError
 from bot.telegram.rendering import Renderer
@@ -27,9 +28,22 @@ async def user_facing(event: ErrorEvent, renderer: Renderer, locale: str | None 
         await update.message.answer(renderer.t(exc.key, locale, **exc.params))
 
 
+async def lost_race(event: ErrorEvent, renderer: Renderer, locale: str | None = None) -> None:
+    # Two people changed the same case at once and this update lost (the case's version had
+    # moved on): its transaction was rolled back; the person is asked to look and try again.
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            renderer.plain("case.changed_concurrently", locale), show_alert=True
+        )
+    elif update.message is not None:
+        await update.message.answer(renderer.t("case.changed_concurrently", locale))
+
+
 def create_router() -> Router:
     """A fresh router with this module's handlers (a router has one parent, so every
     dispatcher gets its own)."""
     router = Router(name=__name__)
     router.errors.register(user_facing, ExceptionTypeFilter(UserFacingError))
+    router.errors.register(lost_race, ExceptionTypeFilter(StaleDataError))
     return router

@@ -70,9 +70,25 @@ class Agency(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     parent: Mapped[str | None] = mapped_column(String(64))
     reply_days: Mapped[int | None]
+    # NĐ 20/2008/NĐ-CP: the head of the agency answers for the reply. When on, an official's
+    # confirmed answer waits for one of the agency's approvers before it reaches the citizen.
+    approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
     # Part of the bundled demo: removed entirely by the first real import.
     sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AgencyApprover(Base):
+    """A person who may approve the agency's answers (its lead), set by an admin."""
+
+    __tablename__ = "agency_approvers"
+
+    agency: Mapped[str] = mapped_column(
+        ForeignKey("agencies.code", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime]
 
 
 class Procedure(Base):
@@ -185,6 +201,10 @@ class Case(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     # The update that created the case: a re-delivered update never creates a second one.
     source_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # Optimistic lock: an UPDATE that finds another version lost a race (two officials acting
+    # at once); PostgreSQL also takes the row lock first (SELECT … FOR UPDATE).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     attachments: Mapped[list[CaseAttachment]] = relationship(
         back_populates="case", order_by="CaseAttachment.id", lazy="raise"
@@ -224,6 +244,30 @@ class CaseEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
+
+
+class AnswerDraft(Base):
+    """An official's answer before it reaches the citizen: previewed, then confirmed (and,
+    where the agency requires it, approved by its lead)."""
+
+    __tablename__ = "answer_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_name: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    media_group_id: Mapped[str | None] = mapped_column(String(64))
+    preview_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # preview | awaiting_approval | sent | cancelled | returned
+    status: Mapped[str] = mapped_column(String(20), default="preview")
+    approver_id: Mapped[int | None] = mapped_column(BigInteger)
+    approver_name: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class OutboxMessage(Base):

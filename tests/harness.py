@@ -131,13 +131,24 @@ class Harness:
         return update
 
     async def press(
-        self, label: str, *, user: int = CITIZEN, chat: int | None = None, deliver: bool = True
+        self,
+        label: str,
+        *,
+        user: int = CITIZEN,
+        chat: int | None = None,
+        deliver: bool = True,
+        first_name: str = "Lan",
     ) -> dict[str, Any]:
         """Press the newest button in the chat whose text contains `label`."""
         chat_id = chat if chat is not None else user
         message, data = self.find_button(chat_id, label)
         return await self.press_data(
-            data, message["message_id"], user=user, chat=chat_id, deliver=deliver
+            data,
+            message["message_id"],
+            user=user,
+            chat=chat_id,
+            deliver=deliver,
+            first_name=first_name,
         )
 
     async def press_data(
@@ -148,9 +159,14 @@ class Harness:
         user: int = CITIZEN,
         chat: int | None = None,
         deliver: bool = True,
+        first_name: str = "Lan",
     ) -> dict[str, Any]:
         update = make_callback_update(
-            data, user_id=user, chat_id=chat if chat is not None else user, message_id=message_id
+            data,
+            user_id=user,
+            chat_id=chat if chat is not None else user,
+            message_id=message_id,
+            first_name=first_name,
         )
         await self.feed(update, deliver=deliver)
         return update

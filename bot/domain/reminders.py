@@ -47,8 +47,8 @@ from bot.domain.reports import (
 )
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
-from storage.models import Agency, Case, CaseEvent
-from storage.repositories import AgencyRepo, CaseRepo, EventRepo, ReportRunRepo
+from storage.models import Agency, AnswerDraft, Case, CaseEvent
+from storage.repositories import AgencyRepo, AnswerDraftRepo, CaseRepo, EventRepo, ReportRunRepo
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class _Tick:
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.agencies: dict[str, Agency] = {}
         self.history: dict[int, list[CaseEvent]] = {}
+        self.awaiting: dict[int, AnswerDraft] = {}
 
     # ---- helpers -----------------------------------------------------------------------
     async def publish(self, event: Any) -> None:
@@ -147,6 +148,9 @@ class _Tick:
         self.history = await EventRepo(self.session).of_cases(
             [c.id for c in open_cases], ("reminder", "escalated", "progress_update")
         )
+        self.awaiting = await AnswerDraftRepo(self.session).awaiting_approval(
+            [c.id for c in open_cases]
+        )
         for case in open_cases:
             left = days_left(self.now, case.due_at, self.tz)
             due_key = case.due_at.isoformat()
@@ -167,7 +171,16 @@ class _Tick:
         can_extend = (
             case.extensions < settings.max_extensions and left >= settings.extension_min_days_before
         )
-        await self.publish(ReminderDue(case, self.agencies.get(case.agency), left, can_extend))
+        waiting = self.awaiting.get(case.id)
+        await self.publish(
+            ReminderDue(
+                case,
+                self.agencies.get(case.agency),
+                left,
+                can_extend,
+                awaiting_approval_since=waiting.updated_at if waiting else None,
+            )
+        )
         self.record(case, "reminder", {"days_left": left, "due_at": case.due_at.isoformat()})
         self.counts["reminders"] += 1
 

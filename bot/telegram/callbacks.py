@@ -88,3 +88,13 @@ class HolidayCB(CallbackData, prefix="hd"):
 
 class AdminCB(CallbackData, prefix="ad"):
     user_id: int
+
+
+class AnswerCB(CallbackData, prefix="a"):
+    action: str  # send | edit | cancel
+    draft_id: int
+
+
+class ApprovalCB(CallbackData, prefix="ap"):
+    action: str  # approve | return
+    draft_id: int

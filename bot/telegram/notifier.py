@@ -8,17 +8,25 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.domain import events as ev
 from bot.domain.reply_clock import days_left
 from bot.domain.statuses import OPEN_STATUSES, Status
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
-from bot.telegram.rendering import Renderer, split_html
+from bot.telegram.rendering import Renderer, mention, split_html
 from storage.models import Agency, Case
-from storage.repositories import AgencyRepo, CaseRepo, MessageLinkRepo, OutboxRepo, ProcedureRepo
+from storage.repositories import (
+    AgencyRepo,
+    ApproverRepo,
+    CaseRepo,
+    MessageLinkRepo,
+    OutboxRepo,
+    ProcedureRepo,
+)
 
 
 class Notifier:
@@ -44,6 +52,7 @@ class Notifier:
         self.max_extensions = max_extensions
         self.scheduled: Any = None  # bot.telegram.scheduled.ScheduledMessages, set by the factory
         self._queued = 0
+        self.outbox_clock: Clock = SystemClock()
 
     async def publish(self, session: AsyncSession, event: ev.DomainEvent) -> int:
         """Queue the messages `event` causes; return how many outbox rows were written."""
@@ -62,8 +71,28 @@ class Notifier:
                 await self.answer_to_citizen(session, case, text, items)
                 await self.to_group(session, case, "group.answer_sent", code=case.code)
                 await self.refresh_card(session, case)
-            case ev.AnswerFilesAdded(case=case, attachments=items):
-                await self.answer_files(session, case, items)
+            case ev.CaseReassigned(case=case, previous=previous, official=official):
+                await self.to_group(
+                    session,
+                    case,
+                    "group.taken_over",
+                    previous=Markup(mention(previous.id, previous.name)),
+                    code=case.code,
+                    name=official.name,
+                )
+                await self.refresh_card(session, case)
+            case ev.AnswerAwaitingApproval(case=case, draft=draft):
+                await self.approval_request(session, case, draft)
+            case ev.AnswerReturned(case=case, draft=draft):
+                await self.to_group(
+                    session,
+                    case,
+                    "approval.returned",
+                    author=Markup(mention(draft.author_id, draft.author_name)),
+                    name=draft.approver_name,
+                    code=case.code,
+                    comment=draft.comment,
+                )
             case ev.InfoRequested(case=case, question=question):
                 await self.info_request_to_citizen(session, case, question)
                 await self.refresh_card(session, case)
@@ -113,8 +142,10 @@ class Notifier:
         await self.scheduled.handle(self, session, event)
 
     async def enqueue(self, session: AsyncSession, **fields: Any) -> None:
-        """One outbox row in the caller's transaction."""
-        await enqueue(session, now=self.clock.now(), **fields)
+        """One outbox row in the caller's transaction, due now in real time: the sender
+        schedules in real time, whatever the domain clock says (a tick run with --now in the
+        future must not post-date its messages)."""
+        await enqueue(session, now=self.outbox_clock.now(), **fields)
         self._queued += 1
 
     # ---- helpers ---------------------------------------------------------------------
@@ -144,7 +175,9 @@ class Notifier:
                 method="send_message",
                 payload=payload,
                 case_id=case.id if case else None,
-                link_kind=link_kind,
+                # A card longer than one message: the first part is "card", the rest
+                # "card_more", so a refresh edits each part in its own message.
+                link_kind="card_more" if link_kind == "card" and i > 0 else link_kind,
                 purpose=purpose,
             )
         return len(parts)
@@ -226,12 +259,6 @@ class Notifier:
             purpose="rate_prompt",
             markup=self.kb.rating(case.citizen_locale, case.id),
         )
-
-    async def answer_files(
-        self, session: AsyncSession, case: Case, attachments: Sequence[dict[str, Any]]
-    ) -> None:
-        """More files of an answer already sent."""
-        await self._attachments(session, case.citizen_chat_id, case, attachments, "answer")
 
     async def info_request_to_citizen(
         self, session: AsyncSession, case: Case, question: str
@@ -327,47 +354,81 @@ class Notifier:
         items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
         await self._attachments(session, agency.chat_id, case, items, "attachment")
 
+    async def card_messages(self, session: AsyncSession, case: Case, chat_id: int) -> list[int]:
+        """The message ids of the newest card in the chat: its first part, then the rest."""
+        links = MessageLinkRepo(session)
+        head = await links.newest(case.id, chat_id, "card")
+        if head is None:
+            return []
+        return [head, *await links.after(case.id, chat_id, "card_more", head)]
+
     async def refresh_card(self, session: AsyncSession, case: Case) -> None:
-        """Edit the card in place (status, assignee, due date)."""
+        """Edit the card in place (status, assignee, due date), each part in its message."""
         agency = await AgencyRepo(session).get(case.agency)
         if agency is None or agency.chat_id is None:
             return
-        text = split_html(await self.card_text(session, case))[0]
+        parts = split_html(await self.card_text(session, case))
         markup = keyboard_payload(self.card_markup(case))
-        message_id = await self.card_message_id(session, case, agency.chat_id)
-        if message_id is None:
+        messages = await self.card_messages(session, case, agency.chat_id)
+        if not messages:
             # The card itself is still in the outbox: render it anew there.
             pending = await OutboxRepo(session).pending_link(case.id, agency.chat_id, "card")
             if pending is not None:
-                pending.payload = {"text": text, "reply_markup": markup}
+                pending.payload = {"text": parts[0], "reply_markup": markup}
             return
-        await self.enqueue(
-            session,
-            chat_id=agency.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id, "reply_markup": markup},
-            case_id=case.id,
-            purpose="card_edit",
-        )
+        if len(parts) > len(messages):  # longer than when posted: the last message ends it
+            parts = [*parts[: len(messages) - 1], parts[len(messages) - 1][:3900] + "…"]
+        for i, message_id in enumerate(messages):
+            payload: dict[str, Any] = {"text": parts[i] if i < len(parts) else "…"}
+            payload["message_id"] = message_id
+            if i == len(messages) - 1:
+                payload["reply_markup"] = markup
+            await self.enqueue(
+                session,
+                chat_id=agency.chat_id,
+                method="edit_message_text",
+                payload=payload,
+                case_id=case.id,
+                purpose="card_edit",
+            )
 
     async def card_transferred_away(
         self, session: AsyncSession, case: Case, old_code: str, target: Agency
     ) -> None:
-        """The old group's card says "đã chuyển" and no longer shows personal data."""
+        """The old group's card says "đã chuyển" and no longer shows personal data (in any
+        of its parts)."""
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
             return
-        message_id = await self.card_message_id(session, case, old.chat_id)
         text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
-        if message_id is None:
+        for i, message_id in enumerate(await self.card_messages(session, case, old.chat_id)):
+            await self.enqueue(
+                session,
+                chat_id=old.chat_id,
+                method="edit_message_text",
+                payload={"text": text if i == 0 else "…", "message_id": message_id},
+                case_id=case.id,
+                purpose="card_edit",
+            )
+
+    async def approval_request(self, session: AsyncSession, case: Case, draft: Any) -> None:
+        """The draft answer in the agency's group, with Duyệt / Trả lại for its approvers."""
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is None or agency.chat_id is None:
             return
-        await self.enqueue(
+        approvers = ", ".join(a.name for a in await ApproverRepo(session).of_agency(agency.code))
+        body = self.r.render(
+            "approval_request.html", self.group_locale, case=case, draft=draft, approvers=approvers
+        )
+        await self.send(
             session,
-            chat_id=old.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id},
-            case_id=case.id,
-            purpose="card_edit",
+            agency.chat_id,
+            body,
+            case=case,
+            link_kind="notice",
+            purpose="approval_request",
+            markup=self.kb.approval(self.group_locale, draft.id),
+            reply_to=await self.card_message_id(session, case, agency.chat_id),
         )
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:

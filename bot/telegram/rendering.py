@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 LOCALES = ("vi", "en")
 TELEGRAM_TEXT_LIMIT = 4096
@@ -143,3 +143,11 @@ def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
         parts.append((prefix + chunk).rstrip() + suffix)
         stack = new_stack
     return [p for p in parts if p.strip()]
+
+
+def mention(user_id: int | None, name: str | None) -> str:
+    """An HTML mention of a Telegram user (Bot API: <a href="tg://user?id=…">), escaped."""
+    label = escape(name or str(user_id or ""))
+    if user_id is None:
+        return str(label)
+    return f'<a href="tg://user?id={int(user_id)}">{label}</a>'

@@ -77,6 +77,7 @@ class ScheduledMessages:
             agency_name=self.agency_name(agency, case),
             days_left=event.days_left,
             can_extend=event.can_extend,
+            awaiting_since=event.awaiting_approval_since,
             no_group=not bound,
             parent_unbound=None,
         )
@@ -106,6 +107,7 @@ class ScheduledMessages:
             agency_name=self.agency_name(event.agency, case),
             overdue_days=event.overdue_days,
             can_extend=False,
+            awaiting_since=None,
             no_group=False,
             parent_unbound=parent.name if parent is not None and not parent_bound else None,
         )

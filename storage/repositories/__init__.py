@@ -1,11 +1,12 @@
 """Repositories: every SQL statement of the application. Each takes an AsyncSession and
 never commits (the caller owns the transaction)."""
 
-from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
+from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.knowledge import (
     AdminRepo,
     AgencyRepo,
+    ApproverRepo,
     HolidayRepo,
     KbVersionRepo,
     LexiconRepo,
@@ -21,6 +22,8 @@ from storage.repositories.reports import ReportRepo, ReportRunRepo
 __all__ = [
     "AdminRepo",
     "AgencyRepo",
+    "AnswerDraftRepo",
+    "ApproverRepo",
     "CaseRepo",
     "CitizenRepo",
     "EventRepo",

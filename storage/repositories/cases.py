@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Case, CaseAttachment, CaseEvent, MessageLink
+from storage.models import AnswerDraft, Case, CaseAttachment, CaseEvent, MessageLink
 
 
 class CaseRepo:
@@ -184,6 +184,21 @@ class MessageLinkRepo:
         """The link of one bot message, if it belongs to a case."""
         return await self.session.get(MessageLink, (chat_id, message_id))
 
+    async def after(self, case_id: int, chat_id: int, kind: str, message_id: int) -> list[int]:
+        """Messages of this kind for the case in the chat after `message_id`, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(MessageLink.message_id)
+                .where(
+                    MessageLink.case_id == case_id,
+                    MessageLink.chat_id == chat_id,
+                    MessageLink.kind == kind,
+                    MessageLink.message_id > message_id,
+                )
+                .order_by(MessageLink.message_id)
+            )
+        )
+
     async def newest(self, case_id: int, chat_id: int, kind: str) -> int | None:
         """The newest message of this kind for the case in the chat (e.g. its card)."""
         return await self.session.scalar(
@@ -202,3 +217,46 @@ class MessageLinkRepo:
         await self.session.merge(
             MessageLink(chat_id=chat_id, message_id=message_id, case_id=case_id, kind=kind)
         )
+
+
+class AnswerDraftRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, draft_id: int) -> AnswerDraft | None:
+        """One draft by id."""
+        return await self.session.get(AnswerDraft, draft_id)
+
+    async def add(self, draft: AnswerDraft) -> AnswerDraft:
+        """Insert a draft (its id is assigned)."""
+        self.session.add(draft)
+        await self.session.flush()
+        return draft
+
+    async def open_album(
+        self, case_id: int, author_id: int, media_group_id: str
+    ) -> AnswerDraft | None:
+        """The author's previewed draft that this album (media group) belongs to."""
+        return await self.session.scalar(
+            select(AnswerDraft)
+            .where(
+                AnswerDraft.case_id == case_id,
+                AnswerDraft.author_id == author_id,
+                AnswerDraft.media_group_id == media_group_id,
+                AnswerDraft.status == "preview",
+            )
+            .order_by(AnswerDraft.id.desc())
+            .limit(1)
+        )
+
+    async def awaiting_approval(self, case_ids: Collection[int]) -> dict[int, AnswerDraft]:
+        """The draft waiting for approval, per case, for these cases."""
+        if not case_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(AnswerDraft).where(
+                AnswerDraft.case_id.in_(list(case_ids)),
+                AnswerDraft.status == "awaiting_approval",
+            )
+        )
+        return {row.case_id: row for row in rows}

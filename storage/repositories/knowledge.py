@@ -12,6 +12,7 @@ from knowledge.records import PROCEDURE_FIELDS, AgencyRecord, ProcedureRecord
 from storage.models import (
     Admin,
     Agency,
+    AgencyApprover,
     HolidayOverride,
     KbVersion,
     LexiconEntry,
@@ -365,4 +366,43 @@ class AdminRepo:
     async def remove(self, telegram_id: int) -> bool:
         """Drop a stored admin; True if there was one."""
         result = await self.session.execute(delete(Admin).where(Admin.telegram_id == telegram_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ApproverRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_agency(self, agency: str) -> Sequence[AgencyApprover]:
+        """The agency's approvers, by name."""
+        return (
+            await self.session.scalars(
+                select(AgencyApprover)
+                .where(AgencyApprover.agency == agency)
+                .order_by(AgencyApprover.name, AgencyApprover.user_id)
+            )
+        ).all()
+
+    async def is_approver(self, agency: str, user_id: int) -> bool:
+        """Whether this person may approve the agency's answers."""
+        return await self.session.get(AgencyApprover, (agency, user_id)) is not None
+
+    async def add(self, agency: str, user_id: int, name: str, now: datetime) -> None:
+        """Add (or rename) an approver."""
+        row = await self.session.get(AgencyApprover, (agency, user_id))
+        if row is None:
+            self.session.add(
+                AgencyApprover(agency=agency, user_id=user_id, name=name, added_at=now)
+            )
+        else:
+            row.name = name
+        await self.session.flush()
+
+    async def remove(self, agency: str, user_id: int) -> bool:
+        """Remove an approver; True if there was one."""
+        result = await self.session.execute(
+            delete(AgencyApprover).where(
+                AgencyApprover.agency == agency, AgencyApprover.user_id == user_id
+            )
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -69,9 +69,12 @@ async def test_take_reply_citizen_receives_and_rates(bound: Harness) -> None:
         chat=GROUP_A,
         reply_to=(GROUP_A, card_id),
     )
+    assert not any("Trả lời hồ sơ" in t for t in h.texts(CITIZEN))  # a preview first
+    assert "Xem trước câu trả lời" in h.last_text(GROUP_A)
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     answer = [t for t in h.texts(CITIZEN) if "Trả lời hồ sơ" in t]
     assert answer and "chỉ cần nộp bản chính" in answer[0]
-    assert "đã được gửi cho người dân" in h.last_text(GROUP_A)
+    assert any("đã được gửi cho người dân" in t for t in h.texts(GROUP_A))
     assert (await _case(h, code)).status == Status.ANSWERED
     await h.press("Không hài lòng")
     await h.say("Tôi vẫn phải nộp thêm giấy tờ.")
@@ -90,6 +93,7 @@ async def test_answer_with_photo_and_traloi_command(bound: Harness) -> None:
     await h.say(
         f"/traloi {code} Đã xử lý xong, mời anh chị nhận kết quả.", user=OFFICIAL_A, chat=GROUP_A
     )
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     assert any("mời anh chị nhận kết quả" in t for t in h.texts(CITIZEN))
     assert (await _case(h, code)).status == Status.ANSWERED
 
@@ -322,6 +326,9 @@ async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) ->
         )
         update["message"]["media_group_id"] = "album-1"
         await h.feed(update)
+    previews = [t for t in h.texts(GROUP_A) if "Xem trước câu trả lời" in t]
+    assert len(previews) == 1 and "3 tệp" in previews[0]  # one preview for the whole album
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     photos = [
         c.params["photo"] for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == CITIZEN
     ]

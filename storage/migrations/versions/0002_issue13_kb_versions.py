@@ -1,7 +1,7 @@
 """knowledge-base versions, retired and sample rows, stored admins
 
 Revision ID: 0002_i13
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 11:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_i13"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
