@@ -23,6 +23,7 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_search.py
+	$(VENV)/bin/python benchmarks/bench_reports.py
 
 eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/eval_questions.jsonl
