@@ -48,11 +48,14 @@ class ScheduledMessages:
     def render(self, n: Notifier, name: str, **ctx: Any) -> str:
         return str(n.r.render(name, self.locale, **ctx))
 
+    async def admins(self, session: AsyncSession) -> list[int]:
+        """ADMIN_IDS and the admins added from Telegram, each once."""
+        return list(dict.fromkeys([*self.admin_ids, *sorted(await AdminRepo(session).ids())]))
+
     async def report_chats(self, session: AsyncSession) -> list[int]:
         """Who reads the all-agency reports: the leadership chats, ADMIN_IDS and the admins
         added from Telegram, each once."""
-        chats = [*self.settings.reports.leadership_chat_ids, *self.admin_ids]
-        chats += sorted(await AdminRepo(session).ids())
+        chats = [*self.settings.reports.leadership_chat_ids, *await self.admins(session)]
         return list(dict.fromkeys(chats))
 
     @staticmethod
@@ -93,7 +96,7 @@ class ScheduledMessages:
                 reply_to=reply_to,
             )
         else:
-            for admin in self.admin_ids:
+            for admin in await self.admins(session):
                 await n.send(session, admin, text, purpose="reminder", case=case)
 
     async def escalate(self, n: Notifier, session: AsyncSession, event: ev.EscalationDue) -> None:
@@ -113,7 +116,7 @@ class ScheduledMessages:
         )
         if parent is not None and parent.chat_id is not None:
             await n.send(session, parent.chat_id, text, purpose="escalation", case=case)
-        for admin in self.admin_ids:
+        for admin in await self.admins(session):
             await n.send(session, admin, text, purpose="escalation", case=case)
 
     async def progress(self, n: Notifier, session: AsyncSession, event: ev.ProgressDue) -> None:

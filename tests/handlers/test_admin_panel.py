@@ -250,3 +250,21 @@ async def test_a_citizen_file_is_not_an_import(harness: Harness) -> None:
     assert json.dumps(harness.server.calls_to("getFile") and "x") != "" and not [
         c for c in harness.server.calls_to("getFile") if c.params.get("file_id") == "x"
     ]
+
+
+async def test_an_added_admin_gets_the_reports_and_alerts(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from bot.domain.reminders import run_tick
+
+    h = harness
+    helper = 4343
+    await h.say(f"/admins add {helper} Anh Nam", user=ADMIN)
+    await file_case(h)  # TTPVHCC has no group: the admins are told, the added one too
+    assert any("chưa gắn nhóm Telegram" in text for text in h.texts(helper))
+    h.clock.set(h.clock.now() + timedelta(days=7, hours=-1))  # Monday 30/11, 08:00
+    assert (await run_tick(h.app))["weekly"] == 1
+    await h.sender.deliver_all()
+    photos = [c for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == helper]
+    assert len(photos) == 1 and photos[0].files
+    assert any("Tổng hợp phản ánh, kiến nghị tuần 48" in text for text in h.texts(helper))
