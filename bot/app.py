@@ -140,8 +140,10 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
 
 
-def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None) -> OutboxSender:
-    """The outbox worker for this bot."""
+def create_sender(
+    bot: Bot, app: App, limiter: TelegramRateLimiter | None = None, clock: Clock | None = None
+) -> OutboxSender:
+    """The outbox worker for this bot (retries in real time unless given another clock)."""
 
     def failure_text(row: OutboxMessage, error: str) -> str:
         return app.renderer.t(
@@ -157,6 +159,7 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
         app.sessions,
         admin_ids=app.settings.bot.admin_ids,
         limiter=limiter,
+        clock=clock,
         failure_text=failure_text,
     )
 

@@ -78,26 +78,63 @@ def run() -> None:
 
 @app.command()
 def shell() -> None:
-    """Offline terminal chat with the same dispatcher (buttons as numbered choices)."""
-    from bot.shell import ShellChat
+    """Offline terminal chat with the same dispatcher: every role, buttons as numbered
+    choices, `/time` to move the clock."""
+    from bot.app import create_app
+    from bot.clock import ShiftedClock
+    from bot.shell import ShellChat, shell_settings
 
     logging.basicConfig(level=logging.WARNING)
 
-    async def go(application: Any) -> None:
-        await ShellChat(application).run()
+    async def go() -> None:
+        application = await create_app(shell_settings(Settings.load()), ShiftedClock())
+        try:
+            await ShellChat(application).run()
+        finally:
+            await application.close()
 
-    asyncio.run(_with_app(go))
+    asyncio.run(go())
+
+
+def _when(now: str, tz: Any) -> datetime:
+    """An ISO time; without an offset it is local time."""
+    when = datetime.fromisoformat(now)
+    return when if when.tzinfo is not None else when.replace(tzinfo=tz)
 
 
 @app.command()
-def tick(now: Annotated[str | None, typer.Option(help="ISO time to act as now")] = None) -> None:
+def tick(
+    now: Annotated[
+        str | None, typer.Option(help="ISO time to act as now (local time without an offset)")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what would be sent; record and send nothing."),
+    ] = False,
+) -> None:
     """One pass of reminders, escalations and due reports, then deliver the outbox."""
     from bot.clock import FixedClock, SystemClock
-    from bot.runner import tick_once
+    from bot.runner import tick_dry_run, tick_once
 
+    settings = Settings.load()
+    clock = FixedClock(_when(now, settings.bot.tz)) if now else SystemClock()
+    if dry_run:
+        from bot.shell import html_to_terminal
+        from bot.telegram.rendering import Renderer
+
+        counts, would = asyncio.run(tick_dry_run(settings, clock))
+        r = Renderer(settings.bot.tz, settings.bot.locale)
+        at = clock.now().astimezone(settings.bot.tz).strftime("%H:%M %d/%m/%Y")
+        typer.echo(r.plain("shell.dry_run_header", settings.bot.locale, time=at))
+        for w in would:
+            body = html_to_terminal(w.text).replace("\n", "\n   ")
+            typer.echo(f"\n→ {w.recipient} · {w.purpose}\n   {body}")
+        if not would:
+            typer.echo(r.plain("shell.dry_run_nothing", settings.bot.locale))
+        typer.echo(json.dumps({**counts, "dry_run": True}, ensure_ascii=False))
+        return
     _setup_logging()
-    clock = FixedClock(datetime.fromisoformat(now)) if now else SystemClock()
-    typer.echo(json.dumps(asyncio.run(tick_once(Settings.load(), clock)), ensure_ascii=False))
+    typer.echo(json.dumps(asyncio.run(tick_once(settings, clock)), ensure_ascii=False))
 
 
 # ---- db ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
 from bot.telegram.rendering import Renderer
+from storage.models import Agency
 from storage.repositories import AgencyRepo, ApproverRepo
 
 
@@ -23,6 +24,23 @@ async def _is_admin(
         return True
     await message.reply(renderer.t("admin.only_admins", loc))
     return False
+
+
+async def _admins_agency(
+    message: Message,
+    session: AsyncSession,
+    admin_ids: frozenset[int],
+    renderer: Renderer,
+    loc: str,
+) -> Agency | None:
+    """The agency this group serves, when an admin asks (anyone else, or an unbound group,
+    is told so)."""
+    if not await _is_admin(message, admin_ids, renderer, loc):
+        return None
+    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    if agency is None:
+        await message.reply(renderer.t("admin.not_bound", loc))
+    return agency
 
 
 async def bind(
@@ -72,11 +90,8 @@ async def approval(
 ) -> None:
     """/pheduyet on|off: whether the agency's answers wait for its lead (NĐ 20/2008/NĐ-CP)."""
     loc = settings.bot.locale
-    if not await _is_admin(message, admin_ids, renderer, loc):
-        return
-    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    agency = await _admins_agency(message, session, admin_ids, renderer, loc)
     if agency is None:
-        await message.reply(renderer.t("admin.not_bound", loc))
         return
     arg = (command.args or "").strip().lower()
     if arg not in ("on", "off", "bat", "bật", "tat", "tắt"):
@@ -99,11 +114,8 @@ async def approvers(
     """/lanhdao as a reply to the lead's message gives them the right to approve answers;
     /lanhdao xoa (as a reply) takes it away; /lanhdao alone lists the approvers."""
     loc = settings.bot.locale
-    if not await _is_admin(message, admin_ids, renderer, loc):
-        return
-    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    agency = await _admins_agency(message, session, admin_ids, renderer, loc)
     if agency is None:
-        await message.reply(renderer.t("admin.not_bound", loc))
         return
     repo = ApproverRepo(session)
     target = message.reply_to_message.from_user if message.reply_to_message else None

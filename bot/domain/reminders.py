@@ -80,9 +80,18 @@ class TickContext(Protocol):
     def events(self) -> EventPublisher: ...
 
 
-async def run_tick(app: TickContext) -> dict[str, int]:
-    """One pass at `app.clock.now()`: queue what is due, once; return what was queued."""
+async def run_tick(app: TickContext, *, session: AsyncSession | None = None) -> dict[str, int]:
+    """One pass at `app.clock.now()`: queue what is due, once; return what was queued.
+
+    With `session`, the pass runs in the caller's transaction and commits nothing: a dry run
+    reads what was queued there and rolls it all back.
+    """
     now = app.clock.now()
+    if session is not None:
+        tick = _Tick(app, session, now)
+        await tick.cases()
+        await tick.reports()
+        return tick.counts
     try:
         async with app.sessions.begin() as session:
             tick = _Tick(app, session, now)

@@ -137,8 +137,12 @@ def to_fluent(key: str, source: str) -> str:
     body = _emit(_parse(source))
     if not body.strip():
         raise ConversionError(f"{key}: empty message")
-    if body != body.rstrip():
-        raise ConversionError(f"{key}: trailing white space would be lost")
+    stripped = body.rstrip()
+    if stripped != body:
+        # Fluent trims a pattern's trailing white space: keep it as a string literal.
+        tail = body[len(stripped) :]
+        literal = "".join(c if c == " " else f"\\u{ord(c):04X}" for c in tail)
+        body = stripped + '{"' + literal + '"}'
     if body[0] == " ":
         body = '{" "}' + body[1:]
     rendered = [f"{message_id(key)} ="]

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, OutboxMessage
+from storage.models import Agency, MessageLink, OutboxMessage
 
 
 def _claimable(now: datetime) -> Any:
@@ -156,3 +156,37 @@ class OutboxRepo:
             .order_by(OutboxMessage.id)
             .limit(1)
         )
+
+    async def last_id(self) -> int:
+        """The newest row's id (0 for an empty outbox)."""
+        return int(await self.session.scalar(select(func.max(OutboxMessage.id))) or 0)
+
+    async def after(self, row_id: int) -> Sequence[OutboxMessage]:
+        """The rows written after `row_id`, oldest first."""
+        return (
+            await self.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id > row_id).order_by(OutboxMessage.id)
+            )
+        ).all()
+
+    async def highest_message_id(self) -> int:
+        """The highest message id a delivered row or a case link holds (0 if none)."""
+        sent = await self.session.scalar(select(func.max(OutboxMessage.sent_message_id)))
+        linked = await self.session.scalar(select(func.max(MessageLink.message_id)))
+        return max(int(sent or 0), int(linked or 0))
+
+    async def latest_created_at(self) -> datetime | None:
+        """When the newest message was queued."""
+        return await self.session.scalar(select(func.max(OutboxMessage.created_at)))
+
+    async def sent_to(self, chat_id: int, limit: int) -> Sequence[OutboxMessage]:
+        """The newest delivered rows of one chat (messages and their edits), oldest first."""
+        rows = (
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent")
+                .order_by(OutboxMessage.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return list(reversed(rows))

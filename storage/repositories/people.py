@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,3 +58,14 @@ class UpdateRepo:
             delete(ProcessedUpdate).where(ProcessedUpdate.at < before)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def latest(self, bot_id: int) -> tuple[int, datetime | None]:
+        """The highest update id handled for this bot (0 if none) and the latest time one was."""
+        row = (
+            await self.session.execute(
+                select(func.max(ProcessedUpdate.update_id), func.max(ProcessedUpdate.at)).where(
+                    ProcessedUpdate.bot_id == bot_id
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,98 @@ def test_eval_command(cli: CliRunner, tmp_path: Path) -> None:
     )
     result = cli.invoke(app, ["kb", "eval", str(rows)])
     assert "top-1: 1.000" in result.output and "out-of-scope abstain: 1.000" in result.output
+
+
+def test_piped_shell_on_a_used_database_still_answers(cli: CliRunner) -> None:
+    """The terminal chat restarted on the same database: ids continue, nothing is skipped."""
+    first = cli.invoke(app, ["shell"], input="lam giay khai sinh cho con\n")
+    assert first.exit_code == 0, first.output
+    assert "Xin chào" in first.output and "Đăng ký khai sinh" in first.output
+    second = cli.invoke(app, ["shell"], input="xin giay xac nhan doc than\n/quit\n")
+    assert second.exit_code == 0, second.output
+    assert "Xin chào" in second.output and "tình trạng hôn nhân" in second.output
+
+
+async def _file_case_on(url: str, at: datetime) -> str:
+    """A case filed through the domain, and its card delivered to the bound group."""
+    from bot.app import create_app
+    from bot.clock import FixedClock
+    from bot.domain.cases import Actor, Draft
+    from bot.settings import BotSettings, DatabaseSettings, Settings
+    from storage.repositories import AgencyRepo, MessageLinkRepo
+
+    settings = Settings(
+        database=DatabaseSettings(database_url=url), bot=BotSettings(admin_ids=[999])
+    )
+    application = await create_app(settings, FixedClock(at))
+    try:
+        async with application.sessions.begin() as session:
+            await AgencyRepo(session).bind_chat("TTPVHCC", -100111, at)
+            draft = Draft(
+                draft_id="d-1",
+                kind="phan_anh",
+                content="Bộ phận một cửa hẹn trả hồ sơ nhiều lần mà không có kết quả.",
+                name="Trần Thị Bình",
+                phone="0912345678",
+                address="12 Lê Lợi",
+            )
+            case = await application.cases.submit(
+                session, draft, citizen=Actor("citizen", 5001, "Bình"), chat_id=5001, locale="vi"
+            )
+            await MessageLinkRepo(session).add(-100111, 4242, case.id, "card")
+            return case.code
+    finally:
+        await application.close()
+
+
+async def _rows(url: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.models import CaseEvent, OutboxMessage, ReportRun
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {
+                table.__tablename__: int(
+                    await conn.scalar(select(func.count()).select_from(table)) or 0
+                )
+                for table in (OutboxMessage, CaseEvent, ReportRun)
+            }
+    finally:
+        await engine.dispose()
+
+
+def test_tick_dry_run_prints_the_texts_and_records_nothing(
+    cli: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("ADMIN_IDS", "999")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    url = database_url
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    # Received Friday 20/11/2026: due Monday 30/11, the day of the dry run.
+    code = asyncio.run(_file_case_on(url, datetime(2026, 11, 20, 9, 0, tzinfo=vn)))
+    before = asyncio.run(_rows(url))
+
+    dry = cli.invoke(app, ["tick", "--dry-run", "--now", "2026-11-30T09:00"])  # local time
+    assert dry.exit_code == 0, dry.output
+    out = dry.output
+    # The reminder of the due day, to the group, as it would read; the reports of the day.
+    assert "Nhắc hạn trả lời hồ sơ " + code in out and "TTPVHCC" in out
+    assert "Hôm nay (30/11/2026) là ngày cuối cùng" in out
+    assert "quản trị viên" in out.lower() and "999" in out
+    counts = json.loads(out.strip().splitlines()[-1])
+    assert counts["dry_run"] is True and counts["reminders"] == 1
+    assert counts["weekly"] == 1 and counts["monthly"] == 1
+    assert asyncio.run(_rows(url)) == before  # no outbox rows, no events, no report runs
+
+    again = cli.invoke(app, ["tick", "--dry-run", "--now", "2026-11-30T09:00"])
+    assert again.output == dry.output  # nothing was claimed by the first dry run
+    real = cli.invoke(app, ["tick", "--now", "2026-11-30T09:00+07:00"])
+    counts = json.loads(real.output.strip().splitlines()[-1])
+    assert counts["reminders"] == 1 and counts["weekly"] == 1 and counts["monthly"] == 1
+    assert asyncio.run(_rows(url))["outbox"] > before["outbox"]

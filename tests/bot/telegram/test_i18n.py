@@ -136,5 +136,7 @@ def test_converter_refuses_what_it_cannot_keep_exact() -> None:
         to_fluent("x.y", "{{ a.b }}")
     with pytest.raises(ConversionError):
         to_fluent("x.y", "{% for i in items %}{{ i }}{% endfor %}")
+    tail = to_fluent("x.y", "Số điện thoại: ")
+    assert FluentCatalog("vi", VN, [tail]).format("x.y", {}) == "Số điện thoại: "
     source = to_fluent("x.y", "[a] {curly} *b")
     assert FluentCatalog("en", VN, [source]).format("x.y", {}) == "[a] {curly} *b"
