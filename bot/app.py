@@ -188,7 +188,7 @@ def create_dispatcher(
     sender: OutboxSender | None = None,
 ) -> Dispatcher:
     """The production dispatcher: routers, middlewares, error handler, injected services."""
-    from bot.telegram.middlewares import DbSessionMiddleware, LocaleMiddleware
+    from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
     if storage is None:
@@ -211,5 +211,6 @@ def create_dispatcher(
         DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
     )
     dp.update.outer_middleware(LocaleMiddleware(app.renderer))
+    dp.update.outer_middleware(AdminsMiddleware(frozenset(app.settings.bot.admin_ids)))
     dp.include_router(setup_routers())
     return dp

@@ -118,6 +118,17 @@ class ReportSettings(_Section):
     monthly_day: int = Field(5, ge=1, le=28)  # provincial plans: late list "ngày 05 hàng tháng"
     quarterly_day: int = Field(19, ge=1, le=28)  # TT 01/2020/TT-VPCP: "ngày 19 tháng cuối quý"
     satisfaction_target: float = Field(0.9, ge=0, le=1)  # provincial plans: ≥ 90% satisfied
+    # The leadership's chats (a group or people): all-agency reports go there besides admins.
+    leadership_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    @field_validator("leadership_chat_ids", mode="before")
+    @classmethod
+    def _split_chats(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        if isinstance(value, int):
+            return [value]
+        return value
 
 
 class SearchSettings(_Section):
@@ -129,7 +140,10 @@ class SearchSettings(_Section):
 
     suggestions: int = Field(3, ge=1, le=8)
     lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
-    import_max_mb: int = Field(5, ge=1)
+    import_max_mb: int = Field(5, ge=1)  # a file sent to the bot in a chat
+    # A file given to `citizen-bot kb import` on the server: a whole province's list is bigger
+    # than what is sensible to send in a chat (and Bot API downloads stop at 20 MB).
+    cli_import_max_mb: int = Field(200, ge=1)
 
 
 class Settings:

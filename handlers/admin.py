@@ -1,18 +1,17 @@
 """Admins: bind groups to agencies, set answer approval and approvers, follow group
-migrations, import files by upload."""
+migrations (uploads and the rest of the panel: handlers/admin_panel.py)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.knowledge import KnowledgeService, import_file
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
-from bot.telegram.rendering import Renderer, split_html
+from bot.telegram.rendering import Renderer
 from storage.models import Agency
 from storage.repositories import AgencyRepo, ApproverRepo
 
@@ -169,52 +168,6 @@ async def membership_changed(
         )
 
 
-async def upload(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    clock: Clock,
-    renderer: Renderer,
-    settings: Settings,
-    knowledge: KnowledgeService,
-    admin_ids: frozenset[int],
-    locale: str,
-) -> None:
-    """An admin sends a CSV/XLSX/JSON file; the caption says what it is ("agencies", "dry")."""
-    if message.from_user is None or message.from_user.id not in admin_ids:
-        await message.answer(renderer.t("common.type_question", locale))
-        return
-    assert message.document is not None
-    limit = settings.search.import_max_mb * 1024 * 1024
-    if (message.document.file_size or 0) > limit:
-        await message.answer(
-            renderer.t("import.too_large", locale, max=settings.search.import_max_mb)
-        )
-        return
-    caption = (message.caption or "").lower()
-    kind = (
-        "agencies"
-        if ("agenc" in caption or "co quan" in caption or "cơ quan" in caption)
-        else "procedures"
-    )
-    dry_run = "dry" in caption or "thử" in caption or "thu" in caption.split()
-    buffer = await bot.download(message.document)
-    data = buffer.read() if buffer else b""
-    report = await import_file(
-        session,
-        data,
-        message.document.file_name or "upload",
-        kind=kind,
-        dry_run=dry_run,
-        now=clock.now(),
-        max_bytes=limit,
-    )
-    for part in split_html(renderer.render("import_report.html", locale, r=report)):
-        await message.answer(part)
-    if report.applied:
-        knowledge.invalidate()  # the next question rebuilds the index from the committed rows
-
-
 def create_group_router() -> Router:
     """A fresh router with this module's handlers (a router has one parent, so every
     dispatcher gets its own)."""
@@ -232,12 +185,4 @@ def create_membership_router() -> Router:
     dispatcher gets its own)."""
     router = Router(name=__name__ + ".membership")
     router.my_chat_member.register(membership_changed)
-    return router
-
-
-def create_private_router() -> Router:
-    """A fresh router with this module's handlers (a router has one parent, so every
-    dispatcher gets its own)."""
-    router = Router(name=__name__ + ".private")
-    router.message.register(upload, StateFilter(None), F.document)
     return router

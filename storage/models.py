@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -75,6 +76,8 @@ class Agency(Base):
     # confirmed answer waits for one of the agency's approvers before it reaches the citizen.
     approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
+    # Part of the bundled demo: removed entirely by the first real import.
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AgencyApprover(Base):
@@ -110,6 +113,10 @@ class Procedure(Base):
     url: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[str] = mapped_column(Text, default="")  # ";"-separated
     updated_at: Mapped[datetime]
+    # Set when a replacing import left the procedure out: old cases keep showing it, the
+    # search no longer answers with it.
+    retired_at: Mapped[datetime | None]
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LexiconEntry(Base):
@@ -341,3 +348,32 @@ class ReportRun(Base):
     kind: Mapped[str] = mapped_column(String(16))
     period: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+class KbVersion(Base):
+    """One applied import (or rollback) of the knowledge base: the KB as it stood after it."""
+
+    __tablename__ = "kb_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number admins see
+    kind: Mapped[str] = mapped_column(String(16))  # procedures | agencies | rollback
+    at: Mapped[datetime]
+    admin_id: Mapped[int | None] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(Text, default="")
+    replace: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [field key, header as written in the file] of the import, for /kb export.
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # gzip'd JSON {"procedures": [...], "agencies": [...]} of the whole KB after the change.
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Admin(Base):
+    """An admin added from Telegram by another admin (ADMIN_IDS are admins from settings)."""
+
+    __tablename__ = "admins"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]

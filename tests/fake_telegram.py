@@ -198,6 +198,35 @@ def _user_dict(user: int | JSON, first_name: str = "Lan") -> JSON:
     return {"id": user, "is_bot": False, "first_name": first_name, "language_code": "vi"}
 
 
+# sendPhoto (Bot API): "The photo must be at most 10 MB in size. The photo's width and height
+# must not exceed 10000 in total. Width and height ratio must be at most 20."
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+def _uploaded_photo_size(data: bytes) -> tuple[int, int]:
+    """Width and height of an uploaded PNG or JPEG, with Telegram's limits on them."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    width = height = 0
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    elif data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 9 < len(data):
+            marker, length = data[pos + 1], int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if 0xC0 <= marker <= 0xC3:
+                height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+                width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+                break
+            pos += 2 + length
+    if not (width and height):
+        # Deliberately lenient (tests upload placeholder bytes): Telegram's own default size.
+        return 1280, 960
+    if width + height > 10000 or max(width, height) > 20 * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    return width, height
+
+
 def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -847,10 +876,19 @@ class FakeTelegram:
         file_id = self._file_ref(value, files, kind)
         unique = f"u-{file_id}"
         if kind == "photo":
+            width, height = 1280, 960
+            upload = files.get(str(value).removeprefix("attach://"))
+            if upload is not None:
+                width, height = _uploaded_photo_size(upload.data)
             return {
                 "photo": [
                     {"file_id": file_id, "file_unique_id": unique, "width": 90, "height": 90},
-                    {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960},
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": unique,
+                        "width": width,
+                        "height": height,
+                    },  # fmt: skip
                 ]
             }
         if kind == "document":

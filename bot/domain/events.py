@@ -138,6 +138,10 @@ class ReportDue:
     agencies: Sequence[Agency] = field(default_factory=tuple)  # every agency, by name
     figures: dict[str, Any] = field(default_factory=dict)
     late: Sequence[Any] = field(default_factory=tuple)
+    # Weekly: the week before's figures (for the change) and median reply days per agency
+    # (None: all agencies).
+    previous: dict[str, Any] = field(default_factory=dict)
+    medians: dict[str | None, float] = field(default_factory=dict)
 
 
 DomainEvent = CaseChange | ReportDue

@@ -40,7 +40,9 @@ from bot.domain.reports import (
     figures_by_agency,
     late_cases,
     month_before,
+    previous,
     quarter_of,
+    reply_medians,
     week_before,
 )
 from bot.domain.statuses import OPEN_STATUSES
@@ -265,7 +267,22 @@ class _Tick:
     async def figures_report(self, period: Period) -> None:
         """The weekly summary or the quarterly figures: each group its own, admins all."""
         figures = await figures_by_agency(self.session, period.start, period.end)
-        await self.publish(ReportDue(period.kind, period, self.everyone(), figures=figures))
+        before: dict[str, Any] = {}
+        medians: dict[str | None, float] = {}
+        if period.kind == "weekly":
+            last = previous(period, self.tz)
+            before = dict(await figures_by_agency(self.session, last.start, last.end))
+            medians = await reply_medians(self.session, period.start, period.end)
+        await self.publish(
+            ReportDue(
+                period.kind,
+                period,
+                self.everyone(),
+                figures=figures,
+                previous=before,
+                medians=medians,
+            )
+        )
 
     async def monthly(self, period: Period) -> None:
         """The list of late handling, by agency and by official, published on the 5th."""

@@ -63,6 +63,40 @@ class RateCB(CallbackData, prefix="r"):
     rating: str  # good | neutral | bad
 
 
+# ---- the admins' panel (private chat) ------------------------------------------------------
+class ImportCB(CallbackData, prefix="ki"):
+    action: str  # apply | replace | confirm | cancel
+    n: int = 0  # confirm: how many procedures the admin agreed to retire
+
+
+class KbVersionCB(CallbackData, prefix="kv"):
+    action: str  # ask | rollback
+    number: int
+
+
+class ReportCB(CallbackData, prefix="rp"):
+    kind: str  # weekly | monthly | quarterly
+    fmt: str  # xlsx | csv
+
+
+class RuleCB(CallbackData, prefix="ru"):
+    action: str  # remove | agency
+    rule_id: int = 0
+    agency: str = ""
+
+
+class LexiconCB(CallbackData, prefix="lx"):
+    entry_id: int
+
+
+class HolidayCB(CallbackData, prefix="hd"):
+    day: str  # ISO date of the override to remove
+
+
+class AdminCB(CallbackData, prefix="ad"):
+    user_id: int
+
+
 class AnswerCB(CallbackData, prefix="a"):
     action: str  # send | edit | cancel
     draft_id: int

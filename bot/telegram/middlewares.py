@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.telegram import postcommit
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
-from storage.repositories import CitizenRepo, UpdateRepo
+from storage.repositories import AdminRepo, CitizenRepo, UpdateRepo
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,20 @@ class LocaleMiddleware(BaseMiddleware):
             if citizen is not None and citizen.locale:
                 locale = citizen.locale
         data["locale"] = self.renderer.locale_of(locale)
+        return await handler(event, data)
+
+
+class AdminsMiddleware(BaseMiddleware):
+    """`admin_ids` for this update: ADMIN_IDS plus the admins added from Telegram (stored),
+    so every admin check (binding groups, acting on cases, the panel) sees both."""
+
+    def __init__(self, configured: frozenset[int]) -> None:
+        self.configured = configured
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session: AsyncSession | None = data.get("session")
+        if session is not None:
+            data["admin_ids"] = self.configured | await AdminRepo(session).ids()
         return await handler(event, data)
 
 

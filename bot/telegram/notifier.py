@@ -20,6 +20,7 @@ from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
 from bot.telegram.rendering import Renderer, mention, split_html
 from storage.models import Agency, Case, OutboxMessage
 from storage.repositories import (
+    AdminRepo,
     AgencyRepo,
     ApproverRepo,
     CaseRepo,
@@ -226,7 +227,9 @@ class Notifier:
     async def alert_admins(
         self, session: AsyncSession, key: str, case: Case | None = None, **params: Any
     ) -> None:
-        for admin in self.admin_ids:
+        # ADMIN_IDS and the admins added from Telegram (`/admins add`).
+        stored = sorted(await AdminRepo(session).ids())
+        for admin in dict.fromkeys([*self.admin_ids, *stored]):
             await self.send(
                 session,
                 admin,

@@ -20,6 +20,7 @@ then delivered by `OutboxSender`, so a crash or a Telegram outage never loses on
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
 import time
@@ -40,6 +41,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
@@ -68,6 +70,7 @@ METHODS = (
     "send_media_group",
     "edit_message_text",
     "delete_message",
+    "upload_photo",
 )
 ALERT_PURPOSE = "admin_alert"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -134,6 +137,15 @@ async def enqueue(
         link_kind=link_kind,
         purpose=purpose,
     )
+
+
+def upload_payload(data: bytes, filename: str, caption: str | None = None) -> dict[str, Any]:
+    """Payload of an `upload_photo` row: the image itself travels in the row (base64 in the
+    JSON column), so any worker on any host can send it after a restart."""
+    payload: dict[str, Any] = {"data": base64.b64encode(data).decode("ascii"), "filename": filename}
+    if caption is not None:
+        payload["caption"] = caption
+    return payload
 
 
 def keyboard_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
@@ -310,6 +322,15 @@ class OutboxSender:
             result = await self.bot.send_photo(
                 row.chat_id,
                 p["file_id"],
+                caption=p.get("caption"),
+                reply_markup=markup,
+                reply_parameters=reply,
+            )
+        elif row.method == "upload_photo":
+            # A new image (a chart), uploaded as multipart/form-data (Bot API "Sending files").
+            result = await self.bot.send_photo(
+                row.chat_id,
+                BufferedInputFile(base64.b64decode(p["data"]), filename=p["filename"]),
                 caption=p.get("caption"),
                 reply_markup=markup,
                 reply_parameters=reply,

@@ -21,12 +21,20 @@ translated text; the codes are listed in `FORMAT_ERROR_CODES` and `PROBLEM_CODES
 """
 
 from knowledge.importers.agencies import parse_agencies
-from knowledge.importers.columns import PROBLEM_CODES, ParseResult, Problem, fold_header
+from knowledge.importers.columns import (
+    PROBLEM_CODES,
+    ParseResult,
+    Problem,
+    fold_header,
+    guess_kind,
+)
 from knowledge.importers.diff import ImportDiff, diff_records
 from knowledge.importers.procedures import parse_procedures
 from knowledge.importers.tables import (
     FORMAT_ERROR_CODES,
+    NOTICE_CODES,
     ImportFormatError,
+    Notice,
     Table,
     TableRow,
     read_table,
@@ -34,15 +42,18 @@ from knowledge.importers.tables import (
 
 __all__ = [
     "FORMAT_ERROR_CODES",
+    "NOTICE_CODES",
     "PROBLEM_CODES",
     "ImportDiff",
     "ImportFormatError",
+    "Notice",
     "ParseResult",
     "Problem",
     "Table",
     "TableRow",
     "diff_records",
     "fold_header",
+    "guess_kind",
     "parse_agencies",
     "parse_procedures",
     "read_table",

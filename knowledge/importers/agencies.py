@@ -14,7 +14,7 @@ from knowledge.importers.columns import (
     map_columns,
     name_key,
 )
-from knowledge.importers.tables import Table
+from knowledge.importers.tables import Notice, Table
 from knowledge.records import AgencyRecord
 
 __all__ = ["parse_agencies"]
@@ -58,8 +58,13 @@ def parse_agencies(table: Table, existing_codes: Collection[str] = ()) -> ParseR
             chat_id = None
         elif chat_id is not None and chat_id > 0:
             result.warnings.append(
-                f"Row {row.number}: chat id {chat_id} is positive, so it is a person, not a "
-                "group (group ids are negative, e.g. -1001234567890)."
+                Notice(
+                    "person_chat_id",
+                    f"Row {row.number}: chat id {chat_id} is positive, so it is a person, not "
+                    "a group (group ids are negative, e.g. -1001234567890).",
+                    row=row.number,
+                    chat_id=chat_id,
+                )
             )
 
         days_value = reader.get("reply_days")

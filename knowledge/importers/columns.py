@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from knowledge.importers.tables import Table, TableRow, nfc
+from knowledge.importers.tables import Notice, Table, TableRow, nfc
 
 __all__ = [
     "AGENCY_ALIASES",
@@ -66,6 +66,8 @@ class ParseResult(Generic[T]):
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unknown_agencies: list[str] = field(default_factory=list)
+    # Field key -> the header as written in the file (for exporting with the same columns).
+    columns: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -181,7 +183,9 @@ def map_columns(
     for header in table.headers:
         key = aliases.get(fold_header(header))
         if key is None:
-            result.warnings.append(f"Unknown column {header!r} was ignored.")
+            result.warnings.append(
+                Notice("unknown_column", f"Unknown column {header!r} was ignored.", header=header)
+            )
         elif key in columns:
             result.problems.append(
                 Problem(
@@ -195,6 +199,7 @@ def map_columns(
             )
         else:
             columns[key] = header
+    result.columns = dict(columns)
     missing = [key for key in required if key not in columns]
     for key in missing:
         result.problems.append(
@@ -290,3 +295,22 @@ def check_row_code(
         return ""
     first_row_of_code[raw] = row.number
     return raw
+
+
+def guess_kind(table: Table) -> str | None:
+    """ "procedures" or "agencies" from the headers alone (an admin who sends a file need not
+    say which it is); None when the headers do not tell."""
+    shared = {fold_header(h) for h in ("code", "name", "Mã", "Tên")}
+    procedure_only = {
+        fold_header(alias)
+        for key, aliases in _PROCEDURE_HEADERS.items()
+        for alias in (key, *aliases)
+    } - shared
+    agency_only = {
+        fold_header(alias) for key, aliases in _AGENCY_HEADERS.items() for alias in (key, *aliases)
+    } - shared
+    headers = {fold_header(h) for h in table.headers}
+    procedures, agencies = len(headers & procedure_only), len(headers & agency_only)
+    if procedures == agencies:
+        return None
+    return "procedures" if procedures > agencies else "agencies"

@@ -14,7 +14,7 @@ from knowledge.importers.columns import (
     map_columns,
     name_key,
 )
-from knowledge.importers.tables import Table
+from knowledge.importers.tables import Notice, Table
 from knowledge.records import ONLINE_FULL, ONLINE_PARTIAL, ProcedureRecord
 
 __all__ = ["parse_procedures"]
@@ -128,8 +128,13 @@ def parse_procedures(table: Table, agencies: Mapping[str, str]) -> ParseResult[P
         code = check_row_code(reader, row, columns, first_row_of_code, min_length=2)
         if code and _TRUNCATED_NATIONAL_RE.fullmatch(code):
             result.warnings.append(
-                f"Row {row.number}: code {code!r} looks like a national code (1.001193) that "
-                "lost trailing zeros as an Excel number; format the column as text."
+                Notice(
+                    "truncated_code",
+                    f"Row {row.number}: code {code!r} looks like a national code (1.001193) "
+                    "that lost trailing zeros as an Excel number; format the column as text.",
+                    row=row.number,
+                    code=code,
+                )
             )
         name = reader.required("name", "procedure name")
 

@@ -49,6 +49,28 @@ _XLSX_UNPACKED_FACTOR = 20  # XML compresses ~10x; a bigger ratio smells like a 
 _CSV_SNIFF_CHARS = 64_000
 
 
+# Machine codes of Notice (warnings that do not stop an import), for the translation catalog.
+NOTICE_CODES: tuple[str, ...] = (
+    "headerless_column",  # values under an empty header (column, row)
+    "unknown_column",  # a header we do not know (header)
+    "truncated_code",  # a national code that lost its trailing zeros in Excel (row, code)
+    "person_chat_id",  # a positive chat id, i.e. a person rather than a group (row, chat_id)
+)
+
+
+class Notice(str):
+    """A warning: reads as its English text, carries `code` and `params` so the bot can say
+    it in the admin's language."""
+
+    code: str
+    params: dict[str, object]
+
+    def __new__(cls, code: str, text: str, /, **params: object) -> Notice:
+        notice = super().__new__(cls, text)
+        notice.code, notice.params = code, params
+        return notice
+
+
 class ImportFormatError(Exception):
     """The file as a whole cannot be read; `code` is machine-readable, `str()` is English."""
 
@@ -203,8 +225,13 @@ class _TableBuilder:
             elif value and index not in self._headerless_warned:
                 self._headerless_warned.add(index)
                 self.warnings.append(
-                    f"Column {self.column_name(index)} has values but no header "
-                    f"(first at row {number}); it was ignored."
+                    Notice(
+                        "headerless_column",
+                        f"Column {self.column_name(index)} has values but no header "
+                        f"(first at row {number}); it was ignored.",
+                        column=self.column_name(index),
+                        row=number,
+                    )
                 )
         if not any(values.values()):
             return

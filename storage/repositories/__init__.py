@@ -4,9 +4,11 @@ never commits (the caller owns the transaction)."""
 from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.knowledge import (
+    AdminRepo,
     AgencyRepo,
     ApproverRepo,
     HolidayRepo,
+    KbVersionRepo,
     LexiconRepo,
     ProcedureRepo,
     RoutingRuleRepo,
@@ -18,6 +20,7 @@ from storage.repositories.people import CitizenRepo, UpdateRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
+    "AdminRepo",
     "AgencyRepo",
     "AnswerDraftRepo",
     "ApproverRepo",
@@ -26,6 +29,7 @@ __all__ = [
     "EventRepo",
     "FsmRepo",
     "HolidayRepo",
+    "KbVersionRepo",
     "LexiconRepo",
     "MessageLinkRepo",
     "OutboxRepo",

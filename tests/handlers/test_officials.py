@@ -312,35 +312,6 @@ async def test_unbind(bound: Harness) -> None:
         assert agency is not None and agency.chat_id is None
 
 
-async def test_admin_uploads_a_procedure_file(harness: Harness) -> None:
-    h = harness
-    csv = (
-        "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện,Từ khóa\n"
-        "9.000010,Cấp phép nuôi chim yến,SNNMT,nhà yến\n"
-    )
-    h.server.add_file("kb-file", csv.encode("utf-8"), file_path="documents/kb.csv")
-    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv", caption="dry")
-    assert "Kiểm tra thử" in h.last_text(ADMIN) and "Thêm mới: 1" in h.last_text(ADMIN)
-    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv")
-    assert "Đã nhập xong" in h.last_text(ADMIN)
-    await h.say("xin phép nuôi yến")
-    assert "Cấp phép nuôi chim yến" in h.last_text(CITIZEN)
-
-
-async def test_upload_with_problems_lists_rows(harness: Harness) -> None:
-    h = harness
-    csv = "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện\n,Thiếu mã,STP\n"
-    h.server.add_file("bad-file", csv.encode("utf-8"), file_path="documents/bad.csv")
-    await h.say(user=ADMIN, document_file_id="bad-file", document_name="bad.csv")
-    assert "Không nhập" in h.last_text(ADMIN) and "Dòng 2" in h.last_text(ADMIN)
-
-
-async def test_citizen_document_is_not_an_import(harness: Harness) -> None:
-    harness.server.add_file("x", b"code,name\n1,2\n", file_path="documents/x.csv")
-    await harness.say(document_file_id="x", document_name="x.csv")
-    assert "gõ câu hỏi" in harness.last_text(CITIZEN)
-
-
 async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) -> None:
     h = bound
     code = await file_case(h)

@@ -89,7 +89,7 @@ async def test_procedure_and_agency_upsert_roundtrip(sessions) -> None:  # type:
         await ProcedureRepo(session).upsert([record], NOW)
     async with sessions() as session:
         assert await ProcedureRepo(session).all_records() == [record]
-        count, last = await ProcedureRepo(session).version()
+        count, last, _retired = await ProcedureRepo(session).version()
         assert count == 1 and last is not None
         agency = await AgencyRepo(session).by_chat(-1001234567890)
         assert agency is not None and agency.code == "STP"
