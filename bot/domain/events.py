@@ -138,6 +138,9 @@ class ReportDue:
     agencies: Sequence[Agency] = field(default_factory=tuple)  # every agency, by name
     figures: dict[str, Any] = field(default_factory=dict)
     late: Sequence[Any] = field(default_factory=tuple)
+    # Open cases whose commune could not be determined (codes): the admins' weekly summary
+    # lists them so that someone transfers them to the right commune.
+    unresolved: Sequence[str] = field(default_factory=tuple)
 
 
 DomainEvent = CaseChange | ReportDue

@@ -265,7 +265,13 @@ class _Tick:
     async def figures_report(self, period: Period) -> None:
         """The weekly summary or the quarterly figures: each group its own, admins all."""
         figures = await figures_by_agency(self.session, period.start, period.end)
-        await self.publish(ReportDue(period.kind, period, self.everyone(), figures=figures))
+        unresolved: tuple[str, ...] = ()
+        if period.kind == "weekly":
+            rows = await CaseRepo(self.session).unresolved_places([s.value for s in OPEN_STATUSES])
+            unresolved = tuple(c.code for c in rows)
+        await self.publish(
+            ReportDue(period.kind, period, self.everyone(), figures=figures, unresolved=unresolved)
+        )
 
     async def monthly(self, period: Period) -> None:
         """The list of late handling, by agency and by official, published on the 5th."""

@@ -3,6 +3,7 @@ rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,7 +131,12 @@ class ScheduledMessages:
             extra = {"quarter": int(quarter), "year": int(year)}
         names = {a.code: a.name for a in event.agencies}
 
-        def text(agency: Agency | None, figures: Figures, rows: list[tuple[str, Figures]]) -> str:
+        def text(
+            agency: Agency | None,
+            figures: Figures,
+            rows: list[tuple[str, Figures]],
+            unresolved: Sequence[str] = (),
+        ) -> str:
             return self.render(
                 n,
                 template,
@@ -141,6 +147,7 @@ class ScheduledMessages:
                 pct=lambda r: percent(r, self.locale),
                 target=self.settings.reports.satisfaction_target,
                 transfer_days=self.settings.cases.transfer_working_days,
+                unresolved=unresolved,
                 **extra,
             )
 
@@ -156,7 +163,7 @@ class ScheduledMessages:
                 ((names.get(code, code), f) for code, f in by_agency.items()),
                 key=lambda row: row[0],
             )
-            body = text(None, total, rows)
+            body = text(None, total, rows, event.unresolved)
             for admin in self.admin_ids:
                 await n.send(session, admin, body, case=None, purpose=purpose)
 
