@@ -48,6 +48,7 @@ from bot.domain.routing import Place, RouteDecision, Rule, route_case
 from bot.domain.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
 from bot.settings import CaseSettings
 from knowledge.places import Gazetteer
+from knowledge.records import COMMUNE_KINDS
 from storage.models import Agency, Case, CaseEvent
 from storage.repositories import (
     AgencyRepo,
@@ -532,6 +533,9 @@ class CaseService:
         )
         if late:
             case.transferred_late += 1
+        if target.kind in COMMUNE_KINDS and target.unit_code and case.unit_status is not None:
+            # An official placed the case in a commune by hand: it is no longer unresolved.
+            case.unit_code, case.unit_status = target.unit_code, "resolved"
         case.agency = target.code
         case.assignee_id = case.assignee_name = None
         await self.events.publish(session, CaseTransferred(case, old_agency, target))
