@@ -48,6 +48,27 @@ def commune_kind(
     return agency.kind if agency is not None and agency.is_commune_placeholder else None
 
 
+# Telegram refuses an inline keyboard of more than 100 buttons (Bot API: 400 "too many
+# buttons"); a province's full commune directory is several hundred agencies.
+MAX_TRANSFER_CHOICES = 100
+
+
+def transfer_choices(
+    agencies: Sequence[AgencyRecord], *, current: str, unit_code: str | None
+) -> list[AgencyRecord]:
+    """The agencies an official may pick to transfer a case to, at most MAX_TRANSFER_CHOICES:
+    the province's agencies first, then those of the case's commune, then other communes."""
+    others = [a for a in agencies if a.code != current]
+
+    def rank(a: AgencyRecord) -> tuple[int, str]:
+        commune = a.unit_code is not None and len(a.unit_code) == 5
+        if not commune:
+            return (0, a.code)
+        return (1 if a.unit_code == unit_code else 2, a.name)
+
+    return sorted(others, key=rank)[:MAX_TRANSFER_CHOICES]
+
+
 def _commune_agency(
     agencies: Mapping[str, AgencyRecord], unit_code: str, kind: str
 ) -> AgencyRecord | None:

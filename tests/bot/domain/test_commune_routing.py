@@ -99,3 +99,21 @@ def test_a_case_without_procedure_naming_a_commune_goes_to_its_committee() -> No
     decision = route(None, None, mentioned=mentioned)
     assert decision.agency == "UBND-24848" and decision.rule.startswith("content commune=24848")
     assert route(None, None).agency == "TTPVHCC"
+
+
+def test_transfer_choices_fit_telegrams_keyboard_with_a_full_province() -> None:
+    from bot.domain.routing import MAX_TRANSFER_CHOICES, transfer_choices
+    from knowledge.importers.directory import commune_agencies
+    from knowledge.places import load_gazetteer
+
+    directory = [*AGENCIES.values()]
+    directory += [
+        a for a in commune_agencies(load_gazetteer("68"), police=True) if a.code not in AGENCIES
+    ]
+    assert len(directory) > 200
+    picked = transfer_choices(directory, current="TTPVHCC", unit_code="24848")
+    assert len(picked) == MAX_TRANSFER_CHOICES
+    codes = [a.code for a in picked]
+    # The province's agencies first, then the case's own commune, then the other communes.
+    assert codes[:5] == ["CA-CAP-XA", "STP", "UBND-CAP-XA", "CA-24848", "UBND-24848"]
+    assert "TTPVHCC" not in codes
