@@ -30,6 +30,7 @@ from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.rendering import Renderer
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.scheduled import ScheduledMessages
+from knowledge.places import load_gazetteer
 from storage.db import create_engine, create_session_factory, migrate
 from storage.models import OutboxMessage
 
@@ -90,7 +91,13 @@ async def create_app(
         max_extensions=settings.cases.max_extensions,
     )
     notifier.scheduled = ScheduledMessages(settings)
-    cases = CaseService(settings=settings.cases, clock=clock, tz=settings.bot.tz, events=notifier)
+    cases = CaseService(
+        settings=settings.cases,
+        clock=clock,
+        tz=settings.bot.tz,
+        events=notifier,
+        places=load_gazetteer(settings.bot.province_code) if settings.bot.province_code else None,
+    )
     answers = AnswerDesk(cases, settings.bot.admin_ids)
     return App(
         settings=settings,

@@ -25,12 +25,14 @@ agencies_app = typer.Typer(help="Agency directory.")
 calendar_app = typer.Typer(help="Reply clock and days off.")
 rules_app = typer.Typer(help="Routing rules (field/keyword → agency).")
 lexicon_app = typer.Typer(help="The admins' colloquial → official phrases for the search.")
+cases_app = typer.Typer(help="Cases.")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(rules_app, name="rules")
 app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(cases_app, name="cases")
 
 
 def _setup_logging() -> None:
@@ -280,7 +282,96 @@ def agencies_list() -> None:
             f"{a.code}\t{a.name}\tchat={a.chat_id or '-'}\tparent={a.parent or '-'}"
             f"\treply_days={a.reply_days}{'' if a.own_reply_days else ' (default)'}"
             f"\topen={a.open}\toverdue={a.overdue}"
+            f"\tkind={a.kind or '-'}\tunit={a.unit_code or '-'}"
         )
+
+
+@agencies_app.command("generate-communes")
+def agencies_generate_communes(
+    province_code: Annotated[str, typer.Argument(help="national statistics code, e.g. 68")],
+    out: Annotated[
+        Path | None, typer.Option(help="file to write (.csv, .xlsx or .json); default: stdout CSV")
+    ] = None,
+    police: Annotated[
+        bool, typer.Option("--police", help="also one commune police agency per commune")
+    ] = False,
+    parent: Annotated[str | None, typer.Option(help="parent of the People's Committees")] = None,
+    police_parent: Annotated[str | None, typer.Option(help="parent of the police")] = None,
+) -> None:
+    """Write a directory file with one People's Committee per commune of the province (its
+    statistics code as unit_code), for the admin to add chat ids and import."""
+    from knowledge.importers.directory import commune_agencies, directory_bytes
+    from knowledge.places import UnknownProvince, load_gazetteer
+
+    try:
+        places = load_gazetteer(province_code)
+    except UnknownProvince as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    records = commune_agencies(
+        places, police=police, committee_parent=parent, police_parent=police_parent
+    )
+    fmt = out.suffix.lower().lstrip(".") if out is not None else "csv"
+    if fmt not in ("csv", "xlsx", "json"):
+        typer.echo("the file must end in .csv, .xlsx or .json", err=True)
+        raise typer.Exit(2)
+    data = directory_bytes(records, fmt)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8-sig"))
+        return
+    out.write_bytes(data)
+    typer.echo(
+        f"{out}: {len(records)} agencies for {len(places.communes)} communes of "
+        f"{places.province.name} ({places.province.code})",
+        err=True,
+    )
+
+
+# ---- cases -----------------------------------------------------------------------------
+@cases_app.command("unresolved")
+def cases_unresolved(
+    include_closed: Annotated[
+        bool, typer.Option("--all", help="closed cases too (default: open ones)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Cases that needed a commune and did not get one (address not understood, another
+    province, or no agency for the commune in the directory): transfer them by hand."""
+    from bot.domain.statuses import OPEN_STATUSES
+    from storage.repositories import CaseRepo
+
+    async def go(application: Any) -> list[dict[str, Any]]:
+        async with application.sessions() as session:
+            rows = await CaseRepo(session).unresolved_places(
+                None if include_closed else OPEN_STATUSES
+            )
+            tz = application.settings.bot.tz
+            return [
+                {
+                    "code": c.code,
+                    "status": c.status,
+                    "unit_status": c.unit_status,
+                    "agency": c.agency,
+                    "received_at": c.received_at.astimezone(tz).strftime("%d/%m/%Y"),
+                    "address": c.citizen_address,
+                    "place": c.place,
+                    "location": [c.latitude, c.longitude] if c.latitude is not None else None,
+                    "unit_code": c.unit_code,
+                    "rule": c.routing_rule,
+                }
+                for c in rows
+            ]
+
+    rows = asyncio.run(_with_app(go))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        where = r["place"] or r["address"]
+        if r["location"]:
+            where += f" · 📍 {r['location'][0]:.5f},{r['location'][1]:.5f}"
+        typer.echo(f"{r['code']}\t{r['received_at']}\t{r['unit_status']}\t→ {r['agency']}\t{where}")
+    typer.echo(f"{len(rows)} case(s)", err=True)
 
 
 # ---- search ----------------------------------------------------------------------------

@@ -48,6 +48,21 @@ class BotSettings(_Section):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     timezone: str = "Asia/Ho_Chi_Minh"
     locale: Literal["vi", "en"] = "vi"
+    # The province the bot serves: its national statistics code (68 = Lâm Đồng, the bundled
+    # sample's). Addresses are resolved to its communes; empty turns commune routing off.
+    province_code: str | None = "68"
+
+    @field_validator("province_code", mode="before")
+    @classmethod
+    def _province(cls, value: object) -> object:
+        if value is None or (
+            isinstance(value, str) and value.strip().lower() in ("", "none", "off")
+        ):
+            return None
+        text = str(value).strip()
+        if not text.isdigit() or len(text) > 2:
+            raise ValueError("PROVINCE_CODE is the 2-digit national statistics code, e.g. 68")
+        return f"{int(text):02d}"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

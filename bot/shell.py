@@ -48,6 +48,7 @@ from aiogram.types import (
     Contact,
     ForceReply,
     InlineKeyboardMarkup,
+    Location,
     Message,
     MessageEntity,
     ReplyKeyboardMarkup,
@@ -72,7 +73,7 @@ GROUP_IDS = 1_000_000_000_000  # groups made up for unbound agencies: minus this
 HISTORY_WINDOW = 200  # outbox rows read back for one chat's recent messages
 GROUP_COMMANDS = ("/bind", "/unbind", "/traloi")  # the bot takes them in groups only
 
-Button = tuple[str, str, str]  # (label, kind, data): kind is callback, url, text or contact
+Button = tuple[str, str, str]  # (label, kind, data): callback, url, text, contact or location
 
 
 def html_to_terminal(text: str) -> str:
@@ -185,7 +186,11 @@ def _buttons(markup: Any) -> tuple[str, list[Button]]:
         ]
     if isinstance(markup, ReplyKeyboardMarkup):
         return "reply", [
-            (b.text, "contact" if b.request_contact else "text", b.text)
+            (
+                b.text,
+                "contact" if b.request_contact else "location" if b.request_location else "text",
+                b.text,
+            )
             for row in markup.keyboard
             for b in row
         ]
@@ -512,6 +517,15 @@ class ShellChat:
                 phone_number=phone.strip(), first_name=user.first_name, user_id=user.id
             )
             message = self._message(contact=contact)
+            await self.feed(Update(update_id=next(self._update_ids), message=message))
+        elif kind == "location":
+            typed = await asyncio.to_thread(input, self.t("shell.location_prompt"))
+            try:
+                lat, lon = (float(x) for x in typed.replace(";", ",").split(","))
+            except ValueError:
+                self.out(self.t("shell.location_invalid"))
+                return
+            message = self._message(location=Location(latitude=lat, longitude=lon))
             await self.feed(Update(update_id=next(self._update_ids), message=message))
         else:
             await self.send_text(data)

@@ -1,5 +1,6 @@
 """The PAKN intake conversation: kind → content (+ files) → procedure → name → contact →
-address → summary → submit. `/cancel` works at every step (registered in `common`)."""
+address → (commune, for a procedure done at the commune) → summary → submit. `/cancel` works
+at every step (registered in `common`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.clock import Clock
 from bot.domain.cases import Actor, CaseService, Draft
 from bot.domain.errors import UserFacingError
 from bot.domain.intake import (
+    locate,
     looks_like_complaint,
     normalize_phone,
     parse_contact,
@@ -24,28 +26,145 @@ from bot.domain.intake import (
     validate_name,
 )
 from bot.domain.knowledge import KnowledgeService
+from bot.domain.routing import commune_kind
 from bot.domain.statuses import Kind
 from bot.settings import Settings
-from bot.telegram.callbacks import DraftCB, DraftProcedureCB, FeedbackStartCB, KindCB, MenuCB
+from bot.telegram.callbacks import (
+    CommuneCB,
+    DraftCB,
+    DraftProcedureCB,
+    FeedbackStartCB,
+    KindCB,
+    MenuCB,
+)
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.middlewares import Provide
 from bot.telegram.rendering import Renderer
 from handlers.states import Intake
-from storage.repositories import CitizenRepo
+from knowledge.normalize import fold
+from knowledge.places import Resolution
+from storage.repositories import AgencyRepo, CitizenRepo, agency_to_record
+
+# At most this many communes are offered as buttons; more means the address says too little.
+MAX_COMMUNE_BUTTONS = 12
 
 
 class Flow:
     """The draft in the FSM, and the one place that decides which step comes next."""
 
     def __init__(
-        self, state: FSMContext, renderer: Renderer, keyboards: Keyboards, locale: str
+        self,
+        state: FSMContext,
+        renderer: Renderer,
+        keyboards: Keyboards,
+        locale: str,
+        *,
+        session: AsyncSession | None = None,
+        cases: CaseService | None = None,
+        knowledge: KnowledgeService | None = None,
     ) -> None:
         self.state, self.r, self.kb, self.loc = state, renderer, keyboards, locale
+        self.session, self.cases, self.knowledge = session, cases, knowledge
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Flow:
         """Built for each update from the dispatcher's data (see `Provide`)."""
-        return cls(data["state"], data["renderer"], data["keyboards"], data["locale"])
+        return cls(
+            data["state"],
+            data["renderer"],
+            data["keyboards"],
+            data["locale"],
+            session=data.get("session"),
+            cases=data.get("cases"),
+            knowledge=data.get("knowledge"),
+        )
+
+    async def commune_kind(self, draft: Draft) -> str | None:
+        """The kind of commune agency this draft's procedure goes to, when a province is set."""
+        if self.cases is None or self.cases.places is None or self.knowledge is None:
+            return None
+        procedure = (
+            self.knowledge.snapshot.procedures.get(draft.procedure_code)
+            if draft.procedure_code
+            else None
+        )
+        if procedure is None or self.session is None:
+            return None
+        agency = await AgencyRepo(self.session).get(procedure.agency)
+        if agency is None:
+            return None
+        return commune_kind(procedure, {agency.code: agency_to_record(agency)})
+
+    def settle(self, draft: Draft, data: dict[str, Any], found: Resolution, source: str) -> None:
+        """Record what an address, a typed commune or a location said about the commune;
+        `source` prefixes the rule in the case history ("" when the rule already says it)."""
+        data["commune_candidates"] = []
+        how = f"{source}: {found.rule}" if source else found.rule
+        if found.status == "resolved" and found.unit is not None:
+            draft.unit_status, draft.unit_code = "resolved", found.unit.code
+            draft.unit_name, draft.unit_how = found.unit.name, how
+            data["commune_prompt"] = "confirm"
+        elif found.status == "ambiguous":
+            draft.unit_status = draft.unit_code = draft.unit_name = None
+            draft.unit_how = how
+            data["commune_candidates"] = [
+                [u.code, u.name] for u in found.candidates[:MAX_COMMUNE_BUTTONS]
+            ]
+            data["commune_prompt"] = "pick"
+        elif found.status == "outside":
+            draft.unit_status, draft.unit_code, draft.unit_name = "outside", None, None
+            draft.unit_how = how
+            data["commune_prompt"] = "outside"
+            data["commune_outside"] = found.province
+        else:
+            draft.unit_status = draft.unit_code = draft.unit_name = None
+            data["commune_prompt"] = "ask"
+
+    async def ask_commune(
+        self, message: Message, draft: Draft, data: dict[str, Any], kind: str
+    ) -> None:
+        """Where the case is: confirm the commune, pick among several, or say where."""
+        assert self.cases is not None and self.cases.places is not None
+        places = self.cases.places
+        if not data.get("commune_prompt"):
+            found = locate(places, address=draft.address or "", content=draft.content, kind=kind)
+            self.settle(draft, data, found, "")
+        await self.save(draft)
+        await self.state.update_data(
+            commune_prompt=data.get("commune_prompt"),
+            commune_candidates=data.get("commune_candidates", []),
+            commune_outside=data.get("commune_outside"),
+        )
+        await self.state.set_state(Intake.commune)
+        t, loc, say = self.r.t, self.loc, message.answer
+        prompt = data.get("commune_prompt")
+        role = t(f"places.kind.{kind}", loc)
+        if prompt == "confirm" and draft.unit_name:
+            await say(
+                t("places.confirm", loc, commune=draft.unit_name, role=role),
+                reply_markup=self.kb.commune_confirm(loc, draft.unit_name),
+            )
+        elif prompt == "pick":
+            candidates = [(c, n) for c, n in data.get("commune_candidates", [])]
+            await say(
+                t("places.pick", loc, role=role), reply_markup=self.kb.commune_pick(loc, candidates)
+            )
+        elif prompt == "outside":
+            await say(
+                t(
+                    "places.outside",
+                    loc,
+                    province=data.get("commune_outside") or "",
+                    ours=places.province.name,
+                ),
+                reply_markup=self.kb.commune_outside(loc),
+            )
+        else:
+            await say(
+                t("places.ask", loc, role=role, province=places.province.name),
+                reply_markup=self.kb.commune_skip(loc),
+            )
+            await say(t("places.ask_location", loc), reply_markup=self.kb.share_location(loc))
 
     async def load(self) -> tuple[Draft, dict[str, Any]]:
         data = await self.state.get_data()
@@ -110,13 +229,19 @@ class Flow:
         elif not draft.address:
             await self.state.set_state(Intake.address)
             await say(t("intake.ask_address", loc), reply_markup=ReplyKeyboardRemove())
+        elif (kind := await self.commune_kind(draft)) and not data.get("commune_done"):
+            await self.ask_commune(message, draft, data, kind)
         else:
             await self.state.set_state(Intake.summary)
             await say(
                 self.r.render(
-                    "draft_summary.html", loc, d=draft, procedure_name=data.get("procedure_name")
+                    "draft_summary.html",
+                    loc,
+                    d=draft,
+                    procedure_name=data.get("procedure_name"),
+                    commune_needed=bool(kind),
                 ),
-                reply_markup=self.kb.summary(loc, draft.remember),
+                reply_markup=self.kb.summary(loc, draft.remember, commune=bool(kind)),
             )
 
 
@@ -350,7 +475,138 @@ async def contact_typed(message: Message, flow: Flow) -> None:
 
 
 async def address_given(message: Message, flow: Flow) -> None:
-    await flow.advance(message, address=validate_address(message.text))
+    draft, _ = await flow.load()
+    draft.forget_place()
+    await flow.save(draft)
+    await flow.advance(
+        message,
+        flags=_COMMUNE_RESET,
+        address=validate_address(message.text),
+    )
+
+
+# The commune step starts over: the address or the procedure changed, or the citizen asked.
+_COMMUNE_RESET: dict[str, Any] = {
+    "commune_done": False,
+    "commune_prompt": None,
+    "commune_candidates": [],
+    "commune_outside": None,
+}
+
+
+async def commune_confirmed(callback: CallbackQuery, flow: Flow) -> None:
+    draft, _ = await flow.load()
+    if draft.unit_status != "resolved":
+        await callback.answer()
+        return
+    await flow.advance(callback, flags={"commune_done": True})
+
+
+async def commune_other(callback: CallbackQuery, flow: Flow) -> None:
+    await flow.advance(
+        callback,
+        flags={**_COMMUNE_RESET, "commune_prompt": "ask"},
+        unit_status=None,
+        unit_code=None,
+        unit_name=None,
+    )
+
+
+async def commune_picked(callback: CallbackQuery, callback_data: CommuneCB, flow: Flow) -> None:
+    draft, data = await flow.load()
+    offered = {code for code, _ in data.get("commune_candidates", [])}
+    places = flow.cases.places if flow.cases else None
+    unit = places.commune(callback_data.code) if places else None
+    # Callback data can be forged: only a commune that was offered is taken.
+    if unit is None or unit.code not in offered:
+        await callback.answer()
+        return
+    how = f"picked by the citizen among {len(offered)} ({draft.unit_how or ''})"
+    await flow.advance(
+        callback,
+        flags={"commune_done": True, "commune_prompt": "confirm", "commune_candidates": []},
+        unit_status="resolved",
+        unit_code=unit.code,
+        unit_name=unit.name,
+        unit_how=how,
+    )
+
+
+async def commune_skipped(callback: CallbackQuery, flow: Flow) -> None:
+    draft, _ = await flow.load()
+    status = "outside" if draft.unit_status == "outside" else "unresolved"
+    await flow.advance(
+        callback,
+        flags={"commune_done": True},
+        unit_status=status,
+        unit_code=None,
+        unit_name=None,
+        unit_how=draft.unit_how or "not given",
+    )
+
+
+async def commune_typed(message: Message, flow: Flow) -> None:
+    """The citizen names the commune or the place's address (old or new form)."""
+    assert flow.cases is not None and flow.cases.places is not None
+    text = validate_address(message.text)
+    draft, data = await flow.load()
+    found = flow.cases.places.resolve(text)
+    if found.status == "unknown":
+        await message.answer(flow.r.t("places.not_found", flow.loc, text=text))
+        return
+    if fold_equal(text, draft.address):
+        draft.place = None
+    else:
+        draft.place = text
+    flow.settle(draft, data, found, "place")
+    await flow.save(draft)
+    await flow.advance(
+        message,
+        flags={
+            "commune_prompt": data["commune_prompt"],
+            "commune_candidates": data.get("commune_candidates", []),
+            "commune_outside": data.get("commune_outside"),
+        },
+    )
+
+
+async def location_shared(message: Message, flow: Flow) -> None:
+    """A shared location: recorded on the case; the nearest communes are offered to pick."""
+    assert message.location is not None and flow.cases is not None
+    assert flow.cases.places is not None
+    places = flow.cases.places
+    lat, lon = message.location.latitude, message.location.longitude
+    draft, data = await flow.load()
+    draft.latitude, draft.longitude = lat, lon
+    nearest = places.nearest(lat, lon)
+    if nearest:
+        found = Resolution(
+            "ambiguous",
+            candidates=tuple(u for u, _ in nearest),
+            rule=f"location {lat:.5f},{lon:.5f}: nearest "
+            + ", ".join(f"{u.name} {km:.1f} km" for u, km in nearest),
+        )
+        flow.settle(draft, data, found, "location")
+        key = "places.location_pick"
+    else:
+        data["commune_prompt"] = "ask"
+        key = "places.location_unknown" if places.has_centroids else "places.location_recorded"
+    await flow.save(draft)
+    await message.answer(flow.r.t(key, flow.loc, province=places.province.name),
+                         reply_markup=ReplyKeyboardRemove())  # fmt: skip
+    if data["commune_prompt"] == "ask":
+        return  # the question above still stands: type the commune, or skip
+    await flow.advance(
+        message,
+        flags={
+            "commune_prompt": data["commune_prompt"],
+            "commune_candidates": data.get("commune_candidates", []),
+        },
+    )
+
+
+def fold_equal(a: str | None, b: str | None) -> bool:
+    return " ".join(fold(a or "").split()) == " ".join(fold(b or "").split())
 
 
 # What each "✏️" button on the summary clears, so the flow asks for it again.
@@ -361,6 +617,7 @@ _EDIT_CLEARS: dict[str, dict[str, Any]] = {
     "contact": {"phone": None, "email": None},
     "address": {"address": None},
     "procedure": {"procedure_code": None},
+    "commune": {},
 }
 
 
@@ -369,9 +626,17 @@ async def edit_field(callback: CallbackQuery, callback_data: DraftCB, flow: Flow
     if clears is None:
         await callback.answer()
         return
-    flags = (
-        {"procedure_done": False, "procedure_name": None} if "procedure_code" in clears else None
+    flags: dict[str, Any] = (
+        {"procedure_done": False, "procedure_name": None} if "procedure_code" in clears else {}
     )
+    if callback_data.field in ("address", "procedure", "commune"):
+        # Where the case is follows from the address and the procedure: ask it again.
+        draft, _ = await flow.load()
+        draft.forget_place()
+        await flow.save(draft)
+        flags |= _COMMUNE_RESET
+        if callback_data.field == "commune":
+            flags["commune_prompt"] = "ask"
     await flow.advance(callback, flags=flags, **clears)
 
 
@@ -456,6 +721,20 @@ def create_router() -> Router:
     router.message.register(contact_shared, Intake.contact, F.contact)
     router.message.register(contact_typed, Intake.contact, F.text)
     router.message.register(address_given, Intake.address, F.text)
+    router.callback_query.register(
+        commune_confirmed, Intake.commune, CommuneCB.filter(F.action == "ok")
+    )
+    router.callback_query.register(
+        commune_other, Intake.commune, CommuneCB.filter(F.action == "other")
+    )
+    router.callback_query.register(
+        commune_picked, Intake.commune, CommuneCB.filter(F.action == "pick")
+    )
+    router.callback_query.register(
+        commune_skipped, Intake.commune, CommuneCB.filter(F.action == "skip")
+    )
+    router.message.register(commune_typed, Intake.commune, F.text)
+    router.message.register(location_shared, Intake.commune, F.location)
     router.callback_query.register(edit_field, Intake.summary, DraftCB.filter(F.action == "edit"))
     router.callback_query.register(
         toggle_remember, Intake.summary, DraftCB.filter(F.action == "remember")

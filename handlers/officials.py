@@ -31,6 +31,7 @@ from bot.domain.answers import AnswerDesk
 from bot.domain.cases import Actor, CaseService
 from bot.domain.codes import normalize_code
 from bot.domain.errors import NotAllowed, UserFacingError
+from bot.domain.routing import transfer_choices
 from bot.settings import Settings
 from bot.telegram.callbacks import AnswerCB, ApprovalCB, CaseCB, RejectCB, TransferCB
 from bot.telegram.keyboards import REJECT_REASONS, Keyboards
@@ -259,7 +260,8 @@ async def card_button(callback: CallbackQuery, callback_data: CaseCB, desk: Desk
         await callback.answer()
         if action == "transfer":
             agencies = await AgencyRepo(desk.session).all_records()
-            choices = [(a.code, a.name) for a in agencies if a.code != case.agency]
+            picked = transfer_choices(agencies, current=case.agency, unit_code=case.unit_code)
+            choices = [(a.code, a.name) for a in picked]
             text = desk.t("group.pick_agency", code=case.code)
             markup = desk.keyboards.transfer_targets(loc, case.id, choices)
         else:

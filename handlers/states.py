@@ -15,6 +15,7 @@ class Intake(StatesGroup):
     name = State()
     contact = State()
     address = State()
+    commune = State()  # where the case is, for a procedure done at the commune
     summary = State()
 
 

@@ -43,15 +43,40 @@ class ProcedureRecord:
         return out
 
 
+# What an agency is, for routing. A commune-level kind without a unit code stands for "the
+# commune's agency of this kind" (a procedure done at the commune where the citizen lives or
+# where the land is); with a unit code it is that commune's own agency.
+KIND_COMMUNE_COMMITTEE = "commune_committee"  # Ủy ban nhân dân xã / phường / đặc khu
+KIND_COMMUNE_POLICE = "commune_police"  # Công an xã / phường / đặc khu
+COMMUNE_KINDS = (KIND_COMMUNE_COMMITTEE, KIND_COMMUNE_POLICE)
+AGENCY_KINDS = (
+    "province_committee",  # Ủy ban nhân dân tỉnh / thành phố
+    "province_department",  # sở, ban, ngành tỉnh
+    "province_police",  # Công an tỉnh / thành phố
+    *COMMUNE_KINDS,
+    "other",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class AgencyRecord:
-    """One agency of the directory; `chat_id` is its officials' Telegram group."""
+    """One agency of the directory; `chat_id` is its officials' Telegram group.
+
+    `unit_code` is the national statistics code of the province (2 digits) or commune
+    (5 digits) it serves; `kind` is one of AGENCY_KINDS."""
 
     code: str
     name: str
     chat_id: int | None = None
     parent: str | None = None
     reply_days: int | None = None
+    unit_code: str | None = None
+    kind: str | None = None
+
+    @property
+    def is_commune_placeholder(self) -> bool:
+        """A commune-level kind without a commune: "the commune's agency of this kind"."""
+        return self.kind in COMMUNE_KINDS and not self.unit_code
 
     def as_dict(self) -> dict[str, object]:
         """Return the record as a JSON-friendly dict."""

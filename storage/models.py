@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -75,6 +76,10 @@ class Agency(Base):
     # NĐ 20/2008/NĐ-CP: the head of the agency answers for the reply. When on, an official's
     # confirmed answer waits for one of the agency's approvers before it reaches the citizen.
     approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The territory it serves (national statistics code of the province or commune) and what
+    # it is (knowledge.records.AGENCY_KINDS): how a commune-level case finds its commune.
+    unit_code: Mapped[str | None] = mapped_column(String(8))
+    kind: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime]
     # Part of the bundled demo: removed entirely by the first real import.
     sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -189,6 +194,15 @@ class Case(Base):
     citizen_locale: Mapped[str] = mapped_column(String(8), default="vi")
     agency: Mapped[str] = mapped_column(String(64), index=True)
     routing_rule: Mapped[str] = mapped_column(Text)
+    # Where the case is, when routing needed a commune: the commune (statistics code), and
+    # "resolved", "unresolved" (address not understood, or no agency for the commune) or
+    # "outside" (another province). Admins list the last two (`citizen-bot cases unresolved`).
+    unit_code: Mapped[str | None] = mapped_column(String(8))
+    unit_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The place the case is about when it is not the citizen's address, and a shared location.
+    place: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(16))
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(Text)

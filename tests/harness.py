@@ -258,7 +258,7 @@ async def file_case(
     else:
         await h.say("Nguyễn Thị Lan", user=user)
         await h.say("0912 345 678", user=user)
-        await h.say("12 Lê Lợi, phường An Hòa", user=user)
+        await h.say("12 Lê Lợi, phường Xuân Hương - Đà Lạt", user=user)
     await h.press("Gửi phản ánh", user=user, deliver=deliver)
     from sqlalchemy import select
 

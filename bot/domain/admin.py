@@ -30,6 +30,8 @@ class AgencyLine:
     own_reply_days: bool
     open: int
     overdue: int
+    kind: str | None = None
+    unit_code: str | None = None
 
 
 async def agency_overview(
@@ -50,6 +52,8 @@ async def agency_overview(
                 own_reply_days=a.reply_days is not None,
                 open=open_count,
                 overdue=overdue,
+                kind=a.kind,
+                unit_code=a.unit_code,
             )
         )
     return sorted(lines, key=lambda line: (line.name, line.code))

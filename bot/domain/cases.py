@@ -44,9 +44,11 @@ from bot.domain.reply_clock import (
     end_of_day,
 )
 from bot.domain.reply_clock import working_days_between as count_working_days
-from bot.domain.routing import RouteDecision, Rule, route_case
+from bot.domain.routing import Place, RouteDecision, Rule, route_case
 from bot.domain.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
 from bot.settings import CaseSettings
+from knowledge.places import Gazetteer
+from knowledge.records import COMMUNE_KINDS
 from storage.models import Agency, Case, CaseEvent
 from storage.repositories import (
     AgencyRepo,
@@ -86,6 +88,14 @@ class Draft:
     address: str | None = None
     remember: bool = True
     complaint_ack: bool = False
+    # Where the case is, when its procedure is done at a commune (see bot.domain.routing).
+    unit_status: str | None = None  # "resolved" | "unresolved" | "outside"
+    unit_code: str | None = None
+    unit_name: str | None = None
+    unit_how: str | None = None
+    place: str | None = None  # the place the case is about, when not the citizen's address
+    latitude: float | None = None
+    longitude: float | None = None
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Draft:
@@ -94,6 +104,19 @@ class Draft:
 
     def to_data(self) -> dict[str, Any]:
         return {"draft": dict(self.__dict__)}
+
+    @property
+    def located(self) -> Place | None:
+        """The commune the intake settled on, if it asked."""
+        if self.unit_status is None:
+            return None
+        return Place(self.unit_status, self.unit_code, self.unit_name, self.unit_how or "")
+
+    def forget_place(self) -> None:
+        """The address or the procedure changed: the commune is asked again."""
+        self.unit_status = self.unit_code = self.unit_name = self.unit_how = None
+        self.place = None
+        self.latitude = self.longitude = None
 
     @property
     def complete(self) -> bool:
@@ -110,8 +133,11 @@ class CaseService:
         clock: Clock,
         tz: ZoneInfo,
         events: EventPublisher | None = None,
+        places: Gazetteer | None = None,
     ) -> None:
         self.settings = settings
+        # The province's communes (None: commune routing off, PROVINCE_CODE empty).
+        self.places = places
         self.clock = clock
         self.tz = tz
         self.events: EventPublisher = events or NullPublisher()
@@ -186,21 +212,32 @@ class CaseService:
                 raise UserFacingError("case.duplicate", code=same)
 
     async def route(
-        self, session: AsyncSession, procedure_code: str | None, content: str
+        self,
+        session: AsyncSession,
+        procedure_code: str | None,
+        content: str,
+        place: Place | None = None,
     ) -> RouteDecision:
-        """Pick the agency for a new case."""
+        """Pick the agency for a new case (`place`: the commune the intake settled on)."""
         agencies = {a.code: a for a in await AgencyRepo(session).all_records()}
         procedure = await ProcedureRepo(session).get(procedure_code) if procedure_code else None
         rules = [
             Rule(id=r.id, agency=r.agency, field=r.field, keyword=r.keyword)
             for r in await RoutingRuleRepo(session).all()
         ]
+        mentioned = None
+        if self.places is not None:
+            found = self.places.mentioned_commune(content)
+            if found.unit is not None:
+                mentioned = Place("resolved", found.unit.code, found.unit.name, found.rule)
         return route_case(
             procedure=procedure,
             content=content,
             rules=rules,
             agencies=agencies,
             default_agency=self.settings.default_agency,
+            place=place,
+            mentioned=mentioned,
         )
 
     async def submit(
@@ -215,7 +252,7 @@ class CaseService:
         assert citizen.id is not None and draft.content is not None and draft.kind is not None
         await self.check_limits(session, citizen.id, draft.content)
         now = self.clock.now()
-        decision = await self.route(session, draft.procedure_code, draft.content)
+        decision = await self.route(session, draft.procedure_code, draft.content, draft.located)
         agency = await AgencyRepo(session).get(decision.agency)
         if agency is None:
             raise UserFacingError("case.no_agency")
@@ -241,6 +278,11 @@ class CaseService:
             citizen_locale=locale,
             agency=agency.code,
             routing_rule=decision.rule,
+            unit_code=decision.unit_code,
+            unit_status=decision.unit_status,
+            place=draft.place,
+            latitude=draft.latitude,
+            longitude=draft.longitude,
             status=Status.RECEIVED,
             received_at=now,
             due_at=due,
@@ -259,11 +301,29 @@ class CaseService:
             "received",
             None,
             Status.RECEIVED,
-            {"agency": agency.code, "rule": decision.rule, "due_at": due.isoformat()},
+            {
+                "agency": agency.code,
+                "rule": decision.rule,
+                "due_at": due.isoformat(),
+                **self._unit_details(decision),
+            },
         )
         await session.flush()
         await self.events.publish(session, CaseFiled(case, agency, tuple(attachments)))
         return case
+
+    def _unit_details(self, decision: RouteDecision) -> dict[str, Any]:
+        """The commune that routed the case, for its history (empty when none was needed)."""
+        if decision.unit_status is None:
+            return {}
+        unit = (
+            self.places.commune(decision.unit_code) if self.places and decision.unit_code else None
+        )
+        return {
+            "unit_status": decision.unit_status,
+            "unit_code": decision.unit_code,
+            "unit_name": unit.name if unit else None,
+        }
 
     async def _unique_code(self, session: AsyncSession, prefix: str) -> str:
         for _ in range(20):
@@ -473,6 +533,9 @@ class CaseService:
         )
         if late:
             case.transferred_late += 1
+        if target.kind in COMMUNE_KINDS and target.unit_code and case.unit_status is not None:
+            # An official placed the case in a commune by hand: it is no longer unresolved.
+            case.unit_code, case.unit_status = target.unit_code, "resolved"
         case.agency = target.code
         case.assignee_id = case.assignee_name = None
         await self.events.publish(session, CaseTransferred(case, old_agency, target))

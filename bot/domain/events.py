@@ -142,6 +142,9 @@ class ReportDue:
     # (None: all agencies).
     previous: dict[str, Any] = field(default_factory=dict)
     medians: dict[str | None, float] = field(default_factory=dict)
+    # Open cases whose commune could not be determined (codes): the admins' weekly summary
+    # lists them so that someone transfers them to the right commune.
+    unresolved: Sequence[str] = field(default_factory=tuple)
 
 
 DomainEvent = CaseChange | ReportDue

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from bot.domain.errors import UserFacingError
 from bot.domain.text import utf16_len
 from knowledge.normalize import fold
+from knowledge.places import Gazetteer, Resolution
+from knowledge.records import KIND_COMMUNE_COMMITTEE
 
 _SPACE = re.compile(r"\s+")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
@@ -122,3 +124,24 @@ def parse_contact(text: str | None) -> Contact:
     if not (contact.phone or contact.email):
         raise UserFacingError("intake.contact_empty")
     return contact
+
+
+def locate(places: Gazetteer, *, address: str, content: str | None, kind: str) -> Resolution:
+    """The commune a commune-level case belongs to, for the citizen to confirm.
+
+    The People's Committee that handles a procedure is the one where it is done (where the
+    land is, where the event happened): a commune the content names with its type ("UBND xã
+    Lạc Dương…") comes first, then the citizen's address. The commune police serve the
+    citizen's residence: the address only."""
+    if kind == KIND_COMMUNE_COMMITTEE and content:
+        named = places.mentioned_commune(content)
+        if named.unit is not None:
+            return Resolution("resolved", unit=named.unit, rule=f"content: {named.rule}")
+    found = places.resolve(address)
+    return Resolution(
+        found.status,
+        unit=found.unit,
+        candidates=found.candidates,
+        rule=f"address: {found.rule}" if found.rule else "address",
+        province=found.province,
+    )

@@ -269,10 +269,13 @@ class _Tick:
         figures = await figures_by_agency(self.session, period.start, period.end)
         before: dict[str, Any] = {}
         medians: dict[str | None, float] = {}
+        unresolved: tuple[str, ...] = ()
         if period.kind == "weekly":
             last = previous(period, self.tz)
             before = dict(await figures_by_agency(self.session, last.start, last.end))
             medians = await reply_medians(self.session, period.start, period.end)
+            rows = await CaseRepo(self.session).unresolved_places([s.value for s in OPEN_STATUSES])
+            unresolved = tuple(c.code for c in rows)
         await self.publish(
             ReportDue(
                 period.kind,
@@ -281,6 +284,7 @@ class _Tick:
                 figures=figures,
                 previous=before,
                 medians=medians,
+                unresolved=unresolved,
             )
         )
 

@@ -43,6 +43,11 @@ class DraftProcedureCB(CallbackData, prefix="fp"):
     code: str
 
 
+class CommuneCB(CallbackData, prefix="fc"):
+    action: str  # ok | other | pick | skip
+    code: str = ""  # pick: the commune's statistics code (checked against the offered ones)
+
+
 class CaseCB(CallbackData, prefix="c"):
     action: str  # take | transfer | extend | reject | info
     case_id: RowId

@@ -16,6 +16,7 @@ from bot.telegram.callbacks import (
     AnswerCB,
     ApprovalCB,
     CaseCB,
+    CommuneCB,
     DraftCB,
     DraftProcedureCB,
     FeedbackStartCB,
@@ -145,7 +146,64 @@ class Keyboards:
             input_field_placeholder=self.r.plain("intake.contact_placeholder", loc),
         )
 
-    def summary(self, loc: str, remember: bool) -> InlineKeyboardMarkup:
+    # ---- where (commune-level cases) -----------------------------------------------------
+    def commune_confirm(self, loc: str, commune: str) -> InlineKeyboardMarkup:
+        p = self.r.plain
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button(
+                        _truncate(p("places.yes", loc, commune=commune)),
+                        CommuneCB(action="ok").pack(),
+                    )
+                ],
+                [_button(p("places.other", loc), CommuneCB(action="other").pack())],
+            ]
+        )
+
+    def commune_pick(self, loc: str, candidates: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+        rows = [
+            [_button(_truncate(name), CommuneCB(action="pick", code=code).pack())]
+            for code, name in candidates
+        ]
+        rows.append(
+            [_button(self.r.plain("places.none_of_these", loc), CommuneCB(action="other").pack())]
+        )
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+
+    def commune_outside(self, loc: str) -> InlineKeyboardMarkup:
+        p = self.r.plain
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(p("places.other_in_province", loc), CommuneCB(action="other").pack())],
+                [_button(p("places.continue", loc), CommuneCB(action="skip").pack())],
+            ]
+        )
+
+    def commune_skip(self, loc: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [_button(self.r.plain("places.skip", loc), CommuneCB(action="skip").pack())]
+            ]
+        )
+
+    def share_location(self, loc: str) -> ReplyKeyboardMarkup:
+        # Telegram's "request_location" button: the client asks the user, then sends a
+        # Location message (Bot API, KeyboardButton.request_location; private chats only).
+        return ReplyKeyboardMarkup(
+            keyboard=[
+                [
+                    KeyboardButton(
+                        text=self.r.plain("places.share_location", loc), request_location=True
+                    )
+                ]
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+            input_field_placeholder=self.r.plain("places.placeholder", loc),
+        )
+
+    def summary(self, loc: str, remember: bool, *, commune: bool = False) -> InlineKeyboardMarkup:
         p = self.r.plain
         edit = [
             ("content", "intake.edit_content"),
@@ -155,6 +213,8 @@ class Keyboards:
             ("contact", "intake.edit_contact"),
             ("address", "intake.edit_address"),
         ]
+        if commune:
+            edit.append(("commune", "places.edit_commune"))
         rows = [[_button(p("intake.submit_button", loc), DraftCB(action="submit").pack())]]
         for i in range(0, len(edit), 2):
             rows.append(

@@ -4,6 +4,7 @@ rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_decimal
@@ -145,7 +146,12 @@ class ScheduledMessages:
             extra = {"quarter": int(quarter), "year": int(year)}
         names = {a.code: a.name for a in event.agencies}
 
-        def text(agency: Agency | None, figures: Figures, rows: list[tuple[str, Figures]]) -> str:
+        def text(
+            agency: Agency | None,
+            figures: Figures,
+            rows: list[tuple[str, Figures]],
+            unresolved: Sequence[str] = (),
+        ) -> str:
             code = agency.code if agency else None
             before = (
                 event.previous.get(code, Figures())
@@ -165,6 +171,7 @@ class ScheduledMessages:
                 pct=lambda r: percent(r, self.locale),
                 target=self.settings.reports.satisfaction_target,
                 transfer_days=self.settings.cases.transfer_working_days,
+                unresolved=unresolved,
                 **extra,
             )
 
@@ -183,7 +190,7 @@ class ScheduledMessages:
                 ((names.get(code, code), f) for code, f in by_agency.items()),
                 key=lambda row: row[0],
             )
-            body = text(None, total, rows)
+            body = text(None, total, rows, event.unresolved)
             for chat in readers:
                 await n.send(session, chat, body, case=None, purpose=purpose)
 

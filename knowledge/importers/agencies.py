@@ -15,11 +15,62 @@ from knowledge.importers.columns import (
     name_key,
 )
 from knowledge.importers.tables import Notice, Table
-from knowledge.records import AgencyRecord
+from knowledge.records import AGENCY_KINDS, COMMUNE_KINDS, AgencyRecord
 
 __all__ = ["parse_agencies"]
 
 _INT_RE = re.compile(r"[+-]?\d+")
+
+# What admins write in the "kind" column (folded), besides the codes themselves.
+_KIND_LABELS: dict[str, str] = {
+    "ubnd xa": "commune_committee",
+    "ubnd phuong": "commune_committee",
+    "ubnd dac khu": "commune_committee",
+    "ubnd cap xa": "commune_committee",
+    "uy ban nhan dan xa": "commune_committee",
+    "uy ban nhan dan phuong": "commune_committee",
+    "uy ban nhan dan dac khu": "commune_committee",
+    "uy ban nhan dan cap xa": "commune_committee",
+    "cong an xa": "commune_police",
+    "cong an phuong": "commune_police",
+    "cong an dac khu": "commune_police",
+    "cong an cap xa": "commune_police",
+    "ubnd tinh": "province_committee",
+    "ubnd thanh pho": "province_committee",
+    "uy ban nhan dan tinh": "province_committee",
+    "uy ban nhan dan thanh pho": "province_committee",
+    "so": "province_department",
+    "so nganh": "province_department",
+    "so ban nganh": "province_department",
+    "cong an tinh": "province_police",
+    "cong an thanh pho": "province_police",
+    "khac": "other",
+}
+
+
+def _parse_kind(value: str) -> str | None:
+    folded = " ".join(re.sub(r"[^a-z0-9_ ]", " ", fold_value(value)).split())
+    if folded.replace(" ", "_") in AGENCY_KINDS:
+        return folded.replace(" ", "_")
+    return _KIND_LABELS.get(folded)
+
+
+def _parse_unit_code(value: str, kind: str | None) -> str | None:
+    """The statistics code, zero-padded (communes 5 digits, provinces 2); None if not one.
+
+    Spreadsheets drop leading zeros ("00070" → 70), so the width comes from the kind, or,
+    without one, from how it was written (up to 2 digits: a province)."""
+    from knowledge.places import current_units
+
+    text = value.replace(" ", "")
+    if not text.isdigit() or len(text) > 5:
+        return None
+    number = int(text)
+    commune = kind in COMMUNE_KINDS or (kind is None and len(text) > 2)
+    if kind is not None and kind.startswith("province_"):
+        commune = False
+    code = f"{number:05d}" if commune else f"{number:02d}"
+    return code if code in current_units() else None
 
 
 def _parse_int(value: str) -> int | None:
@@ -81,9 +132,37 @@ def parse_agencies(table: Table, existing_codes: Collection[str] = ()) -> ParseR
                 )
                 reply_days = None
 
+        kind_value = reader.get("kind")
+        kind = _parse_kind(kind_value) if kind_value else None
+        if kind_value and kind is None:
+            reader.problem(
+                "kind",
+                "bad_value",
+                f"{kind_value!r} is not a kind of agency (one of {', '.join(AGENCY_KINDS)}, or "
+                "UBND xã, Công an xã, UBND tỉnh, Sở, Công an tỉnh).",
+                kind_value,
+            )
+        unit_value = reader.get("unit_code")
+        unit_code = _parse_unit_code(unit_value, kind) if unit_value else None
+        if unit_value and unit_code is None:
+            what = "commune (5 digits)" if kind in COMMUNE_KINDS else "province or commune"
+            reader.problem(
+                "unit_code",
+                "bad_value",
+                f"{unit_value!r} is not the national statistics code of a current {what}.",
+                unit_value,
+            )
+
         record = None
         if code and name:
-            record = AgencyRecord(code=code, name=name, chat_id=chat_id, reply_days=reply_days)
+            record = AgencyRecord(
+                code=code,
+                name=name,
+                chat_id=chat_id,
+                reply_days=reply_days,
+                unit_code=unit_code,
+                kind=kind,
+            )
         pending.append((reader, record, reader.get("parent")))
 
     # Parents may point to rows further down, so they are checked once every code is known.
@@ -141,6 +220,8 @@ def parse_agencies(table: Table, existing_codes: Collection[str] = ()) -> ParseR
                     chat_id=record.chat_id,
                     parent=parent,
                     reply_days=record.reply_days,
+                    unit_code=record.unit_code,
+                    kind=record.kind,
                 )
             )
     result.problems.sort(key=lambda p: (p.row is not None, p.row or 0))

@@ -141,6 +141,15 @@ _AGENCY_HEADERS: dict[str, tuple[str, ...]] = {
     "chat_id": ("Chat ID", "Nhóm Telegram"),
     "parent": ("Cơ quan cấp trên", "Cơ quan chủ quản"),
     "reply_days": ("Số ngày trả lời", "Thời hạn trả lời"),
+    "unit_code": (
+        "Mã đơn vị hành chính",
+        "Mã ĐVHC",
+        "Mã xã",
+        "Mã tỉnh",
+        "Mã địa bàn",
+        "Unit code",
+    ),
+    "kind": ("Loại cơ quan", "Loại", "Kind"),
 }
 
 # Multi-line cells keep their line breaks; the others are collapsed to one line.

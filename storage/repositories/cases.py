@@ -94,6 +94,18 @@ class CaseRepo:
             query = query.where(CaseAttachment.origin == origin)
         return list(await self.session.scalars(query.order_by(CaseAttachment.id)))
 
+    async def unresolved_places(
+        self, statuses: Collection[str] | None = None, since: datetime | None = None
+    ) -> Sequence[Case]:
+        """Cases that needed a commune and did not get one (unresolved or outside the
+        province), oldest first; only in `statuses` and received since `since` when given."""
+        query = select(Case).where(Case.unit_status.in_(("unresolved", "outside")))
+        if statuses is not None:
+            query = query.where(Case.status.in_(list(statuses)))
+        if since is not None:
+            query = query.where(Case.received_at >= since)
+        return (await self.session.scalars(query.order_by(Case.id))).all()
+
     async def open_due_before(
         self, statuses: Collection[str], before: datetime | None
     ) -> Sequence[Case]:

@@ -42,6 +42,8 @@ def agency_to_record(row: Agency) -> AgencyRecord:
         chat_id=row.chat_id,
         parent=row.parent,
         reply_days=row.reply_days,
+        unit_code=row.unit_code,
+        kind=row.kind,
     )
 
 
@@ -160,6 +162,15 @@ class AgencyRepo:
         """One agency by code."""
         return await self.session.get(Agency, code)
 
+    async def of_unit(self, unit_code: str, kind: str) -> Agency | None:
+        """The agency of this kind serving this commune (or province), if the directory has it."""
+        return await self.session.scalar(
+            select(Agency)
+            .where(Agency.unit_code == unit_code, Agency.kind == kind)
+            .order_by(Agency.code)
+            .limit(1)
+        )
+
     async def by_chat(self, chat_id: int) -> Agency | None:
         """The agency whose officials' group is this chat."""
         return await self.session.scalar(select(Agency).where(Agency.chat_id == chat_id))
@@ -190,6 +201,7 @@ class AgencyRepo:
                 self.session.add(row)
             row.name, row.chat_id, row.parent = rec.name, rec.chat_id, rec.parent
             row.reply_days, row.updated_at, row.sample = rec.reply_days, now, sample
+            row.unit_code, row.kind = rec.unit_code, rec.kind
         await self.session.flush()
 
     async def bind_chat(self, code: str, chat_id: int, now: datetime) -> Agency | None:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 
 
 @pytest.fixture
@@ -79,12 +80,17 @@ def test_import_dry_run_then_apply(cli: CliRunner, tmp_path: Path) -> None:
         cli.invoke(app, ["agencies", "import", str(agencies), "--dry-run", "--json"]).output
     )
     # The bundled demo is not the province's: the first real import removes it entirely.
-    assert dry["ok"] and dry["sample_removed"] == {"procedures": 53, "agencies": 18}
+    sample_agencies = json.loads(DEFAULT_PROCEDURES_PATH.with_name("agencies.json").read_text())
+    assert dry["ok"] and dry["sample_removed"] == {
+        "procedures": len(load_procedures_json()),
+        "agencies": len(sample_agencies),
+    }
     applied = json.loads(cli.invoke(app, ["agencies", "import", str(agencies), "--json"]).output)
     assert applied["applied"] and applied["version"] == 1
     listing = cli.invoke(app, ["agencies", "list"]).output.splitlines()
     assert listing == [
         "SNN-X\tSở Nông nghiệp tỉnh X\tchat=-\tparent=-\treply_days=15\topen=0\toverdue=0"
+        "\tkind=-\tunit=-"
     ]
     dry = json.loads(cli.invoke(app, ["kb", "import", str(good), "--dry-run", "--json"]).output)
     assert dry["ok"] and not dry["applied"] and dry["added"] == ["9.000003"]

@@ -93,7 +93,7 @@ async def file_case(chat: ShellChat, content: str) -> str:
     else:
         await chat.handle_line("Nguyễn Thị Lan")
         await chat.handle_line("0912 345 678")
-        await chat.handle_line("12 Lê Lợi, phường An Hòa")
+        await chat.handle_line("12 Lê Lợi, phường Xuân Hương - Đà Lạt")
     await press(chat, "Gửi phản ánh")
     codes = CODE.findall(chat.messages(chat.chat_id)[-1].text)
     assert codes, chat.messages(chat.chat_id)[-1].text

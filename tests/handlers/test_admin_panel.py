@@ -10,9 +10,12 @@ import json
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 from storage.models import Agency, HolidayOverride, LexiconEntry, Procedure, RoutingRule
 from storage.repositories import ProcedureRepo
 from tests.harness import ADMIN, CITIZEN, Harness, file_case
+
+SAMPLE_AGENCIES = DEFAULT_PROCEDURES_PATH.with_name("agencies.json")
 
 AGENCIES = (
     "Mã cơ quan,Tên cơ quan,Số ngày trả lời\n"
@@ -57,8 +60,9 @@ async def test_upload_is_a_dry_run_until_applied(harness: Harness) -> None:
     report = await send_file(h, "ag", "co_quan.csv", AGENCIES)
     assert "Kiểm tra thử" in report and "Thêm mới: 2" in report
     # The demo is named and goes away as a whole with the first real import.
-    assert "Dữ liệu mẫu (53 thủ tục, 18 cơ quan) sẽ bị xóa hẳn" in report
-    assert await counts(h) == before == (53, 18)
+    sample = (len(load_procedures_json()), len(json.loads(SAMPLE_AGENCIES.read_text("utf-8"))))
+    assert f"Dữ liệu mẫu ({sample[0]} thủ tục, {sample[1]} cơ quan) sẽ bị xóa hẳn" in report
+    assert await counts(h) == before == sample
     await h.press("Hủy", user=ADMIN)
     assert "Đã hủy" in h.last_text(ADMIN) and await counts(h) == before
 
@@ -66,7 +70,7 @@ async def test_upload_is_a_dry_run_until_applied(harness: Harness) -> None:
     await h.press("Áp dụng", user=ADMIN)
     applied = h.last_text(ADMIN)
     assert "Đã nhập xong. Phiên bản v1." in applied
-    assert "Đã xóa hẳn dữ liệu mẫu (53 thủ tục, 18 cơ quan)" in applied
+    assert f"Đã xóa hẳn dữ liệu mẫu ({sample[0]} thủ tục, {sample[1]} cơ quan)" in applied
     assert await counts(h) == (0, 2)
     # The kind was read from the headers: no caption needed.
     report = await send_file(h, "kb", "thu_tuc.csv", PROCEDURES)

@@ -37,7 +37,7 @@ async def test_file_from_menu_gets_code_agency_and_due_date(harness: Harness) ->
     await harness.press("Bỏ qua")  # no procedure
     await harness.say("Trần Văn Bình")
     await harness.say("+84 912 345 678, binh@example.vn")
-    await harness.say("34 Nguyễn Huệ, phường Bình Minh")
+    await harness.say("34 Nguyễn Huệ, phường Lâm Viên - Đà Lạt")
     summary = harness.last_text(CITIZEN)
     assert "Trần Văn Bình" in summary and "0912345678" in summary and "binh@example.vn" in summary
     await harness.press("Gửi phản ánh")
@@ -63,12 +63,17 @@ async def test_file_from_procedure_card_prefills_procedure_and_agency(harness: H
     assert "họ và tên" in harness.last_text(CITIZEN)
     await harness.say("Lê Thị Hoa")
     await harness.say("0283 8123 456")  # a landline: 02 + 9 digits
-    await harness.say("5 Trần Phú, xã Tân Phú")
+    await harness.say("5 Trần Phú, xã Lạc Dương")
+    # Marriage registration is done at the commune: the bot says which one and asks.
+    assert "Xã Lạc Dương" in harness.last_text(CITIZEN)
+    await harness.press("Đúng")
     assert "Đăng ký kết hôn" in harness.last_text(CITIZEN)
     await harness.press("Gửi phản ánh")
     [case] = await _cases(harness)
-    assert (
-        case.procedure_code is not None and case.routing_rule == f"procedure:{case.procedure_code}"
+    assert case.procedure_code is not None
+    assert case.agency == "UBND-24848" and case.unit_code == "24848"
+    assert case.routing_rule.startswith(
+        f"procedure:{case.procedure_code} commune_committee commune=24848"
     )
     assert case.citizen_phone == "02838123456"
 
@@ -83,7 +88,7 @@ async def test_file_from_failed_search_prefills_the_question(harness: Harness) -
     await harness.press("Bỏ qua")
     await harness.say("Phạm Minh")
     await harness.say("minh@example.com")
-    await harness.say("8 Hai Bà Trưng, phường An Hòa")
+    await harness.say("8 Hai Bà Trưng, phường Xuân Hương, Đà Lạt")
     await harness.press("Gửi phản ánh")
     [case] = await _cases(harness)
     assert case.content == question and case.kind == "kien_nghi" and case.citizen_phone is None
@@ -137,7 +142,7 @@ async def test_draft_survives_a_restart(server: FakeTelegram, tmp_path: Path) ->
         await second.press("Bỏ qua")
         await second.say("Đỗ Văn Hải")
         await second.say("0901234567")
-        await second.say("1 Lý Thường Kiệt, phường Bình Minh")
+        await second.say("1 Lý Thường Kiệt, phường 1, TP Bảo Lộc")
         await second.press("Gửi phản ánh")
         [case] = await _cases(second)
         assert case.content.startswith("Cán bộ tiếp dân")
@@ -153,7 +158,7 @@ async def test_duplicate_submit_update_creates_one_case(harness: Harness) -> Non
     await harness.press("Bỏ qua")
     await harness.say("Ngô Thị Mai")
     await harness.say("0977000111")
-    await harness.say("2 Phan Chu Trinh, phường An Hòa")
+    await harness.say("2 Phan Chu Trinh, phường Phan Thiết")
     submit = await harness.press("Gửi phản ánh")
     await harness.feed(submit)  # Telegram re-delivers the same update
     message, data = harness.find_button(CITIZEN, "")  # whatever is left, pressed again
@@ -295,7 +300,7 @@ async def test_summary_fields_can_be_corrected_one_by_one(harness: Harness) -> N
     await harness.press("Bỏ qua")
     await harness.say("Trần Văn A")
     await harness.say("0912345678")
-    await harness.say("1 Lê Lai, phường An Hòa")
+    await harness.say("1 Lê Lai, phường Xuân Hương - Đà Lạt")
     await harness.press("✏️ Liên hệ")
     assert "số điện thoại" in harness.last_text(CITIZEN)
     await harness.say("a@example.vn")
@@ -305,13 +310,17 @@ async def test_summary_fields_can_be_corrected_one_by_one(harness: Harness) -> N
     await harness.say("chứng thực bản sao")
     message, data = harness.find_button(CITIZEN, "Chứng thực")
     await harness.press_data(data, message["message_id"])
+    # Certification is done at the commune: the address's commune is confirmed first.
+    assert "Phường Xuân Hương - Đà Lạt" in harness.last_text(CITIZEN)
+    await harness.press("Đúng")
     summary = harness.last_text(CITIZEN)
     assert "Trần Văn Bảo" in summary and "a@example.vn" in summary and "0912345678" not in summary
-    assert "Chứng thực" in summary
+    assert "Chứng thực" in summary and "Phường Xuân Hương - Đà Lạt" in summary
     await harness.press("Lưu thông tin")  # toggled off: nothing remembered
     await harness.press("Gửi phản ánh")
     [case] = await _cases(harness)
     assert case.citizen_name == "Trần Văn Bảo" and case.citizen_email == "a@example.vn"
     assert case.procedure_code is not None and case.routing_rule.startswith("procedure:")
+    assert case.agency == "UBND-24781"
     await harness.say("/forget")
     assert "không lưu thông tin" in harness.last_text(CITIZEN)

@@ -28,7 +28,7 @@ async def test_journey_on_postgres_with_redis_fsm_across_a_restart(server: FakeT
         await second.press("Bỏ qua")
         await second.say("Hoàng Văn Nam")
         await second.say("0934567890")
-        await second.say("9 Trần Hưng Đạo, phường An Hòa")
+        await second.say("9 Trần Hưng Đạo, phường Lâm Viên - Đà Lạt")
         await second.press("Gửi phản ánh")
         async with second.app.sessions() as session:
             [case] = (await session.scalars(select(Case))).all()
