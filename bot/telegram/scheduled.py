@@ -4,7 +4,9 @@ rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from babel.numbers import format_decimal
@@ -16,10 +18,14 @@ from bot.settings import Settings
 from bot.telegram.charts import ChartLabels, ChartRow, weekly_chart
 from bot.telegram.outbox import upload_payload
 from storage.models import Agency, Case
-from storage.repositories import AdminRepo
+from storage.repositories import AdminRepo, CitizenRepo
 
 if TYPE_CHECKING:
     from bot.telegram.notifier import Notifier
+
+
+# The language of the copy being rendered (an admin's own, see ScheduledMessages.by_language).
+_speaking: ContextVar[str | None] = ContextVar("report_locale", default=None)
 
 
 class ScheduledMessages:
@@ -27,7 +33,7 @@ class ScheduledMessages:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.locale = settings.bot.locale  # groups and admins
+        self.default_locale = settings.bot.locale  # groups, and admins who never chose one
         self.admin_ids = list(settings.bot.admin_ids)
         self.tz = settings.bot.tz
 
@@ -45,6 +51,33 @@ class ScheduledMessages:
                 await self.figures(n, session, event)
             case _:  # pragma: no cover - every event type is handled above
                 raise TypeError(type(event).__name__)
+
+    @property
+    def locale(self) -> str:
+        """The language being written in: the groups' by default, an admin's own (/lang)
+        while their copy is rendered (see `by_language`)."""
+        return _speaking.get() or self.default_locale
+
+    @contextmanager
+    def speaking(self, locale: str) -> Iterator[None]:
+        token = _speaking.set(locale)
+        try:
+            yield
+        finally:
+            _speaking.reset(token)
+
+    async def by_language(
+        self, n: Notifier, session: AsyncSession, chats: Sequence[int]
+    ) -> list[tuple[str, list[int]]]:
+        """Readers grouped by the language they chose with /lang (chats that never did, and
+        group chats, read the default), so that each gets the report in their language."""
+        groups: dict[str, list[int]] = {}
+        repo = CitizenRepo(session)
+        for chat in chats:
+            person = await repo.get(chat) if chat > 0 else None
+            chosen = person.locale if person is not None and person.locale else None
+            groups.setdefault(n.r.locale_of(chosen or self.default_locale), []).append(chat)
+        return sorted(groups.items())
 
     def render(self, n: Notifier, name: str, **ctx: Any) -> str:
         return str(n.r.render(name, self.locale, **ctx))
@@ -101,9 +134,19 @@ class ScheduledMessages:
                 await n.send(session, admin, text, purpose="reminder", case=case)
 
     async def escalate(self, n: Notifier, session: AsyncSession, event: ev.EscalationDue) -> None:
+        if event.parent is not None and event.parent.chat_id is not None:
+            text = self.escalation_text(n, event)
+            await n.send(session, event.parent.chat_id, text, purpose="escalation", case=event.case)
+        for locale, chats in await self.by_language(n, session, await self.admins(session)):
+            with self.speaking(locale):
+                text = self.escalation_text(n, event)
+            for admin in chats:
+                await n.send(session, admin, text, purpose="escalation", case=event.case)
+
+    def escalation_text(self, n: Notifier, event: ev.EscalationDue) -> str:
         case, parent = event.case, event.parent
         parent_bound = parent is not None and parent.chat_id is not None
-        text = self.render(
+        return self.render(
             n,
             "reminder.html",
             mode="escalation",
@@ -115,10 +158,6 @@ class ScheduledMessages:
             no_group=False,
             parent_unbound=parent.name if parent is not None and not parent_bound else None,
         )
-        if parent is not None and parent.chat_id is not None:
-            await n.send(session, parent.chat_id, text, purpose="escalation", case=case)
-        for admin in await self.admins(session):
-            await n.send(session, admin, text, purpose="escalation", case=case)
 
     async def progress(self, n: Notifier, session: AsyncSession, event: ev.ProgressDue) -> None:
         case = event.case
@@ -190,9 +229,11 @@ class ScheduledMessages:
                 ((names.get(code, code), f) for code, f in by_agency.items()),
                 key=lambda row: row[0],
             )
-            body = text(None, total, rows, event.unresolved)
-            for chat in readers:
-                await n.send(session, chat, body, case=None, purpose=purpose)
+            for locale, chats in await self.by_language(n, session, readers):
+                with self.speaking(locale):
+                    body = text(None, total, rows, event.unresolved)
+                for chat in chats:
+                    await n.send(session, chat, body, case=None, purpose=purpose)
 
     # ---- the weekly chart --------------------------------------------------------------
     def change(self, now: int, before: int | None) -> str:
@@ -282,29 +323,39 @@ class ScheduledMessages:
                 purpose="weekly_chart",
             )
         readers = await self.report_chats(session)
-        if not readers:
-            return
         names = {a.code: a.name for a in event.agencies}
-        rows = [
-            self.chart_row(names.get(code, code), f)
-            for code, f in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0]))
-        ]
-        if not rows:
-            rows = [self.chart_row(n.r.plain("reports.all_agencies", self.locale), Figures())]
-        image = await asyncio.to_thread(weekly_chart, rows, target, self.labels(n, title))
         total = sum(by_agency.values(), Figures())
-        caption = self.caption(
-            n, event, None, total, sum(before.values(), Figures()), event.medians.get(None)
-        )
-        payload = upload_payload(image, f"tuan-{week}.png", caption)
-        for chat in readers:
-            await n.enqueue(
-                session,
-                chat_id=chat,
-                method="upload_photo",
-                payload=payload,
-                purpose="weekly_chart",
-            )
+        for locale, chats in await self.by_language(n, session, readers):
+            with self.speaking(locale):
+                title = n.r.plain(
+                    "chart.title",
+                    self.locale,
+                    week=week,
+                    start=period.start,
+                    end=period.last_moment,
+                )
+                rows = [
+                    self.chart_row(names.get(code, code), f)
+                    for code, f in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0]))
+                ]
+                if not rows:
+                    rows = [
+                        self.chart_row(n.r.plain("reports.all_agencies", self.locale), Figures())
+                    ]
+                labels = self.labels(n, title)
+                caption = self.caption(
+                    n, event, None, total, sum(before.values(), Figures()), event.medians.get(None)
+                )
+            image = await asyncio.to_thread(weekly_chart, rows, target, labels)
+            payload = upload_payload(image, f"tuan-{week}.png", caption)
+            for chat in chats:
+                await n.enqueue(
+                    session,
+                    chat_id=chat,
+                    method="upload_photo",
+                    payload=payload,
+                    purpose="weekly_chart",
+                )
 
     async def monthly(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
         """The list of late handling, by agency and by official."""
@@ -316,7 +367,8 @@ class ScheduledMessages:
             body = self.render(n, "monthly_late.html", month=month, agency=agency, groups=own)
             await n.send(session, agency.chat_id, body, case=None, purpose="report_monthly")
         readers = await self.report_chats(session)
-        if readers:
-            body = self.render(n, "monthly_late.html", month=month, agency=None, groups=groups)
-            for chat in readers:
+        for locale, chats in await self.by_language(n, session, readers):
+            with self.speaking(locale):
+                body = self.render(n, "monthly_late.html", month=month, agency=None, groups=groups)
+            for chat in chats:
                 await n.send(session, chat, body, case=None, purpose="report_monthly")

@@ -33,7 +33,7 @@ from bot.domain.reports import Figures, figures_by_agency, reply_medians, week_b
 from bot.telegram.charts import chart_size, png_size
 from bot.telegram.exports import Exporter
 from storage.models import Case
-from storage.repositories import AgencyRepo
+from storage.repositories import AgencyRepo, CitizenRepo
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, Harness, sqlite_url
 
@@ -264,3 +264,23 @@ async def test_case_list_neutralises_formulas(week: tuple[Harness, dict[str, Cas
     assert ws.cell(3, 3).number_format == "dd/mm/yyyy"
     rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     assert rows[1][5].startswith("'=HYPERLINK")
+
+
+async def test_an_admin_who_chose_english_reads_the_reports_in_english(
+    week: tuple[Harness, dict[str, Case]],
+) -> None:
+    """Scheduled reports follow each admin's /lang; groups keep the groups' language."""
+    h, _ = week
+    async with h.app.sessions.begin() as session:
+        admin = await CitizenRepo(session).get_or_create(ADMIN, h.clock.now())
+        admin.locale = "en"
+    h.clock.set(local(30, hh=8))
+    await run_tick(h.app)
+    await h.sender.deliver_all()
+    photos = {c.params["chat_id"]: c for c in h.server.calls_to("sendPhoto") if c.files}
+    assert photos[ADMIN].result["caption"].startswith("📊 Week 48")
+    assert photos[GROUP_TTPV].result["caption"].startswith("📊 Tuần 48")
+    admin_texts = "\n".join(h.texts(ADMIN))
+    assert "Weekly summary of feedback and suggestions, week 48" in admin_texts
+    assert "Tổng hợp phản ánh" not in admin_texts
+    assert any("Tổng hợp phản ánh, kiến nghị tuần 48" in t for t in h.texts(GROUP_TTPV))
