@@ -4,16 +4,19 @@ objects, `create_bot` and `create_dispatcher` the Telegram side, and they are pa
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -25,7 +28,7 @@ from bot.telegram.fsm import SqlAlchemyStorage
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.notifier import Notifier
 from bot.telegram.outbox import OutboxSender
-from bot.telegram.ratelimit import TelegramRateLimiter
+from bot.telegram.ratelimit import SharedLimits, TelegramRateLimiter
 from bot.telegram.rendering import Renderer
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.scheduled import ScheduledMessages
@@ -72,9 +75,13 @@ async def create_app(
         await migrate(engine)
     sessions = create_session_factory(engine)
     if seed:
-        async with sessions.begin() as session:
-            if await seed_sample(session, clock.now()):
-                log.info("empty database: loaded the bundled sample knowledge base")
+        try:
+            async with sessions.begin() as session:
+                if await seed_sample(session, clock.now()):
+                    log.info("empty database: loaded the bundled sample knowledge base")
+        except IntegrityError:
+            # Several processes started on an empty database at once; another one loaded it.
+            log.info("the bundled sample was loaded by another process")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
     keyboards = Keyboards(renderer)
     knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
@@ -133,11 +140,29 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
         # Imported here: the redis driver is the optional `[redis]` extra.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
+        # Abandoned conversations expire after RETENTION_FSM_DAYS (housekeeping's rule).
+        ttl = timedelta(days=settings.retention.fsm_days)
         storage = RedisStorage.from_url(
-            settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+            settings.database.redis_url,
+            key_builder=DefaultKeyBuilder(with_destiny=True),
+            state_ttl=ttl,
+            data_ttl=ttl,
         )
         return storage, RedisEventIsolation(storage.redis)
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
+
+
+def create_limiter(app: App, *, namespace: str) -> TelegramRateLimiter:
+    """Telegram's limits, shared by every process of the bot: in Redis when REDIS_URL is
+    set, else in the database (`namespace` keeps two bots on one Redis apart)."""
+    from bot.telegram.shared_limits import DatabaseLimits, RedisLimits
+
+    shared: SharedLimits
+    if app.settings.database.redis_url:
+        shared = RedisLimits.from_url(app.settings.database.redis_url, namespace)
+    else:
+        shared = DatabaseLimits(app.sessions)
+    return TelegramRateLimiter(shared=shared)
 
 
 def create_sender(
@@ -161,6 +186,7 @@ def create_sender(
         limiter=limiter,
         clock=clock,
         failure_text=failure_text,
+        claim_seconds=app.settings.telegram.outbox_claim_seconds,
     )
 
 
@@ -170,8 +196,10 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     isolation: BaseEventIsolation | None = None,
     sender: OutboxSender | None = None,
+    outermost: Sequence[BaseMiddleware] = (),
 ) -> Dispatcher:
-    """The production dispatcher: routers, middlewares, error handler, injected services."""
+    """The production dispatcher: routers, middlewares, error handler, injected services.
+    `outermost` update middlewares wrap everything (the per-update log line and metrics)."""
     from bot.telegram.middlewares import DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
@@ -191,6 +219,8 @@ def create_dispatcher(
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),
     )
+    for middleware in outermost:
+        dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(
         DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
     )

@@ -45,6 +45,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 fresh = await UpdateRepo(session).claim(bot.id, event.update_id, self.clock.now())
                 if not fresh:
                     log.info("update %s already handled; skipped", event.update_id)
+                    data["duplicate_update"] = True
                     return None
             data["session"] = session
             token = current_session.set(session)

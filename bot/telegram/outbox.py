@@ -98,6 +98,7 @@ class OutboxSender:
         max_delay: float = 5.0,
         batch: int = 20,
         failure_text: Callable[[OutboxMessage, str], str] | None = None,
+        claim_seconds: float = CLAIM_SECONDS,
     ) -> None:
         self.bot = bot
         # Renders the admins' alert for a message that failed for good (None: no alert).
@@ -110,6 +111,7 @@ class OutboxSender:
         self.monotonic = monotonic
         self.max_delay = max_delay
         self.batch = batch
+        self.claim_seconds = claim_seconds
         self.wakeup = asyncio.Event()
 
     def notify(self) -> None:
@@ -138,9 +140,10 @@ class OutboxSender:
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock.now()
         token = secrets.token_hex(8)
+        until = now + timedelta(seconds=self.claim_seconds)
         async with self.sessions.begin() as session:
             claimed = await OutboxRepo(session).claim(
-                now, until=now + timedelta(seconds=CLAIM_SECONDS), token=token, batch=self.batch
+                now, until=until, token=token, batch=self.batch
             )
         if not claimed:
             return []
@@ -156,7 +159,7 @@ class OutboxSender:
             if row.chat_id in held:
                 await self._release(row.id, self.clock.now())
                 continue
-            delay = self.limiter.reserve(row.chat_id, self.monotonic())
+            delay = await self.limiter.acquire(row.chat_id, self.monotonic())
             if delay > self.max_delay:
                 held.add(row.chat_id)
                 await self._release(row.id, self.clock.now() + timedelta(seconds=delay))
@@ -261,7 +264,7 @@ class OutboxSender:
             message_ids = await self._call(row)
         except TelegramRetryAfter as exc:
             # Telegram tells how long to wait (Bot API: a 429 carries parameters.retry_after).
-            self.limiter.penalize(row.chat_id, self.monotonic() + exc.retry_after)
+            await self.limiter.hold(row.chat_id, self.monotonic(), exc.retry_after)
             await self._release(
                 row.id,
                 self.clock.now() + timedelta(seconds=exc.retry_after),
