@@ -381,6 +381,8 @@ class Call:
     files: dict[str, UploadedFile] = field(default_factory=dict)
     #: Messages this call created or changed (also for copyMessage, whose result is a MessageId).
     messages: list[JSON] = field(default_factory=list)
+    #: When the call was answered (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def result(self) -> Any:
