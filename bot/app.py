@@ -37,6 +37,10 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# How long a chat's update lock lives in Redis: longer than any update takes to handle, short
+# enough that a chat whose process died is served again quickly.
+FSM_LOCK_SECONDS = 15
+
 
 @dataclass
 class App:
@@ -148,7 +152,10 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
             state_ttl=ttl,
             data_ttl=ttl,
         )
-        return storage, RedisEventIsolation(storage.redis)
+        # One update per chat at a time across processes; a process that dies mid-update
+        # holds its chat's lock until it expires (aiogram's default: a minute).
+        lock = {"timeout": FSM_LOCK_SECONDS}
+        return storage, RedisEventIsolation(storage.redis, lock_kwargs=lock)
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
 
 

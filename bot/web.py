@@ -76,11 +76,12 @@ def update_feeder(dp: Dispatcher) -> AcceptUpdate:
             if exc.connection_invalidated:
                 log.warning("update %s: database connection lost: %s", update_id, exc)
                 return 503
-            log.exception("update %s failed", update_id)
+            log.warning("update %s failed (%s); not retried", update_id, type(exc).__name__)
             return 200
-        except Exception:
-            # A bug or a bad update: its transaction rolled back; re-delivery would fail again.
-            log.exception("update %s failed", update_id)
+        except Exception as exc:
+            # A bug or a bad update: its transaction rolled back; a re-delivery would fail
+            # again (aiogram has logged the traceback).
+            log.warning("update %s failed (%s); not retried", update_id, type(exc).__name__)
             return 200
         return 200
 

@@ -622,6 +622,10 @@ class FakeTelegram:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def remember(self, message: JSON) -> None:
+        """Make a message known to the fake (one fed straight into the dispatcher)."""
+        self._remember(message)
+
     def add_file(self, file_id: str, content: bytes, *, file_path: str | None = None) -> None:
         """Make ``file_id`` downloadable (getFile + /file/bot<token>/<path>)."""
         self.files[file_id] = content
