@@ -88,6 +88,11 @@ def _parts(value: str | None) -> list[str]:
     for line in text.splitlines():
         out.add(line.strip())
         out.update(piece.strip() for piece in line.split(","))
+    # As JSON with \u escapes (stored conversation data), and as Python's repr of that.
+    for piece in list(out):
+        escaped = json.dumps(piece)[1:-1]
+        if escaped != piece:
+            out.update((escaped, escaped.replace("\\", "\\\\")))
     return [p for p in out if len(p) >= _MIN_KNOWN]
 
 
@@ -99,7 +104,9 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     text = _INPUT_VALUE.sub("input_value=" + MASK, text)
     for value in sorted(known, key=len, reverse=True):
         if value in text:
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", MASK, text)
+            # Whole words only ("An" in a name must not eat "An Hòa"); an escaped value may
+            # end in a letter of an escape sequence, so only letters count as a boundary.
+            text = re.sub(rf"(?<![^\W\d_]){re.escape(value)}(?![^\W\d_])", MASK, text)
     text = _EMAIL.sub(MASK, text)
     return _PHONE.sub(MASK, text)
 
@@ -195,6 +202,8 @@ def setup_logging(
     # aiogram writes its own "Update id=… is handled" line per update; ours carries the
     # handler and the outcome, so only aiogram's warnings and errors are kept.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # aiosqlite's DEBUG lines repeat every statement with its values.
+    logging.getLogger("aiosqlite").setLevel(max(root.level, logging.INFO))
     return known
 
 
