@@ -20,7 +20,7 @@ from typing import IO, Any
 from bot.observability import JsonFormatter, KnownPersonalData, PersonalDataFilter
 from bot.telegram.callbacks import DraftCB, KindCB
 from tests.fake_telegram import FakeTelegram, make_callback_update, make_message_update
-from tests.harness import ADMIN, sqlite_url
+from tests.harness import ADMIN, OUR_SETTINGS, sqlite_url
 
 PEOPLE = [
     # (telegram first name, last name, full name typed, contact typed, address typed)
@@ -33,7 +33,7 @@ FAULTY = "sập nguồn"  # the trigger's word
 
 
 def env_for(server: FakeTelegram, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "CASE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_SETTINGS)}
     env.pop("REDIS_URL", None)
     env.update(
         BOT_TOKEN=server.token,

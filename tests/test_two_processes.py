@@ -25,7 +25,7 @@ from storage.db import create_engine, create_session_factory
 from storage.models import Case, OutboxMessage
 from tests.bot.test_web import free_port
 from tests.fake_telegram import FakeTelegram, make_callback_update, make_message_update
-from tests.harness import ADMIN, POSTGRES_URL, REDIS_URL, reset_postgres
+from tests.harness import ADMIN, OUR_SETTINGS, POSTGRES_URL, REDIS_URL, reset_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -71,7 +71,7 @@ def intake(server: FakeTelegram, i: int) -> list[dict[str, Any]]:
 def start(
     server: FakeTelegram, port: int, workdir: Path, log: IO[bytes]
 ) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "CASE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_SETTINGS)}
     env.update(
         BOT_TOKEN=server.token,
         TELEGRAM_API_BASE=server.base_url,

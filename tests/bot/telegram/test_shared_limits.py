@@ -33,20 +33,24 @@ def violations(times: list[float], limit: int, window: float) -> int:
     )
 
 
-@pytest.fixture(params=["redis", "sqlite", "postgres"])
+@pytest.fixture(
+    params=[
+        pytest.param("redis", marks=pytest.mark.redis),
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
 async def two_processes(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[TelegramRateLimiter, TelegramRateLimiter]]:
     """Two limiters as two processes would build them: their own connections, one store."""
     closers: list[Callable[[], Any]] = []
     if request.param == "redis":
-        request.applymarker(pytest.mark.redis)
         namespace = f"test-{time.time_ns()}"
         shared = [RedisLimits.from_url(REDIS_URL, namespace) for _ in range(2)]
         closers += [s.close for s in shared]
     else:
         if request.param == "postgres":
-            request.applymarker(pytest.mark.postgres)
             await reset_postgres()
             url = POSTGRES_URL
         else:
