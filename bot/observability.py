@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from bot.telegram.retry import outbox_delivery
 
@@ -218,6 +218,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)  # memory, CPU, open files of this process
         self.updates = Counter(
             "citizen_bot_updates",
             "Updates handled, by handler and outcome (ok, error, duplicate, unhandled).",
