@@ -14,7 +14,7 @@ setup: $(VENV)/.installed
 run: $(VENV)/.installed  ## the bot: Telegram with BOT_TOKEN, else the offline terminal chat
 	$(VENV)/bin/citizen-bot run
 
-test: $(VENV)/.installed  ## every test (PostgreSQL and Redis on 127.0.0.1 included)
+test: $(VENV)/.installed  ## every test; those needing PostgreSQL/Redis are skipped without them (unless CI=true)
 	$(VENV)/bin/pytest -q
 
 lint: $(VENV)/.installed

@@ -4,16 +4,19 @@ objects, `create_bot` and `create_dispatcher` the Telegram side, and they are pa
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -26,7 +29,7 @@ from bot.telegram.keyboards import Keyboards
 from bot.telegram.notifier import Notifier
 from bot.telegram.outbox import OutboxSender, explain
 from bot.telegram.postcommit import DeferUntilCommit, TransactionalStorage
-from bot.telegram.ratelimit import TelegramRateLimiter
+from bot.telegram.ratelimit import SharedLimits, TelegramRateLimiter
 from bot.telegram.rendering import Renderer
 from bot.telegram.retry import RetryMiddleware
 from bot.telegram.scheduled import ScheduledMessages
@@ -35,6 +38,10 @@ from storage.db import create_engine, create_session_factory, migrate
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# How long a chat's update lock lives in Redis: longer than any update takes to handle, short
+# enough that a chat whose process died is served again quickly.
+FSM_LOCK_SECONDS = 15
 
 
 @dataclass
@@ -74,9 +81,13 @@ async def create_app(
         await migrate(engine)
     sessions = create_session_factory(engine)
     if seed:
-        async with sessions.begin() as session:
-            if await seed_sample(session, clock.now()):
-                log.info("empty database: loaded the bundled sample knowledge base")
+        try:
+            async with sessions.begin() as session:
+                if await seed_sample(session, clock.now()):
+                    log.info("empty database: loaded the bundled sample knowledge base")
+        except IntegrityError:
+            # Several processes started on an empty database at once; another one loaded it.
+            log.info("the bundled sample was loaded by another process")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
     keyboards = Keyboards(renderer)
     knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
@@ -150,12 +161,33 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
         # Imported here: the redis driver is the optional `[redis]` extra.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
+        # Abandoned conversations expire after RETENTION_FSM_DAYS (housekeeping's rule).
+        ttl = timedelta(days=settings.retention.fsm_days)
         redis = RedisStorage.from_url(
-            settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+            settings.database.redis_url,
+            key_builder=DefaultKeyBuilder(with_destiny=True),
+            state_ttl=ttl,
+            data_ttl=ttl,
         )
+        # One update per chat at a time across processes; a process that dies mid-update
+        # holds its chat's lock until it expires (aiogram's default: a minute).
+        lock = {"timeout": FSM_LOCK_SECONDS}
         # Writes wait for the update's database commit (see TransactionalStorage).
-        return TransactionalStorage(redis), RedisEventIsolation(redis.redis)
+        return TransactionalStorage(redis), RedisEventIsolation(redis.redis, lock_kwargs=lock)
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
+
+
+def create_limiter(app: App, *, namespace: str) -> TelegramRateLimiter:
+    """Telegram's limits, shared by every process of the bot: in Redis when REDIS_URL is
+    set, else in the database (`namespace` keeps two bots on one Redis apart)."""
+    from bot.telegram.shared_limits import DatabaseLimits, RedisLimits
+
+    shared: SharedLimits
+    if app.settings.database.redis_url:
+        shared = RedisLimits.from_url(app.settings.database.redis_url, namespace)
+    else:
+        shared = DatabaseLimits(app.sessions)
+    return TelegramRateLimiter(shared=shared)
 
 
 def create_sender(
@@ -193,8 +225,10 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     isolation: BaseEventIsolation | None = None,
     sender: OutboxSender | None = None,
+    outermost: Sequence[BaseMiddleware] = (),
 ) -> Dispatcher:
-    """The production dispatcher: routers, middlewares, error handler, injected services."""
+    """The production dispatcher: routers, middlewares, error handler, injected services.
+    `outermost` update middlewares wrap everything (the per-update log line and metrics)."""
     from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
@@ -214,6 +248,8 @@ def create_dispatcher(
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),
     )
+    for middleware in outermost:
+        dp.update.outer_middleware(middleware)
     dp.update.outer_middleware(
         DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
     )

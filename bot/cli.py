@@ -35,10 +35,12 @@ app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(cases_app, name="cases")
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _setup_logging(settings: Settings | None = None) -> Any:
+    """Logs on stderr, personal data masked; JSON lines when LOG_FORMAT=json."""
+    from bot.observability import setup_logging
+
+    server = (settings or Settings.load()).server
+    return setup_logging(server.log_format, server.log_level)
 
 
 async def _with_app(fn: Any, *, seed: bool = True) -> Any:
@@ -60,7 +62,8 @@ def main_callback(ctx: typer.Context) -> None:
 
 @app.command()
 def run() -> None:
-    """Run the bot: polling Telegram when BOT_TOKEN is set, otherwise the offline shell."""
+    """Run the bot: Telegram's webhook when WEBHOOK_URL is set, else polling when BOT_TOKEN
+    is set, otherwise the offline shell."""
     settings = Settings.load()
     if settings.telegram.bot_token is None:
         typer.echo(
@@ -72,10 +75,15 @@ def run() -> None:
         )
         shell()
         return
-    _setup_logging()
+    known = _setup_logging(settings)
+    if settings.server.webhook_url:
+        from bot.web import run_webhook
+
+        asyncio.run(run_webhook(settings, known=known))
+        return
     from bot.runner import run_polling
 
-    asyncio.run(run_polling(settings))
+    asyncio.run(run_polling(settings, known=known))
 
 
 @app.command()
@@ -135,15 +143,18 @@ def tick(
             typer.echo(r.plain("shell.dry_run_nothing", settings.bot.locale))
         typer.echo(json.dumps({**counts, "dry_run": True}, ensure_ascii=False))
         return
-    _setup_logging()
+    _setup_logging(settings)
     typer.echo(json.dumps(asyncio.run(tick_once(settings, clock)), ensure_ascii=False))
 
 
 # ---- db ------------------------------------------------------------------------------
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Apply migrations (also done on every start)."""
+    """Apply migrations (also done on every start); safe to run from every process at once:
+    they take turns (an advisory lock on PostgreSQL, a file lock beside an SQLite file)."""
     from storage.db import create_engine, migrate
+
+    _setup_logging()
 
     async def go() -> None:
         engine = create_engine(Settings.load().database.database_url)
@@ -166,6 +177,17 @@ def db_downgrade(revision: str) -> None:
 
     asyncio.run(go())
     typer.echo(f"database at {revision}")
+
+
+@db_app.command("prune")
+def db_prune() -> None:
+    """Housekeeping once: delete delivered outbox rows, handled update ids and abandoned
+    conversations older than their RETENTION_* settings (the bot does it every hour)."""
+    from bot.housekeeping import housekeep
+
+    _setup_logging()
+    deleted = asyncio.run(_with_app(housekeep, seed=False))
+    typer.echo(json.dumps(deleted))
 
 
 # ---- imports ---------------------------------------------------------------------------

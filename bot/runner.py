@@ -1,63 +1,111 @@
-"""Long-running jobs: Telegram polling with the outbox sender, and the periodic tick."""
+"""Long-running jobs: Telegram polling (or, in bot/web.py, the webhook) with the outbox
+sender, the periodic tick and housekeeping."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import create_app, create_bot, create_dispatcher, create_sender
+from aiogram import Bot, Dispatcher
+
+from bot.app import create_app, create_bot, create_dispatcher, create_limiter, create_sender
 from bot.clock import Clock
+from bot.observability import (
+    DeliveryMetricsMiddleware,
+    KnownPersonalData,
+    UpdateLogMiddleware,
+    name_handlers,
+)
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.web import Operations
 
 log = logging.getLogger(__name__)
 
-# Telegram keeps undelivered updates for 24 hours; remembering ids for two days is enough.
-UPDATE_MEMORY = timedelta(days=2)
+
+async def run_polling(settings: Settings, *, known: KnownPersonalData | None = None) -> None:
+    """Poll Telegram; deliver the outbox; tick reminders every minute; serve /healthz and
+    /metrics on METRICS_PORT when it is set."""
+    from bot.web import create_web_app, serve
+
+    stop = asyncio.Event()
+    async with background(settings, stop, known=known) as (ops, bot, dp):
+        runner = None
+        if settings.server.metrics_port:
+            runner = await serve(
+                create_web_app(ops), settings.server.metrics_host, settings.server.metrics_port
+            )
+        try:
+            await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
 
-async def run_polling(settings: Settings) -> None:
-    """Poll Telegram; deliver the outbox; tick reminders every minute."""
+@contextlib.asynccontextmanager
+async def background(
+    settings: Settings, stop: asyncio.Event, *, known: KnownPersonalData | None = None
+) -> AsyncIterator[tuple[Operations, Bot, Dispatcher]]:
+    """The application, the bot and its dispatcher (logged and measured), with the outbox
+    worker and the minute tick running until `stop` is set or the block ends."""
+    from bot.web import Operations
+
     application = await create_app(settings)
     bot = create_bot(settings)
-    sender = create_sender(bot, application)
-    dp = create_dispatcher(application, sender=sender)
-    stop = asyncio.Event()
+    ops = Operations(application, known=known)
+    bot.session.middleware(DeliveryMetricsMiddleware(ops.metrics))
+    limiter = create_limiter(application, namespace=str(bot.id))
+    sender = create_sender(bot, application, limiter)
+    dp = create_dispatcher(
+        application, sender=sender, outermost=[UpdateLogMiddleware(ops.metrics, known)]
+    )
+    name_handlers(dp)
     worker = asyncio.create_task(sender.run(stop))
-    ticker = asyncio.create_task(_tick_forever(application, stop))
+    ticker = asyncio.create_task(_tick_forever(application, stop, ops=ops))
     try:
-        await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
+        yield ops, bot, dp
     finally:
         stop.set()
         for task in (worker, ticker):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        close = getattr(limiter.shared, "close", None)
+        if close is not None:
+            await close()
+        await dp.storage.close()
         await bot.session.close()
         await application.close()
 
 
-async def _tick_forever(application: Any, stop: asyncio.Event, every: float = 60.0) -> None:
+async def _tick_forever(
+    application: Any, stop: asyncio.Event, every: float = 60.0, *, ops: Operations | None = None
+) -> None:
     from bot.domain.reminders import run_tick
+    from bot.housekeeping import housekeep
 
+    housekeeping_every = application.settings.retention.every_minutes * 60
+    last_housekeeping = float("-inf")
     while not stop.is_set():
         try:
             await run_tick(application)
-            await prune_updates(application)
+            if ops is not None:
+                ops.ticked()
+            if time.monotonic() - last_housekeeping >= housekeeping_every:
+                deleted = await housekeep(application)
+                last_housekeeping = time.monotonic()
+                if ops is not None:
+                    for table, n in deleted.items():
+                        ops.metrics.housekeeping.labels(table).inc(n)
         except Exception:
             log.exception("tick failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
-
-
-async def prune_updates(application: Any) -> int:
-    """Forget handled update ids older than Telegram's re-delivery horizon (about a day)."""
-    from storage.repositories import UpdateRepo
-
-    async with application.sessions.begin() as session:
-        return await UpdateRepo(session).prune(application.clock.now() - UPDATE_MEMORY)
 
 
 async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:

@@ -5,8 +5,10 @@ Every number the law or the provincial plans fix is a setting here, with that de
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
@@ -30,7 +32,7 @@ class TelegramSettings(_Section):
     telegram_timeout: float = 60.0
     # A message being sent is claimed this long (at least twice the timeout); a worker that
     # dies while sending leaves its rows to be reconciled once the claim expires.
-    outbox_claim_seconds: float = 120.0
+    outbox_claim_seconds: float = Field(120.0, gt=0)
 
 
 class DatabaseSettings(_Section):
@@ -40,6 +42,68 @@ class DatabaseSettings(_Section):
     # FSM storage: Redis when set, the database otherwise.
     redis_url: str | None = None
     database_echo: bool = False
+
+
+class ServerSettings(_Section):
+    """How the process is reached: webhook or polling, health and metrics, logs."""
+
+    # Set: Telegram pushes updates to this HTTPS URL (setWebhook on start); unset: polling.
+    webhook_url: str | None = None
+    # Telegram sends it in X-Telegram-Bot-Api-Secret-Token (setWebhook secret_token); unset,
+    # one is derived from the bot token, so every process of one bot agrees on it.
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"  # behind the reverse proxy
+    webhook_port: int = Field(8080, ge=1, le=65535)
+    # Bot API setWebhook max_connections (1-100): parallel requests Telegram makes.
+    webhook_max_connections: int = Field(40, ge=1, le=100)
+    # Polling mode: /metrics and /healthz on this port (unset: no server). Webhook mode
+    # serves them on the webhook's own port.
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    # /healthz fails when the tick has not completed for this long, or when a due outbox
+    # message has waited this long.
+    health_tick_seconds: int = Field(300, ge=60)
+    health_outbox_seconds: int = Field(600, ge=30)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        # Bot API setWebhook: secret_token is 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url", "metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, taken from WEBHOOK_URL (the proxy passes it through)."""
+        return urlsplit(self.webhook_url or "").path or "/webhook"
+
+
+class RetentionSettings(_Section):
+    """How long housekeeping keeps what grows without bound; env prefix RETENTION_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RETENTION_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Delivered outbox rows (the message ids that matter live on in message_links).
+    outbox_days: int = Field(30, ge=1)
+    # Handled update ids: Telegram keeps an undelivered update for at most 24 hours (Bot API
+    # getUpdates), so two days of ids are enough to recognise any re-delivery.
+    updates_days: int = Field(2, ge=2)
+    # Conversations (drafts) not touched for this long; also the TTL of Redis FSM keys.
+    fsm_days: int = Field(30, ge=1)
+    # How often a process runs housekeeping.
+    every_minutes: int = Field(60, ge=1)
 
 
 class BotSettings(_Section):
@@ -173,6 +237,8 @@ class Settings:
         cases: CaseSettings | None = None,
         search: SearchSettings | None = None,
         reports: ReportSettings | None = None,
+        server: ServerSettings | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self.telegram = telegram or TelegramSettings()
         self.database = database or DatabaseSettings()
@@ -180,6 +246,8 @@ class Settings:
         self.cases = cases or CaseSettings()
         self.search = search or SearchSettings()
         self.reports = reports or ReportSettings()
+        self.server = server or ServerSettings()
+        self.retention = retention or RetentionSettings()
 
     @classmethod
     def load(cls) -> Settings:

@@ -10,6 +10,7 @@ from aiogram.types import ErrorEvent
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import UserFacingError
+from bot.telegram.middlewares import is_transient, redeliverable
 from bot.telegram.rendering import Renderer
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ async def unexpected(event: ErrorEvent, renderer: Renderer, locale: str | None =
     """Anything else (a bug, the database gone for a moment): the transaction was rolled back,
     so the person is told that nothing was saved and to try again, never left without a word."""
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    if redeliverable.get() and is_transient(event.exception):
+        # The webhook answers 503 and Telegram delivers the update again: no apology for a
+        # step that will still happen.
+        raise event.exception
     update = event.update
     try:
         if update.callback_query is not None:

@@ -350,6 +350,11 @@ class FsmRecord(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Housekeeping forgets conversations untouched for RETENTION_FSM_DAYS; days, so the
+    # wall clock is precise enough.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC), index=True
+    )
 
 
 class ReportRun(Base):
@@ -391,3 +396,15 @@ class Admin(Base):
     name: Mapped[str] = mapped_column(Text, default="")
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime]
+
+
+class RateBooking(Base):
+    """A send slot booked by one of the bot's processes (the shared rate limit without Redis),
+    or, for keys starting with "block:", the end of a 429 penalty."""
+
+    __tablename__ = "rate_bookings"
+    __table_args__ = (Index("ix_rate_bookings_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -33,3 +36,66 @@ async def harness(server: FakeTelegram, tmp_path: Path) -> AsyncIterator[Harness
         yield h
     finally:
         await h.close()
+
+
+# ---- PostgreSQL and Redis: required in CI, skipped with one line on a laptop without them ----
+
+SERVERS = {
+    # marker: (what, URL, default port)
+    "postgres": ("PostgreSQL", "TEST_POSTGRES_URL", 5432),
+    "redis": ("Redis", "TEST_REDIS_URL", 6379),
+}
+HOW_TO_START = (
+    "start them (Debian/Ubuntu: `sudo apt-get install postgresql redis-server && sudo "
+    "systemctl start postgresql redis-server`, trust auth for 127.0.0.1, `createdb -U postgres "
+    "test`; or `docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test "
+    "postgres:16 && docker run -d -p 6379:6379 redis:7`) or point TEST_POSTGRES_URL / "
+    "TEST_REDIS_URL at yours; with CI=true they are required"
+)
+
+
+def _address(marker: str) -> tuple[str, int]:
+    from tests.harness import POSTGRES_URL, REDIS_URL
+
+    url = urlsplit((POSTGRES_URL if marker == "postgres" else REDIS_URL).replace("+asyncpg", ""))
+    return url.hostname or "127.0.0.1", url.port or SERVERS[marker][2]
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return  # CI has the servers (.ci/run starts them): a test that cannot reach one fails
+    down: dict[str, str] = {}
+    for marker, (what, _, _) in SERVERS.items():
+        if any(marker in item.keywords for item in items):
+            host, port = _address(marker)
+            if not _reachable(host, port):
+                down[marker] = f"{what} at {host}:{port}"
+    if not down:
+        return
+    skipped = 0
+    for item in items:
+        missing = [where for marker, where in down.items() if marker in item.keywords]
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(missing)}"))
+            skipped += 1
+    config.stash[_SKIPPED] = (
+        f"skipped {skipped} tests that need {' and '.join(down.values())} (not reachable): "
+        + HOW_TO_START
+    )
+
+
+_SKIPPED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    line = terminalreporter.config.stash.get(_SKIPPED, None)
+    if line:
+        terminalreporter.write_line(line, yellow=True, bold=True)

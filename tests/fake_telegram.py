@@ -33,6 +33,14 @@ Behaviour that mirrors the real server because the bot must cope with it:
   ``allowed_updates``; updates of types not allowed are dropped, as Telegram never delivers them
   (see ``dropped_updates``).
 
+- setWebhook/deleteWebhook/getWebhookInfo: while a webhook is set, getUpdates answers 409 and
+  pushed updates are POSTed to it as JSON, with ``X-Telegram-Bot-Api-Secret-Token`` when a
+  secret was set, until answered 2xx (anything else, or a connection error, is retried — on the
+  next of ``webhook_backends`` when the test lists several processes behind one URL, as a load
+  balancer would). One chat's updates go one at a time and in order; different chats' updates
+  go in parallel (up to ``webhook_concurrency``). Every attempt is in ``webhook_deliveries``.
+  Lenient: any URL is accepted (Telegram wants HTTPS on ports 443, 80, 88 or 8443).
+
 Deliberately lenient: editing/deleting/copying a message the fake has never seen works (tests may
 feed updates straight into the dispatcher, bypassing the server; ``remember`` makes such a
 message known).
@@ -412,6 +420,8 @@ class Call:
     files: dict[str, UploadedFile] = field(default_factory=dict)
     #: Messages this call created or changed (also for copyMessage, whose result is a MessageId).
     messages: list[JSON] = field(default_factory=list)
+    #: When the call was answered (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def result(self) -> Any:
@@ -492,6 +502,30 @@ class Storm:
         return None
 
 
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to a webhook backend: the HTTP status, 0 if it could not connect."""
+
+    url: str
+    update_id: int
+    status: int
+
+
+def _chat_key(update: JSON) -> Any:
+    """The chat an update belongs to (its updates are delivered in order, one at a time)."""
+    for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
+        if isinstance(update.get(key), dict):
+            return update[key]["chat"]["id"]
+    callback = update.get("callback_query")
+    if isinstance(callback, dict):
+        message = callback.get("message") or {}
+        return message.get("chat", {}).get("id", callback["from"]["id"])
+    member = update.get("my_chat_member") or update.get("chat_member")
+    if isinstance(member, dict):
+        return member["chat"]["id"]
+    return ("update", update["update_id"])
+
+
 Handler = Callable[[JSON, dict[str, UploadedFile]], Awaitable[tuple[Any, list[JSON]]]]
 
 
@@ -521,8 +555,23 @@ class FakeTelegram:
         self.faults: list[Fault] = []
         self.storm_: Storm | None = None
 
+        #: setWebhook's parameters while a webhook is set (url, secret_token, allowed_updates…).
+        self.webhook: JSON | None = None
+        #: Where webhook updates really go (processes behind the URL's load balancer), in
+        #: turn; empty: to the webhook URL itself.
+        self.webhook_backends: list[str] = []
+        self.webhook_concurrency = 4
+        #: Every webhook POST: to which backend, which update, and the answer (status or 0
+        #: for a connection error).
+        self.webhook_deliveries: list[WebhookDelivery] = []
+
         self._pending: list[JSON] = []
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
+        self._webhook_event = asyncio.Event()
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._in_flight: set[int] = set()
+        self._busy_chats: set[Any] = set()
+        self._next_backend = itertools.count()
         self._updates_event = asyncio.Event()
         self._calls_event = asyncio.Event()
         self._closing = asyncio.Event()
@@ -554,6 +603,12 @@ class FakeTelegram:
     async def close(self) -> None:
         self._closing.set()
         self._updates_event.set()
+        self._webhook_event.set()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -591,6 +646,7 @@ class FakeTelegram:
             if isinstance(message, dict):
                 self._remember(message)
         self._updates_event.set()
+        self._webhook_event.set()
         return update
 
     def push_updates(self, updates: Iterable[JSON]) -> None:
@@ -705,6 +761,16 @@ class FakeTelegram:
             self._calls_event.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._calls_event.wait(), remaining)
+
+    async def wait_delivered(self, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Until every pushed update was delivered (confirmed by the bot)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._pending:
+            if loop.time() > deadline:
+                ids = [u["update_id"] for u in self._pending]
+                raise TimeoutError(f"updates not delivered within {timeout}s: {ids[:20]}")
+            await asyncio.sleep(0.05)
 
     def clear(self) -> None:
         """Forget recorded calls and dropped updates; messages, queue and faults are kept."""
@@ -952,7 +1018,9 @@ class FakeTelegram:
         return {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
-            "deleteWebhook": self._true,
+            "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "sendMessage": self._send_message,
@@ -978,9 +1046,118 @@ class FakeTelegram:
     async def _get_me(self, params: JSON, files: dict[str, UploadedFile]) -> tuple[Any, list[JSON]]:
         return dict(GET_ME), []
 
+    async def _set_webhook(
+        self, params: JSON, files: dict[str, UploadedFile]
+    ) -> tuple[Any, list[JSON]]:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            return await self._delete_webhook(params, files)
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) or DEFAULT_ALLOWED_UPDATES
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        self.webhook = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": sorted(self._allowed_updates),
+            "max_connections": params.get("max_connections", 40),
+        }
+        if self._webhook_task is None or self._webhook_task.done():
+            self._webhook_task = asyncio.create_task(self._deliver_webhook_updates())
+        self._webhook_event.set()
+        return True, []
+
+    async def _delete_webhook(
+        self, params: JSON, files: dict[str, UploadedFile]
+    ) -> tuple[Any, list[JSON]]:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True, []
+
+    async def _get_webhook_info(
+        self, params: JSON, files: dict[str, UploadedFile]
+    ) -> tuple[Any, list[JSON]]:
+        info: JSON = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+        if self.webhook:
+            info["allowed_updates"] = self.webhook["allowed_updates"]
+            info["max_connections"] = self.webhook["max_connections"]
+        return info, []
+
+    async def _deliver_webhook_updates(self) -> None:
+        """POST pending updates to the webhook until it is deleted or the server closes."""
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=60)  # Telegram waits about a minute
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            tasks: set[asyncio.Task[None]] = set()
+            try:
+                while not self._closing.is_set() and self.webhook is not None:
+                    self._webhook_event.clear()
+                    self._drop_unwanted()
+                    for update in list(self._pending):
+                        if len(tasks) >= self.webhook_concurrency:
+                            break
+                        chat = _chat_key(update)
+                        if update["update_id"] in self._in_flight or chat in self._busy_chats:
+                            continue
+                        self._in_flight.add(update["update_id"])
+                        self._busy_chats.add(chat)
+                        task = asyncio.create_task(self._post_update(http, update, chat))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                        task.add_done_callback(lambda _t: self._webhook_event.set())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._webhook_event.wait(), 0.5)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _post_update(self, http: Any, update: JSON, chat: Any) -> None:
+        import aiohttp
+
+        try:
+            while not self._closing.is_set() and self.webhook is not None:
+                backends = self.webhook_backends or [self.webhook["url"]]
+                target = backends[next(self._next_backend) % len(backends)]
+                headers = {}
+                if self.webhook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+                try:
+                    async with http.post(target, json=update, headers=headers) as response:
+                        status = response.status
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    status = 0
+                self.webhook_deliveries.append(WebhookDelivery(target, update["update_id"], status))
+                if 200 <= status < 300:
+                    self._pending = [
+                        u for u in self._pending if u["update_id"] != update["update_id"]
+                    ]
+                    return
+                await self._sleep(0.2)  # and then the next backend
+        finally:
+            self._in_flight.discard(update["update_id"])
+            self._busy_chats.discard(chat)
+
     async def _get_updates(
         self, params: JSON, files: dict[str, UploadedFile]
     ) -> tuple[Any, list[JSON]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset")
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = float(params.get("timeout") or 0)

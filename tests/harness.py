@@ -33,6 +33,9 @@ POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Environment variables a test's own `citizen-bot` process must not inherit.
+OUR_SETTINGS = ("TEST_", "CASE_", "REPORT_", "SEARCH_", "RETENTION_", "WEBHOOK_", "METRICS_",
+                "LOG_", "HEALTH_", "REDIS_URL", "DATABASE_", "OUTBOX_")  # fmt: skip
 # Monday 2026-11-23 09:00 in Hà Nội.
 START = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ import gzip
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -73,6 +74,8 @@ class KnowledgeService:
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
         self._next_check = 0.0
+        # Told whether each search abstained (the process's metrics); None: nobody listens.
+        self.on_search: Callable[[bool], None] | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -118,7 +121,10 @@ class KnowledgeService:
 
     def search(self, query: str, limit: int = 5) -> SearchResponse:
         """Search the current snapshot."""
-        return self.snapshot.engine.search(query, limit=limit)
+        response = self.snapshot.engine.search(query, limit=limit)
+        if self.on_search is not None:
+            self.on_search(response.abstained or not response.hits)
+        return response
 
 
 @dataclass

@@ -48,7 +48,15 @@ from bot.domain.reports import (
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
 from storage.models import Agency, AnswerDraft, Case, CaseEvent
-from storage.repositories import AgencyRepo, AnswerDraftRepo, CaseRepo, EventRepo, ReportRunRepo
+from storage.repositories import (
+    TICK_LOCK_KEY,
+    AgencyRepo,
+    AnswerDraftRepo,
+    CaseRepo,
+    EventRepo,
+    ReportRunRepo,
+    try_transaction_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,11 @@ async def run_tick(app: TickContext, *, session: AsyncSession | None = None) -> 
         return tick.counts
     try:
         async with app.sessions.begin() as session:
+            # Every process ticks each minute; one at a time decides what is due, so two
+            # processes never both find a reminder unrecorded and both send it.
+            if not await try_transaction_lock(session, TICK_LOCK_KEY):
+                log.info("tick at %s: another process is ticking; skipped", now.isoformat())
+                return dict.fromkeys(COUNTERS, 0)
             tick = _Tick(app, session, now)
             await tick.cases()
             await tick.reports()

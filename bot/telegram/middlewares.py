@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -19,6 +21,18 @@ from storage.repositories import AdminRepo, CitizenRepo, UpdateRepo
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Set by a caller that will hand the update over again if it fails for a passing reason (the
+# webhook answers 503 and Telegram re-delivers): such failures are then re-raised to it.
+redeliverable: ContextVar[bool] = ContextVar("update_redeliverable", default=False)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The database or the network was away: nothing of the update was stored, and the same
+    update handled again later can succeed."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+    return isinstance(exc, DisconnectionError | ConnectionError | TimeoutError | OSError)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -50,6 +64,7 @@ class DbSessionMiddleware(BaseMiddleware):
                 fresh = await UpdateRepo(session).claim(bot.id, event.update_id, self.clock.now())
                 if not fresh:
                     log.info("update %s already handled; skipped", event.update_id)
+                    data["duplicate_update"] = True
                     return None
             data["session"] = session
             token = current_session.set(session)

@@ -243,7 +243,7 @@ class OutboxSender:
             if row.chat_id in held:
                 await self._release(row.id, self.clock.now())
                 continue
-            delay = self.limiter.reserve(row.chat_id, self.monotonic())
+            delay = await self.limiter.acquire(row.chat_id, self.monotonic())
             if delay > self.max_delay:
                 held.add(row.chat_id)
                 await self._release(row.id, self.clock.now() + timedelta(seconds=delay))
@@ -400,7 +400,7 @@ class OutboxSender:
         except TelegramRetryAfter as exc:
             # Telegram tells how long to wait (Bot API: a 429 carries parameters.retry_after);
             # it is pacing, not a failure, so it does not use up the retry budget.
-            self.limiter.penalize(row.chat_id, self.monotonic() + exc.retry_after)
+            await self.limiter.hold(row.chat_id, self.monotonic(), exc.retry_after)
             await self._release(
                 row.id,
                 now + timedelta(seconds=exc.retry_after),

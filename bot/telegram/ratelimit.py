@@ -27,8 +27,12 @@ including windows made of slots already booked in the future.
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_right, insort
 from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 # Slack for float rounding: a slot placed exactly one window after another (t0 + w) may compute
 # as a hair under w apart; without slack the search would retry the same slot forever.
@@ -99,6 +103,34 @@ class _SlidingWindow:
         return not self.times or self.times[-1] <= now - self.window
 
 
+def settle(windows: list[_SlidingWindow], t: float) -> float:
+    """The earliest time >= t that every window admits."""
+    # Each window only ever moves t later; stop once no window moves it.
+    while True:
+        moved = max(window.earliest(t) for window in windows)
+        if moved <= t:
+            return t
+        t = moved
+
+
+def windows_for(
+    limiter: TelegramRateLimiter, chat_id: int, booked: dict[str, list[float]]
+) -> dict[str, _SlidingWindow]:
+    """The windows one send to ``chat_id`` must fit, keyed "global", "chat" and (groups)
+    "group", holding the times ``booked`` (sorted) — for a store shared by processes."""
+    windows = {
+        "global": _SlidingWindow(
+            limiter.global_per_second, GLOBAL_WINDOW_SECONDS, sorted(booked.get("global", ()))
+        ),
+        "chat": _SlidingWindow(1, limiter.per_chat_interval, sorted(booked.get("chat", ()))),
+    }
+    if limiter.is_group(chat_id):
+        windows["group"] = _SlidingWindow(
+            limiter.group_per_minute, GROUP_WINDOW_SECONDS, sorted(booked.get("group", ()))
+        )
+    return windows
+
+
 @dataclass
 class _ChatState:
     spacing: _SlidingWindow
@@ -109,14 +141,36 @@ class _ChatState:
         return [self.spacing] if self.group is None else [self.spacing, self.group]
 
 
+class SharedLimits(Protocol):
+    """Where several processes book their slots together (Redis, or the database), so that
+    the bot as a whole, not each process, stays within Telegram's limits."""
+
+    async def reserve(self, limiter: TelegramRateLimiter, chat_id: int) -> float:
+        """Book the earliest allowed send to ``chat_id``; seconds to wait."""
+        ...
+
+    async def penalize(
+        self, limiter: TelegramRateLimiter, chat_id: int | None, seconds: float
+    ) -> None:
+        """Hold sends to ``chat_id`` (all sends, if None) for ``seconds`` from now."""
+        ...
+
+
 class TelegramRateLimiter:
-    """Grants send slots that respect the global, per-chat and per-group limits."""
+    """Grants send slots that respect the global, per-chat and per-group limits.
+
+    ``reserve``/``penalize`` book in this process. ``acquire``/``hold`` book in ``shared``
+    when one is given (every process of the bot then shares one budget), falling back to this
+    process's bookkeeping while the shared store cannot be reached.
+    """
 
     def __init__(
         self,
         global_per_second: int = 30,
         per_chat_interval: float = 1.0,
         group_per_minute: int = 20,
+        *,
+        shared: SharedLimits | None = None,
     ) -> None:
         if global_per_second < 1 or group_per_minute < 1:
             raise ValueError("message limits must be at least 1")
@@ -129,6 +183,25 @@ class TelegramRateLimiter:
         self._global_blocked_until = float("-inf")
         self._chats: dict[int, _ChatState] = {}
         self._last_sweep = float("-inf")
+        self.shared = shared
+
+    async def acquire(self, chat_id: int, now: float) -> float:
+        """Like ``reserve``, in the shared store when there is one; seconds to wait."""
+        if self.shared is not None:
+            try:
+                return await self.shared.reserve(self, chat_id)
+            except Exception as exc:  # the store is down: keep sending, within this process
+                log.warning("shared rate limit unavailable (%s); limiting per process", exc)
+        return self.reserve(chat_id, now)
+
+    async def hold(self, chat_id: int | None, now: float, seconds: float) -> None:
+        """Like ``penalize`` (``seconds`` from ``now``), in the shared store when there is one."""
+        self.penalize(chat_id, now + seconds)
+        if self.shared is not None:
+            try:
+                await self.shared.penalize(self, chat_id, seconds)
+            except Exception as exc:
+                log.warning("shared rate limit unavailable (%s); penalty kept locally", exc)
 
     @property
     def tracked_chats(self) -> int:
@@ -145,13 +218,7 @@ class TelegramRateLimiter:
         self._sweep(now)
         chat = self._chat(chat_id)
         windows = [self._global, *chat.windows()]
-        t = max(now, self._global_blocked_until, chat.blocked_until)
-        # Each window only ever moves t later; stop once no window moves it.
-        while True:
-            moved = max(window.earliest(t) for window in windows)
-            if moved <= t:
-                break
-            t = moved
+        t = settle(windows, max(now, self._global_blocked_until, chat.blocked_until))
         for window in windows:
             window.add(t)
         return t - now

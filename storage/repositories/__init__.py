@@ -15,8 +15,10 @@ from storage.repositories.knowledge import (
     agency_to_record,
     procedure_to_record,
 )
+from storage.repositories.locks import TICK_LOCK_KEY, try_transaction_lock
 from storage.repositories.outbox import OutboxRepo
 from storage.repositories.people import CitizenRepo, UpdateRepo
+from storage.repositories.ratelimit import RateRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
@@ -34,10 +36,13 @@ __all__ = [
     "MessageLinkRepo",
     "OutboxRepo",
     "ProcedureRepo",
+    "RateRepo",
     "ReportRepo",
     "ReportRunRepo",
     "RoutingRuleRepo",
+    "TICK_LOCK_KEY",
     "UpdateRepo",
     "agency_to_record",
     "procedure_to_record",
+    "try_transaction_lock",
 ]

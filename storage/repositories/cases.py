@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,6 +121,19 @@ class CaseRepo:
         if before is not None:
             query = query.where(Case.due_at < before)
         return (await self.session.scalars(query)).all()
+
+    async def open_by_agency(
+        self, statuses: Collection[str], now: datetime
+    ) -> list[tuple[str, int, int]]:
+        """(agency, open cases, of which past due) for every agency with an open case."""
+        overdue = func.sum(sql_case((Case.due_at < now, 1), else_=0))
+        rows = await self.session.execute(
+            select(Case.agency, func.count(), overdue)
+            .where(Case.status.in_(list(statuses)))
+            .group_by(Case.agency)
+            .order_by(Case.agency)
+        )
+        return [(agency, int(n), int(late or 0)) for agency, n, late in rows]
 
 
 class EventRepo:

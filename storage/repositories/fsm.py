@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FsmRecord
@@ -32,3 +34,8 @@ class FsmRepo:
             self.session.add(FsmRecord(key=key, state=None, data=data))
         else:
             row.data = data
+
+    async def prune(self, before: datetime) -> int:
+        """Forget conversations last written before `before` (abandoned drafts)."""
+        result = await self.session.execute(delete(FsmRecord).where(FsmRecord.updated_at < before))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, text, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -316,3 +316,29 @@ class OutboxRepo:
             )
         ).all()
         return list(reversed(rows))
+
+    async def prune_sent(self, before: datetime) -> int:
+        """Forget messages delivered before `before` (their links to cases stay)."""
+        result = await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status == "sent", OutboxMessage.sent_at < before
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def health(self, now: datetime) -> tuple[int, int, datetime | None, datetime | None]:
+        """Undelivered messages, failed ones, the oldest undelivered one's creation time, and
+        the oldest due time among those waiting to be sent."""
+        undelivered = OutboxMessage.status.in_(("pending", "sending"))
+        depth, oldest = (
+            await self.session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(undelivered)
+            )
+        ).one()
+        failed = await self.session.scalar(
+            select(func.count()).where(OutboxMessage.status == "failed")
+        )
+        oldest_due = await self.session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(_claimable(now))
+        )
+        return int(depth or 0), int(failed or 0), oldest, oldest_due
