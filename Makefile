@@ -24,7 +24,10 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_search.py
 
+# The first three sets were labelled against the 53-procedure sample (tests/data/): they run on
+# it, so that their out-of-scope rows stay out of scope; the newer sets run on the bundled KB.
+SAMPLE53 = tests/data/sample53_procedures.json
 eval: $(VENV)/.installed
-	$(VENV)/bin/citizen-bot kb eval knowledge/data/eval_questions.jsonl
-	$(VENV)/bin/citizen-bot kb eval tests/data/heldout_questions.jsonl
-	$(VENV)/bin/citizen-bot kb eval tests/data/heldout2_questions.jsonl
+	$(VENV)/bin/citizen-bot kb eval knowledge/data/eval_questions.jsonl --kb $(SAMPLE53)
+	$(VENV)/bin/citizen-bot kb eval tests/data/heldout_questions.jsonl --kb $(SAMPLE53)
+	$(VENV)/bin/citizen-bot kb eval tests/data/heldout2_questions.jsonl --kb $(SAMPLE53)

@@ -281,16 +281,30 @@ def kb_search(
 
 
 @kb_app.command("eval")
-def kb_eval(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null})."""
+def kb_eval(
+    path: Path,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    kb: Annotated[Path | None, typer.Option("--kb")] = None,
+) -> None:
+    """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null}).
+
+    With --kb FILE.json the questions run on that knowledge base and the bundled lexicon
+    (reproducible, no database); without it, on the bot's stored knowledge base."""
     from knowledge.evaluation import evaluate, load_rows
 
     rows = load_rows(path)
+    if kb is not None:
+        from knowledge.lexicon import default_lexicon
+        from knowledge.sample import load_procedures_json
+        from knowledge.search import SearchEngine
 
-    async def go(application: Any) -> Any:
-        return evaluate(application.knowledge.snapshot.engine, rows)
+        report = evaluate(SearchEngine(load_procedures_json(kb), default_lexicon()), rows)
+    else:
 
-    report = asyncio.run(_with_app(go))
+        async def go(application: Any) -> Any:
+            return evaluate(application.knowledge.snapshot.engine, rows)
+
+        report = asyncio.run(_with_app(go))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
