@@ -56,6 +56,10 @@ _LOST_THINGS = frozenset(
     ).split()
     for f, _ in analyze(w, expand=False)
 )
+# "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
+_COST_WORDS = frozenset(
+    f for w in "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng".split() for f, _ in analyze(w)
+)
 
 
 class LifeEventError(LexiconError):
@@ -152,8 +156,10 @@ class LifeEvents:
         out: list[EventMatch] = []
         by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
-            if m.entry.key[-1] == "mat" and m.end < len(pairs) and pairs[m.end][0] in _LOST_THINGS:
-                continue
+            if m.entry.key[-1] == "mat" and m.end < len(pairs):
+                following = pairs[m.end][0]
+                if following in _LOST_THINGS or following in _COST_WORDS:
+                    continue
             if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1]:
                 continue  # one syllable typed bare is too ambiguous ("bao" is not "bão")
             event = by_expansion.get(m.entry.expansion)

@@ -122,7 +122,7 @@ class SearchConfig:
     rank_name: float = 0.0
     # Life events ("bố tôi mất hôm qua"): the prior of a procedure the event leads to (0..1)
     # adds this much to the confidence logit and to the ranking score.
-    conf_event: float = 2.5
+    conf_event: float = 3.0
     rank_event: float = 1.0
     # Variants: siblings of the best candidate ranked within this window of it (ranking
     # score units) compete on how well their qualifiers fit the question.
@@ -132,3 +132,7 @@ class SearchConfig:
     related_pool: int = 12
     # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
     abstain_below: float = 0.6
+    # Below `sure_above`, a rival from another family within `rival_margin` of the best makes
+    # the engine ask instead of answer.
+    sure_above: float = 0.9
+    rival_margin: float = 0.01

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from knowledge.lexicon import Lexicon
+from knowledge.lexicon import Lexicon, Pair
 from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
 from knowledge.records import ProcedureRecord
@@ -103,7 +103,10 @@ class SearchEngine:
             rec = self._records[r.doc]
             hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
         abstained = (
-            not scored or scored[0].confidence < cfg.abstain_below or bool(reading.intent)
+            not scored
+            or scored[0].confidence < cfg.abstain_below
+            or bool(reading.intent)
+            or self._too_close(scored, events)
         )
         if reading.intent == SMALLTALK:
             hits = []
@@ -121,6 +124,25 @@ class SearchEngine:
             language=found.language,
             variant=found.variant,
         )
+
+    def _too_close(self, scored: list[Scored], events: list[str]) -> bool:
+        """Two unrelated procedures answer the question about as well: ask which one (the
+        "did you mean" buttons) rather than guess. Siblings and procedures of the same life
+        event are not rivals: the buttons under the answer offer them."""
+        cfg = self.config
+        top = scored[0]
+        if top.confidence >= cfg.sure_above:
+            return False
+        event_docs = {d for key in events for d in self._event_docs.get(key, {})}
+        for r in scored[1 : cfg.related_pool]:
+            if top.confidence - r.confidence > cfg.rival_margin:
+                break
+            if self._families.siblings(top.doc, r.doc):
+                continue
+            if top.doc in event_docs and r.doc in event_docs:
+                continue
+            return True
+        return False
 
     def _related(self, scored: list[Scored], events: list[str]) -> list[SearchHit]:
         """Buttons under an answer: its siblings among the candidates, then the procedures of
@@ -181,13 +203,15 @@ class SearchEngine:
         prior: dict[int, float] = {}
         # Situations are matched as typed: a repaired typo must not invent one ("mua vé" is
         # one letter from "mua xe").
-        for m in self.events.find(analyze(text) if language == "vi" else q.pairs):
+        typed = analyze(text) if language == "vi" else q.pairs
+        for m in self.events.find(typed):
             if m.event.key in events:
                 continue
             events.append(m.event.key)
             for d, w in self._event_docs.get(m.event.key, {}).items():
                 prior[d] = max(prior.get(d, 0.0), w)
         found = _Found(q, reading, events, language)
+        found.typed = typed
         if not self._records:
             return found
         scored = rank(q, self._index, prior) if (q.terms or prior) else []
@@ -206,7 +230,9 @@ class SearchEngine:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""
         if len(scored) < 2:
             return scored
-        said = self._families.qualifiers.said(q.pairs, q.expanded)
+        # Qualifiers are read as typed (a repaired typo must not invent one), and in the
+        # official wording the lexicon brought in.
+        said = self._families.qualifiers.said(found.typed, q.expanded)
         choice = self._families.choose(
             [(r.doc, r.rank) for r in scored],
             said,
@@ -226,7 +252,7 @@ class SearchEngine:
 class _Found:
     """What `SearchEngine._search` learned about one question."""
 
-    __slots__ = ("events", "language", "query", "reading", "scored", "variant")
+    __slots__ = ("events", "language", "query", "reading", "scored", "typed", "variant")
 
     def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
         self.query = query
@@ -235,3 +261,4 @@ class _Found:
         self.language = language
         self.scored: list[Scored] = []
         self.variant = ""
+        self.typed: list[Pair] = []

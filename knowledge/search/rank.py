@@ -133,10 +133,10 @@ def rank(q: Query, index: Index, prior: Mapping[int, float] | None = None) -> li
     top_bm25 = pool[0][1] or 1.0
     total_weight = sum(u.weight for u in q.units) or 1.0
 
-    # A life event speaks for a procedure only as much as the question does not name one:
-    # "bố mất rồi, giờ xóa đăng ký thường trú cho bố" asks for the procedure it names.
-    named = max((_phrase_cover(d, q, index) for d, _, _ in pool), default=0.0) if prior else 0.0
-    event_share = 1.0 - min(1.0, named)
+    # A life event speaks for a procedure only as much as the question does not name another
+    # one: "bố mất rồi, giờ xóa đăng ký thường trú cho bố" asks for the procedure it names.
+    phrases = {d: _phrase_cover(d, q, index) for d, _, _ in pool}
+    top_two = heapq.nlargest(2, phrases.items(), key=lambda kv: (kv[1], -kv[0]))
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
@@ -149,8 +149,11 @@ def rank(q: Query, index: Index, prior: Mapping[int, float] | None = None) -> li
         name = index.name_words[d]
         name_cover = sum(w for t, w in name.items() if t in q.words) / index.name_totals[d]
         relative = bm25 / top_bm25
-        phrase_cover = _phrase_cover(d, q, index)
-        event = prior.get(d, 0.0) * event_share
+        phrase_cover = phrases[d]
+        event = prior.get(d, 0.0)
+        if event:
+            named_other = next((v for k, v in top_two if k != d), 0.0)
+            event *= 1.0 - min(1.0, named_other)
         logit = (
             cfg.conf_bias
             + cfg.conf_phrase * phrase_cover

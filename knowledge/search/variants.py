@@ -42,8 +42,9 @@ _AGE_RE = re.compile(r"^\d{1,3}$")
 # ("giải quyết hưởng", "đăng ký lại") names no object, so it makes no family.
 _NOT_OBJECT = frozenset(
     """giai quyet huong cap dang ky ki thuc hien thu tuc hanh chinh doi voi cho cua va hoac
-    tai theo tu trong viec lai moi lan dau co duoc da cac nhung mot ve den khi""".split()
+    tai theo tu trong viec moi lan dau co duoc da cac nhung mot ve den khi""".split()
 )
+_NOT_OBJECT_ACCENTED = frozenset({"lại"})
 # Qualifiers that are actions: in a name that lists actions ("Cấp lại, đổi thẻ bảo hiểm y
 # tế", "Thực hiện, điều chỉnh, thôi hưởng trợ cấp…") each is one of the services offered,
 # not what sets the procedure apart, so the question need not say it.
@@ -83,7 +84,8 @@ class Qualifiers:
                 prefixes = _split(in_names)
                 continue
             names += [(p, key) for p in _split(in_names)]
-            cues += [(p, key) for p in _split(in_questions)]
+            # "~phrase": a weak cue ("cho bé" hints at a child, but every birth is a child's)
+            cues += [(p[1:], "~" + key) if p.startswith("~") else (p, key) for p in _split(in_questions)]
             cues += [(p, key) for p in _split(in_names)]
         for country in countries:
             if len(analyze(country)) > 1:
@@ -102,13 +104,21 @@ class Qualifiers:
                 keys.setdefault(phrase, [])
                 if key not in keys[phrase]:
                     keys[phrase].append(key)
-        return Lexicon((phrase, " ".join(k.replace("_", "-") for k in ks)) for phrase, ks in keys.items())
+        return Lexicon(
+            (phrase, " ".join(k.replace("_", "-") for k in ks)) for phrase, ks in keys.items()
+        )
 
     @staticmethod
     def _keys(matcher: Lexicon, pairs: Sequence[Pair]) -> Counter[str]:
         found: Counter[str] = Counter()
         for m in matcher.find(pairs, EVENT_GAP_WORDS, overlapping=True):
-            found.update({k.replace("-", "_") for k in m.entry.expansion.split()})
+            strength: dict[str, float] = {}
+            for k in m.entry.expansion.split():
+                weak = k.startswith("~")
+                key = k.lstrip("~").replace("-", "_")
+                strength[key] = max(strength.get(key, 0.0), 0.5 if weak else 1.0)
+            for key, value in strength.items():
+                found[key] += value  # type: ignore[assignment]
         return found
 
     @classmethod
@@ -167,11 +177,17 @@ class Families:
     ) -> None:
         n = len(records)
         bigrams: list[tuple[str, ...]] = []
+        unigrams: list[tuple[str, ...]] = []
         bigram_df: Counter[str] = Counter()
+        word_df: Counter[str] = Counter()
         for rec in records:
             pairs = analyze(rec.name)
             keep = [
-                not is_stop_word(f, a) and f.isalnum() and f not in _NOT_OBJECT for f, a in pairs
+                not is_stop_word(f, a)
+                and f.isalnum()
+                and f not in _NOT_OBJECT
+                and a not in _NOT_OBJECT_ACCENTED
+                for f, a in pairs
             ]
             bi = tuple(
                 dict.fromkeys(
@@ -180,12 +196,19 @@ class Families:
                     if keep[i] and keep[i + 1]
                 )
             )
+            uni = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=True) if k))
             bigrams.append(bi)
             bigram_df.update(bi)
-        # A two-syllable word many names use ("đăng ký", "giấy phép") says nothing of family.
+            unigrams.append(uni)
+            word_df.update(uni)
+        # A two-syllable word many names use ("đăng ký", "giấy phép") says nothing of family;
+        # a one-syllable object few names use ("rượu") does.
         cap = max(12, int(generic_share * n))
+        word_cap = max(6, int(generic_share * n / 2))
         self.specific: list[frozenset[str]] = [
-            frozenset(b for b in bi if bigram_df[b] <= cap) for bi in bigrams
+            frozenset(b for b in bi if bigram_df[b] <= cap)
+            | frozenset(w for w in uni if word_df[w] <= word_cap)
+            for bi, uni in zip(bigrams, unigrams, strict=True)
         ]
         self.qualifiers = qualifiers
         named = [qualifiers.of_name(rec.name) for rec in records]
@@ -219,21 +242,31 @@ class Families:
             return None
         best, best_rank = ranked[0]
         pool = [(d, r) for d, r in ranked if d == best or (self.siblings(best, d) and best_rank - r <= window)]
-        if len(pool) < 2:
-            return None
         order = {d: i for i, (d, _) in enumerate(pool)}
         ranks = dict(pool)
         fits = {d: self.fit(d, said) for d, _ in pool}
         best_keys = self.marks[best] | self.listed[best]
-        for d in sorted(fits, key=lambda d: (-fits[d], order[d])):
-            if d == best or fits[d] <= fits[best]:
+        for d in sorted(fits, key=lambda d: (-fits[d], len(self.marks[d]), order[d])):
+            if d == best:
+                return None
+            # As good a fit wins only as the plainer variant of a best the question does not
+            # name at all.
+            if fits[d] < fits[best] or (
+                fits[d] == fits[best]
+                and (
+                    len(self.marks[d]) >= len(self.marks[best])
+                    or any(said.get(k, 0) > 0 for k in self.marks[best])
+                )
+            ):
                 return None
             # A sibling wins on a qualifier the question says and the best lacks; otherwise
-            # only as the plainer variant, and only if the ranking had it close.
+            # (a better fit, or as good with fewer qualifiers) only as the plainer variant, and
+            # only if the ranking had it close.
             own = (self.marks[d] | self.listed[d]) - best_keys
-            if any(said.get(k, 0) > 0 for k in own):
+            if fits[d] > fits[best] and any(said.get(k, 0) > 0 for k in own):
                 return VariantChoice(d, "qualifier", best)
-            if best_rank - ranks[d] <= plain_window:
+            # each qualifier of the best that the question does not say widens the window
+            if best_rank - ranks[d] <= plain_window * (fits[d] - fits[best] or 0.5):
                 return VariantChoice(d, "plain", best)
         return None
 
