@@ -77,7 +77,9 @@ async def create_app(
                 log.info("empty database: loaded the bundled sample knowledge base")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
     keyboards = Keyboards(renderer)
-    knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
+    knowledge = KnowledgeService(
+        sessions, settings.search.lexicon_path, settings.search.life_events_path
+    )
     await knowledge.reload(force=True)
     notifier = Notifier(
         renderer=renderer,

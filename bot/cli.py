@@ -288,17 +288,21 @@ def kb_eval(
 ) -> None:
     """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null}).
 
-    With --kb FILE.json the questions run on that knowledge base and the bundled lexicon
-    (reproducible, no database); without it, on the bot's stored knowledge base."""
+    With --kb FILE.json the questions run on that knowledge base with the bundled lexicon and
+    life events (reproducible, no database); without it, on the bot's stored knowledge base."""
     from knowledge.evaluation import evaluate, load_rows
 
     rows = load_rows(path)
     if kb is not None:
         from knowledge.lexicon import default_lexicon
+        from knowledge.lifeevents import default_life_events
         from knowledge.sample import load_procedures_json
         from knowledge.search import SearchEngine
 
-        report = evaluate(SearchEngine(load_procedures_json(kb), default_lexicon()), rows)
+        engine = SearchEngine(
+            load_procedures_json(kb), default_lexicon(), events=default_life_events()
+        )
+        report = evaluate(engine, rows)
     else:
 
         async def go(application: Any) -> Any:
@@ -309,6 +313,64 @@ def kb_eval(
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(report.format())
+
+
+@kb_app.command("event-add")
+def kb_event_add(
+    key: str,
+    name: str,
+    triggers: Annotated[str, typer.Option("--triggers", help="phrases separated by |")],
+    procedures: Annotated[
+        str, typer.Option("--procedures", help="official wordings or codes, | separated")
+    ],
+) -> None:
+    """Teach the search a life event (or replace one with the same KEY): phrases that reveal
+    it and the procedures it leads to ("Đăng ký khai tử=1|Xóa đăng ký thường trú")."""
+    from knowledge.lifeevents import LifeEventError, make_event
+    from storage.repositories import LifeEventRepo
+
+    try:
+        event = make_event(key, name, triggers, procedures)
+    except LifeEventError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+    async def go(application: Any) -> None:
+        async with application.sessions.begin() as session:
+            await LifeEventRepo(session).add(key.strip(), name.strip(), triggers, procedures)
+
+    asyncio.run(_with_app(go))
+    typer.echo(
+        f"added: {event.key} ({event.name}): {len(event.triggers)} phrases, "
+        f"{len(event.procedures)} procedures"
+    )
+
+
+@kb_app.command("event-remove")
+def kb_event_remove(key: str) -> None:
+    """Remove an admin life event (a built-in one comes back)."""
+    from storage.repositories import LifeEventRepo
+
+    async def go(application: Any) -> bool:
+        async with application.sessions.begin() as session:
+            return await LifeEventRepo(session).remove(key.strip())
+
+    if not asyncio.run(_with_app(go)):
+        typer.echo(f"no admin life event {key!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed: {key}")
+
+
+@kb_app.command("events")
+def kb_events() -> None:
+    """List the life events in use and the procedures of the stored KB each one leads to."""
+
+    async def go(application: Any) -> list[tuple[str, str, list[str]]]:
+        engine = application.knowledge.snapshot.engine
+        return [(e.key, e.name, engine.event_procedures(e.key)) for e in engine.events]
+
+    for key, name, codes in asyncio.run(_with_app(go)):
+        typer.echo(f"{key}\t{name}\t{' '.join(codes) or '(no procedure of this KB)'}")
 
 
 @kb_app.command("lexicon-add")

@@ -125,6 +125,7 @@ class SearchSettings(_Section):
 
     suggestions: int = Field(3, ge=1, le=8)
     lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
+    life_events_path: Path | None = None  # extra life events (TSV, as knowledge/data/)
     import_max_mb: int = Field(5, ge=1)
 
 

@@ -48,18 +48,14 @@ EVENT_GAP_WORDS: frozenset[str] = frozenset(
 )
 # "mẹ tôi mất giấy khai sinh" is a loss, not a death: a trigger that ends in "mất" does not
 # count when a thing that can be lost follows it.
-_LOST_THINGS = frozenset(
-    f
-    for w in (
-        "giấy sổ thẻ bằng hộ căn chứng hồ ví bóp túi điện xe tiền cà vẹt passport cccd cmnd "
-        "biển đăng bản hợp bảo phiếu trích con dấu"
-    ).split()
-    for f, _ in analyze(w, expand=False)
-)
+_LOST = """
+giấy sổ thẻ bằng hộ căn chứng hồ ví bóp túi điện xe tiền cà vẹt passport cccd cmnd biển đăng
+bản hợp bảo phiếu trích con dấu
+"""
+_LOST_THINGS = frozenset(f for w in _LOST.split() for f, _ in analyze(w, expand=False))
 # "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
-_COST_WORDS = frozenset(
-    f for w in "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng".split() for f, _ in analyze(w)
-)
+_COST = "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng"
+_COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
 
 
 class LifeEventError(LexiconError):

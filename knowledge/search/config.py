@@ -26,7 +26,7 @@ class SearchResponse:
     "feedback"); `facet` the part of a procedure asked for ("time", "fee", "where",
     "documents"); `events` the life events recognised; `language` "en" for a question typed
     in English; `variant` why the answer was preferred among its family ("qualifier": the
-    question names it, "plain": it names no variant)."""
+    question names it, "plain": it names no variant); `talk` the kind of small talk."""
 
     query: str
     abstained: bool
@@ -37,6 +37,7 @@ class SearchResponse:
     events: tuple[str, ...] = ()
     language: str = "vi"
     variant: str = ""
+    talk: str = ""  # for small talk: "greeting", "thanks", "who" or "ack"
 
     @property
     def best(self) -> SearchHit | None:

@@ -11,6 +11,7 @@ from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
 from knowledge.records import ProcedureRecord
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
+from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
 from knowledge.search.intents import SMALLTALK, English, Reading, read_intent
 from knowledge.search.query import Query, parse
@@ -68,11 +69,18 @@ class SearchEngine:
             if doc is None:
                 q = parse(wording, self._index)
                 scored = rank(q, self._index) if q.terms else []
-                if scored and scored[0].features.get("phrase", 0.0) >= 0.75:
+                # the wording and the name must say nearly the same: names one of the other
+                top = scored[0].features if scored else {}
+                if top.get("phrase", 0.0) >= 0.75 and top.get("coverage", 0.0) >= 0.8:
                     doc = scored[0].doc
             if doc is not None and weight > out.get(doc, 0.0):
                 out[doc] = weight
         return out
+
+    def event_procedures(self, key: str) -> list[str]:
+        """Codes of the procedures life event `key` leads to in this KB, likeliest first."""
+        docs = self._event_docs.get(key, {})
+        return [self._records[d].code for d in sorted(docs, key=lambda d: (-docs[d], d))]
 
     def __len__(self) -> int:
         return len(self._records)
@@ -123,6 +131,7 @@ class SearchEngine:
             events=tuple(events),
             language=found.language,
             variant=found.variant,
+            talk=reading.talk if reading.intent == SMALLTALK else "",
         )
 
     def _too_close(self, scored: list[Scored], events: list[str]) -> bool:
@@ -194,16 +203,18 @@ class SearchEngine:
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
         q = parse(search_text, self._index) if self._records else Query()
+        # Intents, situations and qualifiers are read as typed: a typo repaired against the
+        # KB's vocabulary must not invent one ("mua vé" is one letter from "mua xe", and
+        # "chậm", which no procedure says, is not "khám").
         if language == "en":
             pairs = analyze(text)
             reading = read_intent(pairs, [True] * len(pairs))
+            typed = q.pairs
         else:
-            reading = read_intent(q.pairs, q.content)
+            typed = analyze(text)[: self.config.max_query_syllables]
+            reading = read_intent(typed, [not is_stop_word(f, a) for f, a in typed])
         events: list[str] = []
         prior: dict[int, float] = {}
-        # Situations are matched as typed: a repaired typo must not invent one ("mua vé" is
-        # one letter from "mua xe").
-        typed = analyze(text) if language == "vi" else q.pairs
         for m in self.events.find(typed):
             if m.event.key in events:
                 continue
@@ -218,8 +229,8 @@ class SearchEngine:
         scored = self._choose_variant(scored, q, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
-        typed = _CODE_RE.findall(text)
-        coded = list(dict.fromkeys(self._by_code[c] for c in typed if c in self._by_code))
+        codes = _CODE_RE.findall(text)
+        coded = list(dict.fromkeys(self._by_code[c] for c in codes if c in self._by_code))
         if coded:
             rest = [r for r in scored if r.doc not in coded]
             scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + rest

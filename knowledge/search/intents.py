@@ -21,12 +21,12 @@ must agree when typed).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.lexicon import Lexicon, Pair
-from knowledge.normalize import ABBREVIATIONS, analyze, is_syllable, nfc
+from knowledge.normalize import ABBREVIATIONS, is_syllable, nfc
 
 __all__ = [
     "DEFAULT_ENGLISH_PATH",
@@ -37,7 +37,8 @@ __all__ = [
     "read_intent",
 ]
 
-SMALLTALK, STATUS, COMPLAINT, LEGAL, FEEDBACK = "smalltalk", "status", "complaint", "legal", "feedback"
+SMALLTALK, STATUS, COMPLAINT = "smalltalk", "status", "complaint"
+LEGAL, FEEDBACK = "legal", "feedback"
 INTENTS = (SMALLTALK, STATUS, COMPLAINT, LEGAL, FEEDBACK)
 TIME, FEE, WHERE, DOCUMENTS = "time", "fee", "where", "documents"
 FACETS = (TIME, FEE, WHERE, DOCUMENTS)
@@ -47,15 +48,17 @@ def _phrases(block: str) -> list[str]:
     return [p.strip() for p in block.replace("\n", "|").split("|") if p.strip()]
 
 
-# Small talk: the whole message is one of these (with filler around it).
-_SMALLTALK = """
-alo | a lô | alo alo | xin chào | chào | chào bạn | chào bot | chào ad | chào admin | chào em
-chào anh | chào chị | chào buổi sáng | chào buổi chiều | chào buổi tối | hello | hi | hey
-hi there | hello bot | good morning | good afternoon | good evening | cảm ơn | cám ơn
-cảm ơn bạn | cảm ơn nhiều | cảm ơn nhé | cảm ơn nha | thank | thanks | thank you | thanks bot
-bạn là ai | bot là ai | em là ai | bạn tên gì | bạn là gì | who are you | ok | oke | okay | ừ
-vâng | dạ | được rồi | tốt quá | hay quá | bye | tạm biệt
-"""
+# Small talk: the whole message is made of these (with filler around them), by kind.
+_SMALLTALK = {
+    "greeting": """alo | a lô | alo alo | xin chào | chào | chào bạn | chào bot | chào ad
+        | chào admin | chào em | chào anh | chào chị | chào buổi sáng | chào buổi chiều
+        | chào buổi tối | hello | hi | hey | hi there | hello bot | good morning
+        | good afternoon | good evening""",
+    "thanks": """cảm ơn | cám ơn | cảm ơn bạn | cảm ơn nhiều | cảm ơn nhé | cảm ơn nha | thank
+        | thanks | thank you | thanks bot | bye | tạm biệt | nhiều | lắm | rất nhiều""",
+    "who": """bạn là ai | bot là ai | em là ai | bạn tên gì | bạn là gì | who are you""",
+    "ack": """ok | oke | okay | ừ | vâng | dạ | được rồi | tốt quá | hay quá""",
+}
 # Requests the knowledge base cannot answer. Checked on the whole message.
 _STATUS = """
 hồ sơ đến đâu | hồ sơ của tôi đến đâu | hồ sơ đã đến đâu | đến đâu rồi | tới đâu rồi
@@ -102,7 +105,11 @@ _FACETS = {
         | what do i need""",
 }
 
-_SMALLTALK_MATCHER = Lexicon((p, p) for p in _phrases(_SMALLTALK))
+# The phrase's expansion is its kind.
+_SMALLTALK_MATCHER = Lexicon(
+    (p, kind) for kind, block in _SMALLTALK.items() for p in _phrases(block)
+)
+_TALK_ORDER = ("thanks", "who", "greeting", "ack")  # "chào, cảm ơn nhé" is a thanks
 _INTENT_MATCHERS: tuple[tuple[str, Lexicon], ...] = (
     (STATUS, Lexicon((p, p) for p in _phrases(_STATUS))),
     (COMPLAINT, Lexicon((p, p) for p in _phrases(_COMPLAINT))),
@@ -121,6 +128,7 @@ class Reading:
     intent: str = ""  # one of INTENTS, or "" for an ordinary procedure question
     facet: str = ""  # one of FACETS, or "" for the whole card
     smalltalk_only: bool = False  # nothing but greetings, thanks, filler
+    talk: str = ""  # the kind of small talk: greeting, thanks, who, ack
 
 
 def _found(matcher: Lexicon, pairs: Sequence[Pair]) -> list[tuple[int, int]]:
@@ -141,30 +149,33 @@ def read_intent(pairs: Sequence[Pair], content: Sequence[bool]) -> Reading:
             facet = name
             break
     talk = [False] * len(pairs)
-    for start, end in _found(_SMALLTALK_MATCHER, pairs):
-        for i in range(start, end):
+    kinds: set[str] = set()
+    for m in _SMALLTALK_MATCHER.find(pairs):
+        kinds.add(m.entry.expansion)
+        for i in range(m.start, m.end):
             talk[i] = True
     smalltalk_only = any(talk) and not any(
         c and not t for c, t in zip(content, talk, strict=True)
     )
+    kind = next((k for k in _TALK_ORDER if k in kinds), "")
     if smalltalk_only and not intent:
         intent = SMALLTALK
-    return Reading(intent=intent, facet=facet, smalltalk_only=smalltalk_only)
+    return Reading(intent=intent, facet=facet, smalltalk_only=smalltalk_only, talk=kind)
 
 
 # ---------------------------------------------------------------------------------- English
 DEFAULT_ENGLISH_PATH = Path(__file__).parents[1] / "data" / "english.tsv"
 _EN_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 # Function words of English questions: they say "I am asking", not what about.
-_EN_FILLER = frozenset(
-    """a an the i me my mine we our you your he she his her it its they their them this that
-    these those is am are was were be been being do does did have has had can could would
-    should will shall may might must to of in on at for from by with about as into how what
-    which who whom where when why please help want wanted need needs get got make made apply
-    applying register registering registration for and or but if so just also there here
-    some any one new old there's i'm i'd i've what's how's can't don't doesn't not no yes
-    much many long take takes taking""".split()
-)
+_EN_FUNCTION_WORDS = """
+a an the i me my mine we our you your he she his her it its they their them this that these
+those is am are was were be been being do does did have has had can could would should will
+shall may might must to of in on at for from by with about as into how what which who whom
+where when why please help want wanted need needs get got make made apply applying register
+registering registration and or but if so just also there here some any one new old there's
+i'm i'd i've what's how's can't don't doesn't not no yes much many long take takes taking
+"""
+_EN_FILLER = frozenset(_EN_FUNCTION_WORDS.split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,8 +152,10 @@ def rank(q: Query, index: Index, prior: Mapping[int, float] | None = None) -> li
         phrase_cover = phrases[d]
         event = prior.get(d, 0.0)
         if event:
+            # a fifth of a name said by chance is noise; from there on, the more another
+            # procedure is named, the less the situation speaks
             named_other = next((v for k, v in top_two if k != d), 0.0)
-            event *= 1.0 - min(1.0, named_other)
+            event *= 1.0 - min(1.0, max(0.0, (named_other - 0.2) / 0.8))
         logit = (
             cfg.conf_bias
             + cfg.conf_phrase * phrase_cover

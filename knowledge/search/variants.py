@@ -4,7 +4,7 @@ Portals publish near-duplicates: "Đăng ký khai sinh", "… có yếu tố nư
 động", "Đăng ký lại khai sinh"; "Cấp hộ chiếu phổ thông lần đầu", "Cấp lại hộ chiếu phổ thông
 bị mất", "… cho trẻ em dưới 14 tuổi". Two procedures are **siblings** when their names share a
 specific two-syllable word (one that few names use: "khai sinh", "hộ chiếu", not "đăng ký" or
-"giấy phép"). What tells siblings apart are **qualifiers** (`knowledge/data/qualifiers.tsv`):
+"giấy phép"; two of them when both names have two or more). What tells siblings apart are **qualifiers** (`knowledge/data/qualifiers.tsv`):
 each has the phrases procedure names use ("có yếu tố nước ngoài", "lưu động", "cấp lại",
 "đối với tổ chức") and the phrases questions use ("chồng người Mỹ", "cán bộ xuống tận nhà",
 "bị móc túi mất", "cho công ty").
@@ -40,17 +40,17 @@ _CHILD = "tre_em"
 _AGE_RE = re.compile(r"^\d{1,3}$")
 # Syllables of actions and function words: a two-syllable word made with one of them
 # ("giải quyết hưởng", "đăng ký lại") names no object, so it makes no family.
-_NOT_OBJECT = frozenset(
-    """giai quyet huong cap dang ky ki thuc hien thu tuc hanh chinh doi voi cho cua va hoac
-    tai theo tu trong viec moi lan dau co duoc da cac nhung mot ve den khi""".split()
-)
-_NOT_OBJECT_ACCENTED = frozenset({"lại"})
+# (accented: "từ" is a function word, "tử" in "khai tử" is not)
+_NOT_OBJECT_WORDS = """
+giải quyết hưởng cấp đăng ký kí thực hiện thủ tục hành chính đối với cho của và hoặc tại theo
+từ trong việc mới lần đầu có được đã các những một về đến khi lại
+"""
+_NOT_OBJECT = frozenset(_NOT_OBJECT_WORDS.split())
 # Qualifiers that are actions: in a name that lists actions ("Cấp lại, đổi thẻ bảo hiểm y
 # tế", "Thực hiện, điều chỉnh, thôi hưởng trợ cấp…") each is one of the services offered,
 # not what sets the procedure apart, so the question need not say it.
-_ACTIONS = frozenset(
-    "cap_lai doi thay_doi xoa cham_dut tam_ngung gia_han thu_hoi khoi_phuc nuoc_ngoai".split()
-)
+_ACTION_KEYS = "cap_lai doi thay_doi xoa cham_dut tam_ngung gia_han thu_hoi khoi_phuc nuoc_ngoai"
+_ACTIONS = frozenset(_ACTION_KEYS.split())
 _SEGMENT_RE = re.compile(r"([,;(])")
 
 
@@ -85,7 +85,9 @@ class Qualifiers:
                 continue
             names += [(p, key) for p in _split(in_names)]
             # "~phrase": a weak cue ("cho bé" hints at a child, but every birth is a child's)
-            cues += [(p[1:], "~" + key) if p.startswith("~") else (p, key) for p in _split(in_questions)]
+            cues += [
+                (p[1:], "~" + key) if p.startswith("~") else (p, key) for p in _split(in_questions)
+            ]
             cues += [(p, key) for p in _split(in_names)]
         for country in countries:
             if len(analyze(country)) > 1:
@@ -128,8 +130,8 @@ class Qualifiers:
         for raw in Path(path).read_text(encoding="utf-8").splitlines():
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
-            parts = raw.split("\t")
-            rows.append((parts[0].strip(), parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""))
+            parts = [*raw.split("\t"), "", ""]
+            rows.append((parts[0].strip(), parts[1], parts[2]))
         return cls(rows)
 
     def of_name(self, name: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -160,9 +162,13 @@ class Qualifiers:
             number, unit = pairs[i][0], pairs[i + 1][0]
             if _AGE_RE.match(number) and unit == "tuoi":
                 found[_CHILD] += 1 if int(number) < 14 else -100
-            elif _AGE_RE.match(number) and unit == "thang" and i + 2 < len(pairs):
-                if pairs[i + 2][0] == "tuoi":
-                    found[_CHILD] += 1
+            elif (
+                _AGE_RE.match(number)
+                and unit == "thang"
+                and i + 2 < len(pairs)
+                and pairs[i + 2][0] == "tuoi"
+            ):
+                found[_CHILD] += 1
         return found
 
 
@@ -185,8 +191,7 @@ class Families:
             keep = [
                 not is_stop_word(f, a)
                 and f.isalnum()
-                and f not in _NOT_OBJECT
-                and a not in _NOT_OBJECT_ACCENTED
+                and a not in _NOT_OBJECT
                 for f, a in pairs
             ]
             bi = tuple(
@@ -204,7 +209,7 @@ class Families:
         # A two-syllable word many names use ("đăng ký", "giấy phép") says nothing of family;
         # a one-syllable object few names use ("rượu") does.
         cap = max(12, int(generic_share * n))
-        word_cap = max(6, int(generic_share * n / 2))
+        word_cap = max(3, int(generic_share * n / 2))
         self.specific: list[frozenset[str]] = [
             frozenset(b for b in bi if bigram_df[b] <= cap)
             | frozenset(w for w in uni if word_df[w] <= word_cap)
@@ -216,8 +221,12 @@ class Families:
         self.listed: list[frozenset[str]] = [listed for _, listed in named]
 
     def siblings(self, a: int, b: int) -> bool:
-        """Whether procedures a and b are variants of one another (a specific word shared)."""
-        return a != b and not self.specific[a].isdisjoint(self.specific[b])
+        """Whether procedures a and b are variants of one another: they share two specific
+        words, or the one specific word the shorter name has ("khai sinh")."""
+        if a == b:
+            return False
+        shared = len(self.specific[a] & self.specific[b])
+        return shared >= 1 and shared >= min(2, len(self.specific[a]), len(self.specific[b]))
 
     def fit(self, doc: int, said: Counter[str]) -> float:
         """How well a procedure's qualifiers match what the question says."""
@@ -241,7 +250,11 @@ class Families:
         if not ranked:
             return None
         best, best_rank = ranked[0]
-        pool = [(d, r) for d, r in ranked if d == best or (self.siblings(best, d) and best_rank - r <= window)]
+        pool = [
+            (d, r)
+            for d, r in ranked
+            if d == best or (self.siblings(best, d) and best_rank - r <= window)
+        ]
         order = {d: i for i, (d, _) in enumerate(pool)}
         ranks = dict(pool)
         fits = {d: self.fit(d, said) for d, _ in pool}
