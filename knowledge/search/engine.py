@@ -51,16 +51,19 @@ class SearchEngine:
         self._index = Index(self._records, self.lexicon, self.config)
         self._families = Families(self._records, _QUALIFIERS)
         # Each event's procedures, resolved against this knowledge base: doc → weight.
+        by_name: dict[str, int] = {}
+        if len(self.events):
+            for i, rec in enumerate(self._records):
+                by_name.setdefault(fold(" ".join(a for _, a in analyze(rec.name))), i)
         self._event_docs: dict[str, dict[int, float]] = {
-            e.key: self._resolve(e.procedures) for e in self.events
+            e.key: self._resolve(e.procedures, by_name) for e in self.events
         }
 
-    def _resolve(self, procedures: Iterable[tuple[str, float]]) -> dict[int, float]:
+    def _resolve(
+        self, procedures: Iterable[tuple[str, float]], by_name: dict[str, int]
+    ) -> dict[int, float]:
         """Documents named by official wordings or codes; a wording no name matches closely
         (another province's KB may lack it) is left out."""
-        by_name: dict[str, int] = {}
-        for i, rec in enumerate(self._records):
-            by_name.setdefault(fold(" ".join(a for _, a in analyze(rec.name))), i)
         out: dict[int, float] = {}
         for wording, weight in procedures:
             doc = self._by_code.get(wording)

@@ -105,20 +105,25 @@ _FACETS = {
         | what do i need""",
 }
 
-# The phrase's expansion is its kind.
-_SMALLTALK_MATCHER = Lexicon(
-    (p, kind) for kind, block in _SMALLTALK.items() for p in _phrases(block)
-)
+
+# One matcher for every phrase above; an entry's expansion names its kinds ("talk-thanks",
+# "intent-status", "facet-time"), several when a phrase belongs to more than one list.
+def _build_matcher() -> Lexicon:
+    kinds: dict[str, list[str]] = {}
+    blocks = [(f"talk-{k}", b) for k, b in _SMALLTALK.items()]
+    blocks += [(f"intent-{n}", b) for n, b in ((STATUS, _STATUS), (COMPLAINT, _COMPLAINT))]
+    blocks += [(f"intent-{n}", b) for n, b in ((LEGAL, _LEGAL), (FEEDBACK, _FEEDBACK))]
+    blocks += [(f"facet-{k}", b) for k, b in _FACETS.items()]
+    for kind, block in blocks:
+        for phrase in _phrases(block):
+            kinds.setdefault(phrase, []).append(kind)
+    return Lexicon((phrase, " ".join(ks)) for phrase, ks in kinds.items())
+
+
+_MATCHER = _build_matcher()
+_INTENT_ORDER = (STATUS, COMPLAINT, LEGAL, FEEDBACK)
+_FACET_ORDER = FACETS
 _TALK_ORDER = ("thanks", "who", "greeting", "ack")  # "chào, cảm ơn nhé" is a thanks
-_INTENT_MATCHERS: tuple[tuple[str, Lexicon], ...] = (
-    (STATUS, Lexicon((p, p) for p in _phrases(_STATUS))),
-    (COMPLAINT, Lexicon((p, p) for p in _phrases(_COMPLAINT))),
-    (LEGAL, Lexicon((p, p) for p in _phrases(_LEGAL))),
-    (FEEDBACK, Lexicon((p, p) for p in _phrases(_FEEDBACK))),
-)
-_FACET_MATCHERS: tuple[tuple[str, Lexicon], ...] = tuple(
-    (facet, Lexicon((p, p) for p in _phrases(block))) for facet, block in _FACETS.items()
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,33 +136,21 @@ class Reading:
     talk: str = ""  # the kind of small talk: greeting, thanks, who, ack
 
 
-def _found(matcher: Lexicon, pairs: Sequence[Pair]) -> list[tuple[int, int]]:
-    return [(m.start, m.end) for m in matcher.find(pairs)]
-
-
 def read_intent(pairs: Sequence[Pair], content: Sequence[bool]) -> Reading:
     """Intent, facet and small talk of an analysed message; `content[i]` tells whether
     syllable i carries meaning (not filler) for the search."""
-    intent = ""
-    for name, matcher in _INTENT_MATCHERS:
-        if _found(matcher, pairs):
-            intent = name
-            break
-    facet = ""
-    for name, matcher in _FACET_MATCHERS:
-        if _found(matcher, pairs):
-            facet = name
-            break
+    found: set[str] = set()
     talk = [False] * len(pairs)
-    kinds: set[str] = set()
-    for m in _SMALLTALK_MATCHER.find(pairs):
-        kinds.add(m.entry.expansion)
-        for i in range(m.start, m.end):
-            talk[i] = True
-    smalltalk_only = any(talk) and not any(
-        c and not t for c, t in zip(content, talk, strict=True)
-    )
-    kind = next((k for k in _TALK_ORDER if k in kinds), "")
+    for m in _MATCHER.find(pairs, overlapping=True):
+        kinds = m.entry.expansion.split()
+        found.update(kinds)
+        if any(k.startswith("talk-") for k in kinds):
+            for i in range(m.start, m.end):
+                talk[i] = True
+    intent = next((n for n in _INTENT_ORDER if f"intent-{n}" in found), "")
+    facet = next((n for n in _FACET_ORDER if f"facet-{n}" in found), "")
+    kind = next((k for k in _TALK_ORDER if f"talk-{k}" in found), "")
+    smalltalk_only = any(talk) and not any(c and not t for c, t in zip(content, talk, strict=True))
     if smalltalk_only and not intent:
         intent = SMALLTALK
     return Reading(intent=intent, facet=facet, smalltalk_only=smalltalk_only, talk=kind)

@@ -2,12 +2,12 @@
 
 Portals publish near-duplicates: "Đăng ký khai sinh", "… có yếu tố nước ngoài", "… lưu
 động", "Đăng ký lại khai sinh"; "Cấp hộ chiếu phổ thông lần đầu", "Cấp lại hộ chiếu phổ thông
-bị mất", "… cho trẻ em dưới 14 tuổi". Two procedures are **siblings** when their names share a
-specific two-syllable word (one that few names use: "khai sinh", "hộ chiếu", not "đăng ký" or
-"giấy phép"; two of them when both names have two or more). What tells siblings apart are **qualifiers** (`knowledge/data/qualifiers.tsv`):
-each has the phrases procedure names use ("có yếu tố nước ngoài", "lưu động", "cấp lại",
-"đối với tổ chức") and the phrases questions use ("chồng người Mỹ", "cán bộ xuống tận nhà",
-"bị móc túi mất", "cho công ty").
+bị mất", "… cho trẻ em dưới 14 tuổi". Two procedures are **siblings** when their names share
+specific words (few names use them: "khai sinh", "hộ chiếu", "rượu", not "đăng ký" or "giấy
+phép"): two of them, or the only one the shorter name has. What tells siblings apart are
+**qualifiers** (`knowledge/data/qualifiers.tsv`): each has the phrases procedure names use
+("có yếu tố nước ngoài", "lưu động", "cấp lại", "đối với tổ chức") and the phrases questions
+use ("chồng người Mỹ", "cán bộ xuống tận nhà", "bị móc túi mất", "cho công ty").
 
 After ranking, the best candidate and its siblings that ranked close to it are scored: each
 qualifier of a sibling's name that the question says counts for it (more when said several
@@ -89,10 +89,17 @@ class Qualifiers:
                 (p[1:], "~" + key) if p.startswith("~") else (p, key) for p in _split(in_questions)
             ]
             cues += [(p, key) for p in _split(in_names)]
+        # Countries are looked up in place ("người" + "Mỹ"), not as lexicon phrases: every
+        # prefix times every country would make the cue matcher slow.
+        self._countries: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
         for country in countries:
-            if len(analyze(country)) > 1:
-                cues.append((country, "nuoc_ngoai"))
-            cues += [(f"{prefix} {country}", "nuoc_ngoai") for prefix in prefixes]
+            pairs = analyze(country)
+            folded = tuple(f for f, _ in pairs)
+            self._countries.setdefault(folded[0], []).append((folded, tuple(a for _, a in pairs)))
+        self._prefixes = [
+            (tuple(f for f, _ in pairs), tuple(a for _, a in pairs))
+            for pairs in (analyze(prefix) for prefix in prefixes)
+        ]
         # A phrase may say several qualifiers ("hết hạn": đổi, gia hạn, cấp lại): the matcher
         # keeps one entry per phrase, whose expansion lists them all.
         self._names = self._matcher(names)
@@ -134,6 +141,29 @@ class Qualifiers:
             rows.append((parts[0].strip(), parts[1], parts[2]))
         return cls(rows)
 
+    def _foreign(self, pairs: Sequence[Pair]) -> int:
+        """How many times the question names a foreign country as someone's ("chồng người
+        Mỹ", "sinh bên Nhật"): a country of two or more syllables counts alone."""
+
+        def same(got: Sequence[Pair], folded: tuple[str, ...], accented: tuple[str, ...]) -> bool:
+            return len(got) == len(folded) and all(
+                f == want and a in (f, acc)
+                for (f, a), want, acc in zip(got, folded, accented, strict=True)
+            )
+
+        count = 0
+        for i, (first, _) in enumerate(pairs):
+            for folded, accented in self._countries.get(first, ()):
+                if not same(pairs[i : i + len(folded)], folded, accented):
+                    continue
+                if len(folded) > 1 or any(
+                    i >= len(pf) and same(pairs[i - len(pf) : i], pf, pa)
+                    for pf, pa in self._prefixes
+                ):
+                    count += 1
+                    break
+        return count
+
     def of_name(self, name: str) -> tuple[frozenset[str], frozenset[str]]:
         """The qualifiers a procedure name carries: those that set it apart, and those it
         only lists among others ("Cấp lại, đổi …": optional)."""
@@ -157,6 +187,7 @@ class Qualifiers:
         in the official wording the lexicon put in their place."""
         found = self._keys(self._cues, pairs)
         found.update(self._keys(self._names, [(f, f) for f in expanded]))
+        found["nuoc_ngoai"] += self._foreign(pairs)
         # "con 5 tuổi", "bé 3 tháng": a child; "con trai 16 tuổi": not one.
         for i in range(len(pairs) - 1):
             number, unit = pairs[i][0], pairs[i + 1][0]
@@ -189,10 +220,7 @@ class Families:
         for rec in records:
             pairs = analyze(rec.name)
             keep = [
-                not is_stop_word(f, a)
-                and f.isalnum()
-                and a not in _NOT_OBJECT
-                for f, a in pairs
+                not is_stop_word(f, a) and f.isalnum() and a not in _NOT_OBJECT for f, a in pairs
             ]
             bi = tuple(
                 dict.fromkeys(

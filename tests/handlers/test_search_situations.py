@@ -60,14 +60,14 @@ async def test_no_qualifier_keeps_the_plain_variant(harness: Harness) -> None:
 async def test_lost_original_and_lost_register_pick_the_re_registration(
     harness: Harness,
 ) -> None:
-    message = await _ask(
-        harness, "giấy đăng ký kết hôn bị cháy mất, ủy ban cũng không còn sổ gốc"
-    )
+    message = await _ask(harness, "giấy đăng ký kết hôn bị cháy mất, ủy ban cũng không còn sổ gốc")
     assert message["text"].startswith("📄 Đăng ký lại kết hôn")
 
 
 async def test_an_official_coming_home_picks_the_mobile_registration(harness: Harness) -> None:
-    message = await _ask(harness, "bà tôi mất ở vùng núi xa, cán bộ có xuống tận nhà làm khai tử không")
+    message = await _ask(
+        harness, "bà tôi mất ở vùng núi xa, cán bộ có xuống tận nhà làm khai tử không"
+    )
     assert message["text"].startswith("📄 Đăng ký khai tử lưu động")
 
 

@@ -146,8 +146,15 @@ def test_event_procedures_missing_from_a_kb_are_left_out() -> None:
         ("làm hộ chiếu lần đầu", "Cấp hộ chiếu phổ thông lần đầu"),
         ("giấy phép bán rượu hết hạn", "Cấp lại Giấy phép bán lẻ rượu"),
         ("xin giấy phép bán lẻ rượu", "Cấp Giấy phép bán lẻ rượu"),
-        ("tạm ngừng kinh doanh của công ty", "Thông báo tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo của doanh nghiệp"),
-        ("chuyển mục đích sử dụng đất cho doanh nghiệp", "Chuyển mục đích sử dụng đất đối với tổ chức"),
+        (
+            "tạm ngừng kinh doanh của công ty",
+            "Thông báo tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo"
+            " của doanh nghiệp",
+        ),
+        (
+            "chuyển mục đích sử dụng đất cho doanh nghiệp",
+            "Chuyển mục đích sử dụng đất đối với tổ chức",
+        ),
     ],
 )
 def test_qualifiers_pick_the_variant_and_none_picks_the_plain_one(
