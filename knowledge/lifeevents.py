@@ -23,6 +23,7 @@ from knowledge.lexicon import Lexicon, LexiconError, Pair
 from knowledge.normalize import analyze
 
 __all__ = [
+    "COST_WORDS",
     "DEFAULT_LIFE_EVENTS_PATH",
     "EVENT_GAP_WORDS",
     "EventMatch",
@@ -55,7 +56,7 @@ bản hợp bảo phiếu trích con dấu
 _LOST_THINGS = frozenset(f for w in _LOST.split() for f, _ in analyze(w, expand=False))
 # "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
 _COST = "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng"
-_COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
+COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
 
 
 class LifeEventError(LexiconError):
@@ -154,7 +155,7 @@ class LifeEvents:
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
             if m.entry.key[-1] == "mat" and m.end < len(pairs):
                 following = pairs[m.end][0]
-                if following in _LOST_THINGS or following in _COST_WORDS:
+                if following in _LOST_THINGS or following in COST_WORDS:
                     continue
             if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1]:
                 continue  # one syllable typed bare is too ambiguous ("bao" is not "bão")

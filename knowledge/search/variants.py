@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.lexicon import Lexicon, Pair
-from knowledge.lifeevents import EVENT_GAP_WORDS
+from knowledge.lifeevents import COST_WORDS, EVENT_GAP_WORDS
 from knowledge.normalize import analyze
 from knowledge.records import ProcedureRecord
 from knowledge.search.fillers import is_stop_word
@@ -152,10 +152,12 @@ class Qualifiers:
             )
 
         count = 0
-        for i, (first, _) in enumerate(pairs):
+        for i, (first, typed) in enumerate(pairs):
             for folded, accented in self._countries.get(first, ()):
                 if not same(pairs[i : i + len(folded)], folded, accented):
                     continue
+                if len(folded) == 1 and typed == first and accented[0] != first:
+                    continue  # "bi" typed bare is not "Bỉ"
                 if len(folded) > 1 or any(
                     i >= len(pf) and same(pairs[i - len(pf) : i], pf, pa)
                     for pf, pa in self._prefixes
@@ -185,6 +187,13 @@ class Qualifiers:
     def said(self, pairs: Sequence[Pair], expanded: Sequence[str]) -> Counter[str]:
         """The qualifiers a question says, with how many ways it says each: in its words, or
         in the official wording the lexicon put in their place."""
+        # "làm mất bao lâu" asks how long it takes: that "mất" loses nothing
+        pairs = [
+            ("", "")
+            if f == "mat" and i + 1 < len(pairs) and pairs[i + 1][0] in COST_WORDS
+            else (f, a)
+            for i, (f, a) in enumerate(pairs)
+        ]
         found = self._keys(self._cues, pairs)
         found.update(self._keys(self._names, [(f, f) for f in expanded]))
         found["nuoc_ngoai"] += self._foreign(pairs)
