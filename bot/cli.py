@@ -243,6 +243,12 @@ def _response_json(response: Any) -> dict[str, Any]:
         "results": [
             {"code": h.code, "name": h.name, "score": round(h.score, 4)} for h in response.hits
         ],
+        "related": [{"code": h.code, "name": h.name} for h in response.related],
+        "intent": response.intent,
+        "facet": response.facet,
+        "events": list(response.events),
+        "language": response.language,
+        "variant": response.variant,
     }
 
 
