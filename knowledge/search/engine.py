@@ -218,7 +218,10 @@ class SearchEngine:
             reading = read_intent(typed, [not is_stop_word(f, a) for f, a in typed])
         events: list[str] = []
         prior: dict[int, float] = {}
+        told = [False] * len(typed)
         for m in self.events.find(typed):
+            for i in range(m.start, m.end):
+                told[i] = True
             if m.event.key in events:
                 continue
             events.append(m.event.key)
@@ -228,15 +231,21 @@ class SearchEngine:
         found.typed = typed
         if not self._records:
             return found
-        scored = rank(q, self._index, prior) if (q.terms or prior) else []
+        # the question without the words that told the situation: what else it names
+        rest = None
+        if prior:
+            rest = parse(
+                " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
+            )
+        scored = rank(q, self._index, prior, rest) if (q.terms or prior) else []
         scored = self._choose_variant(scored, q, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
         codes = _CODE_RE.findall(text)
         coded = list(dict.fromkeys(self._by_code[c] for c in codes if c in self._by_code))
         if coded:
-            rest = [r for r in scored if r.doc not in coded]
-            scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + rest
+            others = [r for r in scored if r.doc not in coded]
+            scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + others
         found.scored = scored
         return found
 

@@ -77,11 +77,17 @@ def _phrase_cover(doc: int, q: Query, index: Index) -> float:
     return best
 
 
-def rank(q: Query, index: Index, prior: Mapping[int, float] | None = None) -> list[Scored]:
+def rank(
+    q: Query,
+    index: Index,
+    prior: Mapping[int, float] | None = None,
+    rest: Query | None = None,
+) -> list[Scored]:
     """The best candidates for `q`, highest rank first (ties: lowest document id).
 
     `prior` (document → 0..1) comes from the life events the question describes: those
-    documents are always candidates, and their prior is one more feature."""
+    documents are always candidates, and their prior is one more feature. `rest` is the
+    question without the words that told the situation: what it names besides."""
     cfg = index.config
     postings = index.postings
     idf = index.idf
@@ -136,7 +142,9 @@ def rank(q: Query, index: Index, prior: Mapping[int, float] | None = None) -> li
     # A life event speaks for a procedure only as much as the question does not name another
     # one: "bố mất rồi, giờ xóa đăng ký thường trú cho bố" asks for the procedure it names.
     phrases = {d: _phrase_cover(d, q, index) for d, _, _ in pool}
-    top_two = heapq.nlargest(2, phrases.items(), key=lambda kv: (kv[1], -kv[0]))
+    # "mới chào đời" tells a birth; its "đời" must not also count as naming "cấp đổi …"
+    naming = {d: _phrase_cover(d, rest, index) for d in phrases} if rest is not None else phrases
+    top_two = heapq.nlargest(2, naming.items(), key=lambda kv: (kv[1], -kv[0]))
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
