@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from knowledge.lexicon import default_lexicon  # noqa: E402
+from knowledge.lifeevents import default_life_events  # noqa: E402
 from knowledge.normalize import fold, tokenize  # noqa: E402
 from knowledge.records import ProcedureRecord  # noqa: E402
 from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json  # noqa: E402
@@ -244,10 +245,13 @@ def _typo(text: str, rng: random.Random) -> str:
 
 
 def make_queries(records: Sequence[ProcedureRecord], n: int, rng: random.Random) -> list[str]:
-    """Queries in mixed styles built from the KB (and chit-chat), deterministic for a seed."""
-    sample_path = DEFAULT_PROCEDURES_PATH.with_name("eval_questions.jsonl")
+    """Queries in mixed styles built from the KB (and chit-chat), our labelled questions
+    (life situations, variants) first; deterministic for a seed."""
     queries: list[str] = []
-    if sample_path.exists():
+    for name in ("eval_questions.jsonl", "dev_variants_questions.jsonl"):
+        sample_path = DEFAULT_PROCEDURES_PATH.with_name(name)
+        if not sample_path.exists():
+            continue
         import json
 
         for line in sample_path.read_text(encoding="utf-8").splitlines():
@@ -296,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     gc.collect()
     start = time.perf_counter()
-    engine = SearchEngine(records, lexicon)
+    engine = SearchEngine(records, lexicon, events=default_life_events())
     build_ours = time.perf_counter() - start
     for q in queries[:50]:  # warm caches the way a running bot has them
         engine.search(q)

@@ -90,7 +90,9 @@ async def create_app(
             log.info("the bundled sample was loaded by another process")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
     keyboards = Keyboards(renderer)
-    knowledge = KnowledgeService(sessions, settings.search.lexicon_path)
+    knowledge = KnowledgeService(
+        sessions, settings.search.lexicon_path, settings.search.life_events_path
+    )
     await knowledge.reload(force=True)
     notifier = Notifier(
         renderer=renderer,

@@ -404,6 +404,12 @@ def _response_json(response: Any) -> dict[str, Any]:
         "results": [
             {"code": h.code, "name": h.name, "score": round(h.score, 4)} for h in response.hits
         ],
+        "related": [{"code": h.code, "name": h.name} for h in response.related],
+        "intent": response.intent,
+        "facet": response.facet,
+        "events": list(response.events),
+        "language": response.language,
+        "variant": response.variant,
     }
 
 
@@ -442,20 +448,96 @@ def kb_search(
 
 
 @kb_app.command("eval")
-def kb_eval(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null})."""
+def kb_eval(
+    path: Path,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    kb: Annotated[Path | None, typer.Option("--kb")] = None,
+) -> None:
+    """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null}).
+
+    With --kb FILE.json the questions run on that knowledge base with the bundled lexicon and
+    life events (reproducible, no database); without it, on the bot's stored knowledge base."""
     from knowledge.evaluation import evaluate, load_rows
 
     rows = load_rows(path)
+    if kb is not None:
+        from knowledge.lexicon import default_lexicon
+        from knowledge.lifeevents import default_life_events
+        from knowledge.sample import load_procedures_json
+        from knowledge.search import SearchEngine
 
-    async def go(application: Any) -> Any:
-        return evaluate(application.knowledge.snapshot.engine, rows)
+        engine = SearchEngine(
+            load_procedures_json(kb), default_lexicon(), events=default_life_events()
+        )
+        report = evaluate(engine, rows)
+    else:
 
-    report = asyncio.run(_with_app(go))
+        async def go(application: Any) -> Any:
+            return evaluate(application.knowledge.snapshot.engine, rows)
+
+        report = asyncio.run(_with_app(go))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(report.format())
+
+
+@kb_app.command("event-add")
+def kb_event_add(
+    key: str,
+    name: str,
+    triggers: Annotated[str, typer.Option("--triggers", help="phrases separated by |")],
+    procedures: Annotated[
+        str, typer.Option("--procedures", help="official wordings or codes, | separated")
+    ],
+) -> None:
+    """Teach the search a life event (or replace one with the same KEY): phrases that reveal
+    it and the procedures it leads to ("Đăng ký khai tử=1|Xóa đăng ký thường trú")."""
+    from knowledge.lifeevents import LifeEventError, make_event
+    from storage.repositories import LifeEventRepo
+
+    try:
+        event = make_event(key, name, triggers, procedures)
+    except LifeEventError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+    async def go(application: Any) -> None:
+        async with application.sessions.begin() as session:
+            await LifeEventRepo(session).add(key.strip(), name.strip(), triggers, procedures)
+
+    asyncio.run(_with_app(go))
+    typer.echo(
+        f"added: {event.key} ({event.name}): {len(event.triggers)} phrases, "
+        f"{len(event.procedures)} procedures"
+    )
+
+
+@kb_app.command("event-remove")
+def kb_event_remove(key: str) -> None:
+    """Remove an admin life event (a built-in one comes back)."""
+    from storage.repositories import LifeEventRepo
+
+    async def go(application: Any) -> bool:
+        async with application.sessions.begin() as session:
+            return await LifeEventRepo(session).remove(key.strip())
+
+    if not asyncio.run(_with_app(go)):
+        typer.echo(f"no admin life event {key!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed: {key}")
+
+
+@kb_app.command("events")
+def kb_events() -> None:
+    """List the life events in use and the procedures of the stored KB each one leads to."""
+
+    async def go(application: Any) -> list[tuple[str, str, list[str]]]:
+        engine = application.knowledge.snapshot.engine
+        return [(e.key, e.name, engine.event_procedures(e.key)) for e in engine.events]
+
+    for key, name, codes in asyncio.run(_with_app(go)):
+        typer.echo(f"{key}\t{name}\t{' '.join(codes) or '(no procedure of this KB)'}")
 
 
 @kb_app.command("lexicon-add")

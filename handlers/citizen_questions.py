@@ -13,6 +13,7 @@ from bot.telegram.callbacks import ProcedureCB
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.rendering import Renderer, split_html
 from knowledge.records import ProcedureRecord
+from knowledge.search.intents import SMALLTALK
 
 # Questions are short; a pasted essay is searched by its beginning (Telegram allows 4096).
 MAX_QUERY_CHARS = 500
@@ -38,6 +39,26 @@ async def send_parts(
         await message.answer(part, reply_markup=markup if i == len(parts) - 1 else None)
 
 
+def procedure_facet(
+    renderer: Renderer,
+    knowledge: KnowledgeService,
+    locale: str,
+    record: ProcedureRecord,
+    facet: str,
+) -> list[str]:
+    """The part of a procedure the question asked for ("mất bao lâu" → processing time)."""
+    agency = knowledge.snapshot.agencies.get(record.agency)
+    text = renderer.render(
+        "procedure_facet.html",
+        locale,
+        p=record,
+        facet=facet,
+        agency_name=agency.name if agency else record.agency,
+        vi_only=locale == "en",
+    )
+    return split_html(text)
+
+
 async def question(
     message: Message,
     state: FSMContext,
@@ -57,21 +78,43 @@ async def question(
     query = text[:MAX_QUERY_CHARS]
     await state.update_data(last_question=query)
     await knowledge.refresh()  # picks up imports made by admins, in any process
-    response = knowledge.search(query, limit=settings.search.suggestions + 1)
-    hits = [(h.code, h.name) for h in response.hits]
-    if response.abstained or not response.hits:
+    buttons = settings.search.suggestions
+    response = knowledge.search(query, limit=buttons + 1)
+    if response.intent == SMALLTALK:
+        await message.answer(renderer.t(f"search.talk.{response.talk or 'greeting'}", locale))
+        return
+    if response.intent:
+        # A request the knowledge base cannot answer: point to the channel that can.
         await message.answer(
-            renderer.render("not_found.html", locale, hits=hits),
-            reply_markup=keyboards.not_found(locale, hits[: settings.search.suggestions]),
+            renderer.t(f"search.intent.{response.intent}", locale),
+            reply_markup=keyboards.search_intent(locale, response.intent),
+        )
+        return
+    if response.abstained or not response.hits:
+        hits = [(h.code, h.name) for h in response.hits]
+        engine = knowledge.snapshot.engine
+        event = next((engine.events.get(k) for k in response.events), None)
+        await message.answer(
+            renderer.render(
+                "not_found.html",
+                locale,
+                hits=hits,
+                event_name=event.name if event else "",
+                english=response.language == "en",
+            ),
+            reply_markup=keyboards.not_found(locale, hits[:buttons]),
         )
         return
     record = knowledge.snapshot.procedures[response.hits[0].code]
-    others = hits[1 : settings.search.suggestions]
-    await send_parts(
-        message,
-        procedure_card(renderer, knowledge, locale, record),
-        keyboards.procedure_card(locale, record.code, others),
-    )
+    # The buttons under an answer: the same family or life event, never an unrelated one.
+    related = [(h.code, h.name) for h in response.related[:buttons]]
+    if response.facet:
+        parts = procedure_facet(renderer, knowledge, locale, record, response.facet)
+        markup = keyboards.procedure_card(locale, record.code, related, full=True)
+    else:
+        parts = procedure_card(renderer, knowledge, locale, record)
+        markup = keyboards.procedure_card(locale, record.code, related)
+    await send_parts(message, parts, markup)
 
 
 async def show_procedure(

@@ -149,7 +149,12 @@ class Lexicon:
         return Lexicon([*base, *usable])
 
     def find(
-        self, pairs: Sequence[Pair], light: frozenset[str] = frozenset(), max_gap: int = 2
+        self,
+        pairs: Sequence[Pair],
+        light: frozenset[str] = frozenset(),
+        max_gap: int = 2,
+        *,
+        overlapping: bool = False,
     ) -> list[LexiconMatch]:
         """Find phrases in analysed (folded, accented) syllables, longest match first.
 
@@ -158,6 +163,9 @@ class Lexicon:
         people put a quantity between a verb and its object ("cắt một phần đất" is "cắt đất",
         "nâng thêm một tầng" is "nâng tầng"). A gapped match is taken only when it is longer
         than the exact one found at the same position.
+
+        With `overlapping`, the longest phrase starting at every position is reported, even
+        inside an earlier match ("báo mất giấy" holds "báo mất" and "mất giấy").
         """
         out: list[LexiconMatch] = []
         i, n = 0, len(pairs)
@@ -187,7 +195,7 @@ class Lexicon:
                 i += 1
                 continue
             out.append(LexiconMatch(i, end, hit))
-            i = end
+            i = i + 1 if overlapping else end
         return out
 
     def expand(self, tokens: Sequence[str]) -> list[str]:

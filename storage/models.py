@@ -134,6 +134,18 @@ class LexiconEntry(Base):
     expansion: Mapped[str] = mapped_column(Text)
 
 
+class LifeEventEntry(Base):
+    """Admin additions to the bundled life events (a same key replaces the built-in one)."""
+
+    __tablename__ = "life_event_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    triggers: Mapped[str] = mapped_column(Text)  # "|"-separated phrases
+    procedures: Mapped[str] = mapped_column(Text)  # "|"-separated wordings or codes, "=weight"
+
+
 class RoutingRule(Base):
     """Admin rule: a case whose field or text matches goes to `agency`."""
 

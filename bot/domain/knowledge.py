@@ -1,5 +1,6 @@
 """The procedure knowledge base as the bot sees it: records in the database, an in-memory
-index rebuilt (in a thread) whenever the records or the admin lexicon change."""
+index rebuilt (in a thread) whenever the records, the admin lexicon or the admin life events
+change."""
 
 from __future__ import annotations
 
@@ -29,10 +30,24 @@ from knowledge.importers import (
     read_table,
 )
 from knowledge.lexicon import Lexicon, default_lexicon, parse_lexicon_lines
+from knowledge.lifeevents import (
+    LifeEvent,
+    LifeEventError,
+    LifeEvents,
+    default_life_events,
+    make_event,
+    parse_life_event_lines,
+)
 from knowledge.records import AgencyRecord, ProcedureRecord
 from knowledge.search import SearchEngine, SearchResponse
 from storage.models import KbVersion
-from storage.repositories import AgencyRepo, KbVersionRepo, LexiconRepo, ProcedureRepo
+from storage.repositories import (
+    AgencyRepo,
+    KbVersionRepo,
+    LexiconRepo,
+    LifeEventRepo,
+    ProcedureRepo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +78,35 @@ def build_lexicon(extra_path: Path | None, admin_pairs: list[tuple[str, str]]) -
     return lexicon
 
 
+def build_life_events(
+    extra_path: Path | None, admin_rows: list[tuple[str, str, str, str]]
+) -> LifeEvents:
+    """The bundled life events, plus a file of the admins' and their table entries (a row
+    that cannot be used is skipped: one bad row must not stop the index from rebuilding)."""
+    events = default_life_events()
+    if extra_path is not None:
+        events = events.merged(parse_life_event_lines(extra_path.read_text("utf-8").splitlines()))
+    usable: list[LifeEvent] = []
+    for row in admin_rows:
+        try:
+            usable.append(make_event(*row))
+        except LifeEventError:
+            log.warning("admin life event %r skipped: unusable", row[0])
+    return events.merged(usable)
+
+
 class KnowledgeService:
     """Holds the current index; readers always see a complete snapshot."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], lexicon_path: Path | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        lexicon_path: Path | None = None,
+        life_events_path: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.lexicon_path = lexicon_path
+        self.life_events_path = life_events_path
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
         self._next_check = 0.0
@@ -101,14 +137,19 @@ class KnowledgeService:
             async with self.sessions() as session:
                 version_now = await ProcedureRepo(session).version()
                 pairs = await LexiconRepo(session).all_pairs()
-                version = (version_now, tuple(pairs))
+                event_rows = await LifeEventRepo(session).all_rows()
+                version = (version_now, tuple(pairs), tuple(event_rows))
                 if not force and self._snapshot is not None and self._snapshot.version == version:
                     return self._snapshot
                 procedures = await ProcedureRepo(session).all_records()
                 agencies = await AgencyRepo(session).all_records()
             # Building the index is CPU work: keep it off the event loop.
             engine = await asyncio.to_thread(
-                lambda: SearchEngine(procedures, lexicon=build_lexicon(self.lexicon_path, pairs))
+                lambda: SearchEngine(
+                    procedures,
+                    lexicon=build_lexicon(self.lexicon_path, pairs),
+                    events=build_life_events(self.life_events_path, event_rows),
+                )
             )
             self._snapshot = Snapshot(
                 engine=engine,

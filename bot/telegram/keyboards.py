@@ -70,11 +70,16 @@ class Keyboards:
         )
 
     def procedure_card(
-        self, loc: str, code: str, others: Sequence[tuple[str, str]]
+        self, loc: str, code: str, others: Sequence[tuple[str, str]], *, full: bool = False
     ) -> InlineKeyboardMarkup:
+        """Related procedures, then "full details" (under a facet answer), then feedback."""
         rows = [
             [_button("🔎 " + _truncate(name), ProcedureCB(code=c).pack())] for c, name in others
         ]
+        if full:
+            rows.append(
+                [_button(self.r.plain("search.full_button", loc), ProcedureCB(code=code).pack())]
+            )
         rows.append(
             [
                 _button(
@@ -96,6 +101,34 @@ class Keyboards:
             ]
         )
         return InlineKeyboardMarkup(inline_keyboard=rows)
+
+    def search_intent(self, loc: str, intent: str) -> InlineKeyboardMarkup | None:
+        """The channel a request the knowledge base cannot answer is pointed to."""
+        p = self.r.plain
+        if intent == "feedback":
+            return InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        _button(
+                            p("search.feedback_button", loc),
+                            FeedbackStartCB(source="question").pack(),
+                        )
+                    ]
+                ]
+            )
+        if intent == "status":
+            return InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [_button(p("search.track_button", loc), MenuCB(action="track").pack())],
+                    [
+                        _button(
+                            p("search.feedback_button", loc),
+                            FeedbackStartCB(source="question").pack(),
+                        )
+                    ],
+                ]
+            )
+        return None
 
     # ---- intake ----------------------------------------------------------------------
     def kinds(self, loc: str) -> InlineKeyboardMarkup:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["SearchConfig", "SearchHit", "SearchResponse"]
 
@@ -18,11 +18,26 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResponse:
-    """Answer to one query; when `abstained`, `hits` are only "did you mean" suggestions."""
+    """Answer to one query; when `abstained`, `hits` are only "did you mean" suggestions.
+
+    `related` are the buttons under an answer: procedures of the answer's family or of the
+    life event the question describes. `intent` says what else the message is ("smalltalk",
+    or a request the knowledge base cannot answer: "status", "complaint", "legal",
+    "feedback"); `facet` the part of a procedure asked for ("time", "fee", "where",
+    "documents"); `events` the life events recognised; `language` "en" for a question typed
+    in English; `variant` why the answer was preferred among its family ("qualifier": the
+    question names it, "plain": it names no variant); `talk` the kind of small talk."""
 
     query: str
     abstained: bool
     hits: list[SearchHit]
+    related: list[SearchHit] = field(default_factory=list)
+    intent: str = ""
+    facet: str = ""
+    events: tuple[str, ...] = ()
+    language: str = "vi"
+    variant: str = ""
+    talk: str = ""  # for small talk: "greeting", "thanks", "who" or "ack"
 
     @property
     def best(self) -> SearchHit | None:
@@ -106,5 +121,19 @@ class SearchConfig:
     rank_relative: float = 0.5
     rank_phrase: float = 0.5
     rank_name: float = 0.0
+    # Life events ("bố tôi mất hôm qua"): the prior of a procedure the event leads to (0..1)
+    # adds this much to the confidence logit and to the ranking score.
+    conf_event: float = 3.0
+    rank_event: float = 1.0
+    # Variants: siblings of the best candidate ranked within this window of it (ranking
+    # score units) compete on how well their qualifiers fit the question.
+    variant_window: float = 3.0
+    plain_window: float = 1.0  # the plainer sibling (no qualifier said) must rank this close
+    # Related buttons under an answer: siblings and event procedures among this many.
+    related_pool: int = 12
     # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
     abstain_below: float = 0.6
+    # Below `sure_above`, a rival from another family within `rival_margin` of the best makes
+    # the engine ask instead of answer.
+    sure_above: float = 0.9
+    rival_margin: float = 0.01

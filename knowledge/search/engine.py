@@ -6,30 +6,42 @@ import math
 import re
 from collections.abc import Iterable
 
-from knowledge.lexicon import Lexicon
+from knowledge.lexicon import Lexicon, Pair
+from knowledge.lifeevents import LifeEvents
+from knowledge.normalize import analyze, fold
 from knowledge.records import ProcedureRecord
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
+from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
-from knowledge.search.query import parse
+from knowledge.search.intents import SMALLTALK, English, Reading, read_intent
+from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
+from knowledge.search.variants import Families, Qualifiers
 
 __all__ = ["SearchEngine"]
 
 _CODE_RE = re.compile(r"(?<![\d.])\d\.\d{6}(?!\.?\d)")  # procedure code: 1.001193
+# Query language, the same for every engine (like the filler lists).
+_ENGLISH = English.load()
+_QUALIFIERS = Qualifiers.load()
 
 
 class SearchEngine:
-    """BM25F + lexicon + typo-tolerant search over procedure records (immutable)."""
+    """BM25F + lexicon + typo-tolerant search over procedure records, with life events and
+    variant choice on top (immutable)."""
 
     def __init__(
         self,
         records: Iterable[ProcedureRecord],
         lexicon: Lexicon | None = None,
         config: SearchConfig | None = None,
+        events: LifeEvents | None = None,
     ) -> None:
-        """Index `records` (a repeated code replaces the earlier); no lexicon means none used."""
+        """Index `records` (a repeated code replaces the earlier); no lexicon or no life events
+        means none used."""
         self.config = config or SearchConfig()
         self.lexicon = lexicon if lexicon is not None else Lexicon()
+        self.events = events if events is not None else LifeEvents()
         unique: dict[str, ProcedureRecord] = {}
         for rec in records:
             unique.pop(rec.code, None)
@@ -37,6 +49,41 @@ class SearchEngine:
         self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
         self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
         self._index = Index(self._records, self.lexicon, self.config)
+        self._families = Families(self._records, _QUALIFIERS)
+        # Each event's procedures, resolved against this knowledge base: doc → weight.
+        by_name: dict[str, int] = {}
+        if len(self.events):
+            for i, rec in enumerate(self._records):
+                by_name.setdefault(fold(" ".join(a for _, a in analyze(rec.name))), i)
+        self._event_docs: dict[str, dict[int, float]] = {
+            e.key: self._resolve(e.procedures, by_name) for e in self.events
+        }
+
+    def _resolve(
+        self, procedures: Iterable[tuple[str, float]], by_name: dict[str, int]
+    ) -> dict[int, float]:
+        """Documents named by official wordings or codes; a wording no name matches closely
+        (another province's KB may lack it) is left out."""
+        out: dict[int, float] = {}
+        for wording, weight in procedures:
+            doc = self._by_code.get(wording)
+            if doc is None:
+                doc = by_name.get(fold(" ".join(a for _, a in analyze(wording))))
+            if doc is None:
+                q = parse(wording, self._index)
+                scored = rank(q, self._index) if q.terms else []
+                # the wording and the name must say nearly the same: names one of the other
+                top = scored[0].features if scored else {}
+                if top.get("phrase", 0.0) >= 0.75 and top.get("coverage", 0.0) >= 0.8:
+                    doc = scored[0].doc
+            if doc is not None and weight > out.get(doc, 0.0):
+                out[doc] = weight
+        return out
+
+    def event_procedures(self, key: str) -> list[str]:
+        """Codes of the procedures life event `key` leads to in this KB, likeliest first."""
+        docs = self._event_docs.get(key, {})
+        return [self._records[d].code for d in sorted(docs, key=lambda d: (-docs[d], d))]
 
     def __len__(self) -> int:
         return len(self._records)
@@ -56,7 +103,9 @@ class SearchEngine:
 
     def search(self, query: str, limit: int = 5) -> SearchResponse:
         """Rank procedures for `query`; abstain when no procedure answers it confidently."""
-        scored = self._search(query)
+        cfg = self.config
+        found = self._search(query)
+        scored, reading, events = found.scored, found.reading, found.events
         hits: list[SearchHit] = []
         ceiling = 1.0
         for r in scored[: max(0, limit)]:
@@ -64,13 +113,66 @@ class SearchEngine:
             ceiling = min(ceiling, r.confidence)
             rec = self._records[r.doc]
             hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
-        abstained = not scored or scored[0].confidence < self.config.abstain_below
-        return SearchResponse(query=query, abstained=abstained, hits=hits)
+        abstained = (
+            not scored
+            or scored[0].confidence < cfg.abstain_below
+            or bool(reading.intent)
+            or self._too_close(scored, events)
+        )
+        if reading.intent == SMALLTALK:
+            hits = []
+        related: list[SearchHit] = []
+        if scored and not abstained:
+            related = self._related(scored, events)
+        return SearchResponse(
+            query=query,
+            abstained=abstained,
+            hits=hits,
+            related=related,
+            intent=reading.intent,
+            facet=reading.facet,
+            events=tuple(events),
+            language=found.language,
+            variant=found.variant,
+            talk=reading.talk if reading.intent == SMALLTALK else "",
+        )
+
+    def _too_close(self, scored: list[Scored], events: list[str]) -> bool:
+        """Two unrelated procedures answer the question about as well: ask which one (the
+        "did you mean" buttons) rather than guess. Siblings and procedures of the same life
+        event are not rivals: the buttons under the answer offer them."""
+        cfg = self.config
+        top = scored[0]
+        if top.confidence >= cfg.sure_above:
+            return False
+        event_docs = {d for key in events for d in self._event_docs.get(key, {})}
+        for r in scored[1 : cfg.related_pool]:
+            if top.confidence - r.confidence > cfg.rival_margin:
+                break
+            if self._families.siblings(top.doc, r.doc):
+                continue
+            if top.doc in event_docs and r.doc in event_docs:
+                continue
+            return True
+        return False
+
+    def _related(self, scored: list[Scored], events: list[str]) -> list[SearchHit]:
+        """Buttons under an answer: its siblings among the candidates, then the procedures of
+        the life events the question describes, best ranked first; never anything else."""
+        best = scored[0].doc
+        pool = [r.doc for r in scored[1 : self.config.related_pool]]
+        out = self._families.related(best, pool, self.config.related_pool)
+        for key in events:
+            docs = self._event_docs.get(key, {})
+            ranked = [d for d in pool if d in docs]
+            ranked += sorted((d for d in docs if d not in pool), key=lambda d: -docs[d])
+            out += [d for d in ranked if d != best and d not in out]
+        return [SearchHit(self._records[d].code, self._records[d].name, 0.0) for d in out]
 
     def explain(self, query: str, limit: int = 5) -> dict[str, object]:
         """Debugging aid: the parsed query and the features of the best candidates."""
-        q = parse(query, self._index)
-        scored = rank(q, self._index) if q.terms else []
+        found = self._search(query)
+        q = found.query
         return {
             "units": [
                 (
@@ -80,28 +182,106 @@ class SearchEngine:
                 )
                 for u in q.units
             ],
+            "intent": found.reading.intent,
+            "facet": found.reading.facet,
+            "events": found.events,
+            "variant": found.variant,
             "top": [
                 {
                     "code": self._records[r.doc].code,
-                    "name": self._records[r.doc].name[:50],
+                    "title": self._records[r.doc].name[:50],
                     "conf": round(r.confidence, 3),
                     "rank": round(r.rank, 3),
                     **{k: round(v, 3) for k, v in r.features.items()},
                 }
-                for r in scored[:limit]
+                for r in found.scored[:limit]
             ],
         }
 
-    def _search(self, query: str) -> list[Scored]:
+    def _search(self, query: str) -> _Found:
+        text = query[: self.config.max_query_chars]
+        language = "vi"
+        search_text = text
+        if _ENGLISH.looks_english(text):
+            language = "en"
+            search_text, _ = _ENGLISH.translate(text)
+        q = parse(search_text, self._index) if self._records else Query()
+        # Intents, situations and qualifiers are read as typed: a typo repaired against the
+        # KB's vocabulary must not invent one ("mua vé" is one letter from "mua xe", and
+        # "chậm", which no procedure says, is not "khám").
+        if language == "en":
+            pairs = analyze(text)
+            reading = read_intent(pairs, [True] * len(pairs))
+            typed = q.pairs
+        else:
+            typed = analyze(text)[: self.config.max_query_syllables]
+            reading = read_intent(typed, [not is_stop_word(f, a) for f, a in typed])
+        events: list[str] = []
+        prior: dict[int, float] = {}
+        told = [False] * len(typed)
+        for m in self.events.find(typed):
+            for i in range(m.start, m.end):
+                told[i] = True
+            if m.event.key in events:
+                continue
+            events.append(m.event.key)
+            for d, w in self._event_docs.get(m.event.key, {}).items():
+                prior[d] = max(prior.get(d, 0.0), w)
+        found = _Found(q, reading, events, language)
+        found.typed = typed
         if not self._records:
-            return []
-        q = parse(query, self._index)
-        scored = rank(q, self._index) if q.terms else []
+            return found
+        # the question without the words that told the situation: what else it names
+        rest = None
+        if prior:
+            rest = parse(
+                " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
+            )
+        scored = rank(q, self._index, prior, rest) if (q.terms or prior) else []
+        scored = self._choose_variant(scored, q, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
-        typed = _CODE_RE.findall(query[: self.config.max_query_chars])
-        coded = list(dict.fromkeys(self._by_code[c] for c in typed if c in self._by_code))
+        codes = _CODE_RE.findall(text)
+        coded = list(dict.fromkeys(self._by_code[c] for c in codes if c in self._by_code))
         if coded:
-            rest = [r for r in scored if r.doc not in coded]
-            scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + rest
-        return scored
+            others = [r for r in scored if r.doc not in coded]
+            scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + others
+        found.scored = scored
+        return found
+
+    def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
+        """Put the variant the question asks for first (see `knowledge.search.variants`)."""
+        if len(scored) < 2:
+            return scored
+        # Qualifiers are read as typed (a repaired typo must not invent one), and in the
+        # official wording the lexicon brought in.
+        said = self._families.qualifiers.said(found.typed, q.expanded)
+        choice = self._families.choose(
+            [(r.doc, r.rank) for r in scored],
+            said,
+            self.config.variant_window,
+            self.config.plain_window,
+        )
+        if choice is None:
+            return scored
+        found.variant = choice.reason
+        top = scored[0]
+        moved = next(r for r in scored if r.doc == choice.doc)
+        # The family is what the question is about; the qualifier only picks its member.
+        first = Scored(moved.doc, max(moved.confidence, top.confidence), top.rank, moved.features)
+        return [first, *(r for r in scored if r.doc != choice.doc)]
+
+
+class _Found:
+    """What `SearchEngine._search` learned about one question."""
+
+    __slots__ = ("events", "language", "query", "reading", "scored", "typed", "variant")
+
+    def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
+        self.query = query
+        self.reading = reading
+        self.events = events
+        self.language = language
+        self.scored: list[Scored] = []
+        self.variant = ""
+        self.typed: list[Pair] = []

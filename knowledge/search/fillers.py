@@ -46,7 +46,7 @@ tôi em mình anh chị cháu bác chú cô bạn ad admin bot ạ à ơi nhé n
 với của cho để ở tại đến khi nếu thế nào gì đâu bao lâu nhiêu mấy có không được bị phải cần
 muốn nên làm xin hỏi giúp dùm giùm rồi đã sẽ đang vừa cái các những này đó kia ok dạ vâng hả
 hở nhỉ chứ luôn nữa gồm cũng thêm vào rất lắm quá thật hay biết ra lên xuống nay hôm giờ ngày
-nó họ chúng ta ấy trên chào alo hello hi nhưng mới tính định
+nó họ chúng ta ấy trên chào alo hello hi nhưng mới tính định vì
 """
 # How, how long, how much — not which procedure: removed before the lexicon sees the query,
 # so "đăng ký tạm trú trên VNeID" is about tạm trú, not a VNeID account, and in "xe mới mua

@@ -48,6 +48,9 @@ class Query:
     terms: dict[str, float] = field(default_factory=dict)  # BM25 terms → query weight
     bigrams: list[list[tuple[str, float]]] = field(default_factory=list)  # adjacent pairs
     words: set[str] = field(default_factory=set)  # every folded syllable the query brings
+    pairs: list[Pair] = field(default_factory=list)  # the repaired syllables of the question
+    content: list[bool] = field(default_factory=list)  # syllable i is neither filler nor aside
+    expanded: list[str] = field(default_factory=list)  # folded syllables, lexicon phrases expanded
 
 
 _REPEATS_RE = re.compile(r"(\w)\1+")
@@ -274,7 +277,7 @@ def parse(query: str, index: Index) -> Query:
     stop = _stop_mask(pairs, covered, index)
     stop = [s or c for s, c in zip(stop, channel, strict=True)]
     content = [not s for s in stop]
-    q = Query()
+    q = Query(pairs=pairs, content=content)
     terms = q.terms
 
     def add(term: str, weight: float) -> None:
@@ -314,8 +317,10 @@ def parse(query: str, index: Index) -> Query:
             for f in exp:
                 slots.append([(f, 1.0)])
                 slot_unit.append(None)
+            q.expanded.extend(exp)
             i = match.end
             continue
+        q.expanded.append(pairs[i][0])
         if stop[i]:
             slots.append(None)
             slot_unit.append(None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from knowledge.search.index import Index
@@ -76,13 +77,23 @@ def _phrase_cover(doc: int, q: Query, index: Index) -> float:
     return best
 
 
-def rank(q: Query, index: Index) -> list[Scored]:
-    """The best candidates for `q`, highest rank first (ties: lowest document id)."""
+def rank(
+    q: Query,
+    index: Index,
+    prior: Mapping[int, float] | None = None,
+    rest: Query | None = None,
+) -> list[Scored]:
+    """The best candidates for `q`, highest rank first (ties: lowest document id).
+
+    `prior` (document → 0..1) comes from the life events the question describes: those
+    documents are always candidates, and their prior is one more feature. `rest` is the
+    question without the words that told the situation: what it names besides."""
     cfg = index.config
     postings = index.postings
     idf = index.idf
+    prior = prior or {}
     weights = {t: w * idf[t] for t, w in q.terms.items() if t in postings}
-    if not weights:
+    if not weights and not prior:
         return []
     # Candidates from an approximate score within a budget of postings read: rare terms
     # first and in full, common terms through their highest-impact head, if budget remains.
@@ -105,6 +116,7 @@ def rank(q: Query, index: Index) -> list[Scored]:
         chosen.extend(ties[: size - len(chosen)])
     else:
         chosen = list(approx)
+    chosen.extend(d for d in prior if d not in approx)
     # Exact BM25F and per-term field strengths for the chosen documents.
     needed: set[str] = set(weights)
     for unit in q.units:
@@ -123,9 +135,16 @@ def rank(q: Query, index: Index) -> list[Scored]:
         exact.append((d, bm25, {t: v[1] for t, v in found.items()}))
     exact.sort(key=lambda e: (-e[1], e[0]))
     pool = exact[: cfg.candidates]
+    pool.extend(e for e in exact[cfg.candidates :] if e[0] in prior)
     top_bm25 = pool[0][1] or 1.0
     total_weight = sum(u.weight for u in q.units) or 1.0
 
+    # A life event speaks for a procedure only as much as the question does not name another
+    # one: "bố mất rồi, giờ xóa đăng ký thường trú cho bố" asks for the procedure it names.
+    phrases = {d: _phrase_cover(d, q, index) for d, _, _ in pool}
+    # "mới chào đời" tells a birth; its "đời" must not also count as naming "cấp đổi …"
+    naming = {d: _phrase_cover(d, rest, index) for d in phrases} if rest is not None else phrases
+    top_two = heapq.nlargest(2, naming.items(), key=lambda kv: (kv[1], -kv[0]))
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
@@ -138,7 +157,13 @@ def rank(q: Query, index: Index) -> list[Scored]:
         name = index.name_words[d]
         name_cover = sum(w for t, w in name.items() if t in q.words) / index.name_totals[d]
         relative = bm25 / top_bm25
-        phrase_cover = _phrase_cover(d, q, index)
+        phrase_cover = phrases[d]
+        event = prior.get(d, 0.0)
+        if event:
+            # a fifth of a name said by chance is noise; from there on, the more another
+            # procedure is named, the less the situation speaks
+            named_other = next((v for k, v in top_two if k != d), 0.0)
+            event *= 1.0 - min(1.0, max(0.0, (named_other - 0.2) / 0.8))
         logit = (
             cfg.conf_bias
             + cfg.conf_phrase * phrase_cover
@@ -146,6 +171,7 @@ def rank(q: Query, index: Index) -> list[Scored]:
             + cfg.conf_bigrams * bigram_cover
             + cfg.conf_name * name_cover
             + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
+            + cfg.conf_event * event
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # rank on the logit: near-certain candidates still differ in their evidence
@@ -154,6 +180,7 @@ def rank(q: Query, index: Index) -> list[Scored]:
             + cfg.rank_relative * relative
             + cfg.rank_phrase * phrase_cover
             + cfg.rank_name * name_cover
+            + cfg.rank_event * event
         )
         feats = {
             "bm25": bm25,
@@ -162,6 +189,7 @@ def rank(q: Query, index: Index) -> list[Scored]:
             "name": name_cover,
             "relative": relative,
             "phrase": phrase_cover,
+            "event": event,
         }
         results.append(Scored(d, confidence, rank_score, feats))
     results.sort(key=lambda r: (-r.rank, r.doc))

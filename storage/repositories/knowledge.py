@@ -1,4 +1,5 @@
-"""Knowledge-base repositories: procedures, agencies, lexicon, routing rules, holidays."""
+"""Knowledge-base repositories: procedures, agencies, lexicon, life events, routing rules,
+holidays."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from storage.models import (
     HolidayOverride,
     KbVersion,
     LexiconEntry,
+    LifeEventEntry,
     Procedure,
     RoutingRule,
 )
@@ -231,6 +233,39 @@ class AgencyRepo:
             agency.chat_id = new_chat_id
             await self.session.flush()
         return agency
+
+
+class LifeEventRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all_rows(self) -> list[tuple[str, str, str, str]]:
+        """Admin life events as (key, name, triggers, procedures), oldest first."""
+        rows = await self.session.execute(
+            select(
+                LifeEventEntry.key,
+                LifeEventEntry.name,
+                LifeEventEntry.triggers,
+                LifeEventEntry.procedures,
+            ).order_by(LifeEventEntry.id)
+        )
+        return [(k, n, t, p) for k, n, t, p in rows]
+
+    async def add(self, key: str, name: str, triggers: str, procedures: str) -> None:
+        """Add or replace one admin life event."""
+        row = await self.session.scalar(select(LifeEventEntry).where(LifeEventEntry.key == key))
+        if row is None:
+            self.session.add(
+                LifeEventEntry(key=key, name=name, triggers=triggers, procedures=procedures)
+            )
+        else:
+            row.name, row.triggers, row.procedures = name, triggers, procedures
+        await self.session.flush()
+
+    async def remove(self, key: str) -> bool:
+        """Delete one admin life event; False when there was none."""
+        result = await self.session.execute(delete(LifeEventEntry).where(LifeEventEntry.key == key))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class LexiconRepo:

@@ -319,3 +319,31 @@ def test_tick_dry_run_prints_the_texts_and_records_nothing(
     counts = json.loads(real.output.strip().splitlines()[-1])
     assert counts["reminders"] == 1 and counts["weekly"] == 1 and counts["monthly"] == 1
     assert asyncio.run(_rows(url))["outbox"] > before["outbox"]
+
+
+def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
+    query = "sắp về làm dâu thì phải làm giấy tờ gì"
+    before = json.loads(cli.invoke(app, ["kb", "search", query, "--json"]).output)
+    assert before["results"][0]["code"] != "1.004194"
+    added = cli.invoke(
+        app,
+        [
+            "kb",
+            "event-add",
+            "lam_dau",
+            "Về làm dâu",
+            "--triggers",
+            "về làm dâu|về nhà chồng",
+            "--procedures",
+            "Đăng ký thường trú=1|Tách hộ",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    listed = cli.invoke(app, ["kb", "events"]).output
+    assert "lam_dau\tVề làm dâu\t1.004194 1.004236" in listed
+    after = json.loads(cli.invoke(app, ["kb", "search", query, "--json"]).output)
+    assert after["results"][0]["code"] == "1.004194"
+    assert cli.invoke(app, ["kb", "event-remove", "lam_dau"]).exit_code == 0
+    assert cli.invoke(app, ["kb", "event-remove", "lam_dau"]).exit_code == 1
+    bad = cli.invoke(app, ["kb", "event-add", "x", "X", "--triggers", "a b", "--procedures", ""])
+    assert bad.exit_code == 2 and "no procedure" in bad.output

@@ -4,6 +4,7 @@ import gc
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,9 @@ from knowledge.lexicon import Lexicon, default_lexicon
 from knowledge.records import ProcedureRecord
 from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 from knowledge.search import SearchConfig, SearchEngine
+
+# The 53-procedure sample the first labelled sets were written against.
+SAMPLE_53_PATH = Path(__file__).parents[1] / "data" / "sample53_procedures.json"
 
 KHAI_SINH = "1.001193"
 KHAI_TU = "1.000656"
@@ -344,8 +348,11 @@ SEARCH = SearchEngine(RECORDS, default_lexicon())
     reason="sample questions not present",
 )
 def test_sample_questions_quality_floor() -> None:
-    """Regression floor on the shipped sample; the real targets are judged on held-out data."""
-    engine = SearchEngine(load_procedures_json(), default_lexicon())
+    """Regression floor on the shipped sample; the real targets are judged on held-out data.
+
+    The set was labelled against the first 53-procedure sample (its out-of-scope rows ask for
+    passports and visas, which the bigger sample now holds), so it runs on that snapshot."""
+    engine = SearchEngine(load_procedures_json(SAMPLE_53_PATH), default_lexicon())
     report = evaluate(engine, load_rows(DEFAULT_PROCEDURES_PATH.with_name("eval_questions.jsonl")))
     assert report.top1 >= 0.92, report.format()
     assert report.top3 >= 0.97, report.format()

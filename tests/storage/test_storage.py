@@ -14,7 +14,14 @@ from bot.telegram.outbox import enqueue
 from knowledge.records import AgencyRecord, ProcedureRecord
 from storage.db import alembic_config, create_engine, create_session_factory, migrate
 from storage.models import Base, OutboxMessage
-from storage.repositories import AgencyRepo, CitizenRepo, HolidayRepo, ProcedureRepo, UpdateRepo
+from storage.repositories import (
+    AgencyRepo,
+    CitizenRepo,
+    HolidayRepo,
+    LifeEventRepo,
+    ProcedureRepo,
+    UpdateRepo,
+)
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -137,6 +144,22 @@ async def test_holiday_overrides(sessions) -> None:  # type: ignore[no-untyped-d
         [row] = await HolidayRepo(session).all()
         assert (row.kind, row.name) == ("work", "Làm bù")
         assert await HolidayRepo(session).remove(date(2026, 12, 31)) is True
+
+
+async def test_admin_life_events_add_replace_remove(sessions) -> None:  # type: ignore[no-untyped-def]
+    async with sessions.begin() as session:
+        repo = LifeEventRepo(session)
+        await repo.add("lam_dau", "Về làm dâu", "về làm dâu", "Đăng ký thường trú=1")
+        await repo.add("nuoi_yen", "Nuôi yến", "nhà yến", "Đăng ký môi trường")
+        await repo.add("lam_dau", "Về làm dâu", "về làm dâu|về nhà chồng", "Đăng ký thường trú")
+    async with sessions.begin() as session:
+        rows = await LifeEventRepo(session).all_rows()
+        assert rows == [
+            ("lam_dau", "Về làm dâu", "về làm dâu|về nhà chồng", "Đăng ký thường trú"),
+            ("nuoi_yen", "Nuôi yến", "nhà yến", "Đăng ký môi trường"),
+        ]
+        assert await LifeEventRepo(session).remove("nuoi_yen") is True
+        assert await LifeEventRepo(session).remove("nuoi_yen") is False
 
 
 async def test_outbox_claim_is_exclusive(sessions) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,198 @@
+"""Life events: situations people describe instead of naming a procedure ("bố tôi mất hôm qua",
+"vợ mới sinh", "mua lại mảnh đất"), each tied to the procedures it usually leads to.
+
+The built-in list lives in `knowledge/data/life_events.tsv`, one event a line:
+
+    key <TAB> name <TAB> triggers (separated by |) <TAB> procedures (separated by |)
+
+A trigger is a phrase matched like a lexicon phrase (diacritics optional, but they must agree
+when typed; pronouns, particles and numerals may sit inside it: "bố mất" also matches "bố tôi
+vừa mất"). A procedure is its official wording (or a code), resolved against the knowledge base
+when the index is built, so the same file works for any province's KB; `=weight` after it (0..1)
+says how likely the event leads there (default 0.5; the usual first step gets 1). Admins add or
+replace events through the bot's table (`LifeEvents.merged`), like lexicon entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.lexicon import Lexicon, LexiconError, Pair
+from knowledge.normalize import analyze
+
+__all__ = [
+    "COST_WORDS",
+    "DEFAULT_LIFE_EVENTS_PATH",
+    "EVENT_GAP_WORDS",
+    "EventMatch",
+    "LifeEvent",
+    "LifeEventError",
+    "LifeEvents",
+    "default_life_events",
+    "load_life_events",
+    "parse_life_event_lines",
+]
+
+DEFAULT_LIFE_EVENTS_PATH = Path(__file__).with_name("data") / "life_events.tsv"
+DEFAULT_WEIGHT = 0.5
+
+# Words people put inside a situation phrase: pronouns, kinship fillers, aspect words,
+# numerals ("bố tôi vừa mất", "ông nhà tôi mất", "mua lại một mảnh đất").
+_GAP = """
+tôi em mình tao tui cháu con anh chị nhà của bọn chúng ta mới vừa đã đang sắp rồi cũng bị được
+một hai ba bốn mấy vài các những cái chiếc căn lô mảnh miếng thửa lại thêm luôn hẳn
+"""
+EVENT_GAP_WORDS: frozenset[str] = frozenset(
+    {w for w in _GAP.split()} | {f for w in _GAP.split() for f, _ in analyze(w)}
+)
+# "mẹ tôi mất giấy khai sinh" is a loss, not a death: a trigger that ends in "mất" does not
+# count when a thing that can be lost follows it.
+_LOST = """
+giấy sổ thẻ bằng hộ căn chứng hồ ví bóp túi điện xe tiền cà vẹt passport cccd cmnd biển đăng
+bản hợp bảo phiếu trích con dấu
+"""
+_LOST_THINGS = frozenset(f for w in _LOST.split() for f, _ in analyze(w, expand=False))
+# "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
+_COST = "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng"
+COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
+
+
+class LifeEventError(LexiconError):
+    """A life-event line or entry that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEvent:
+    """One life situation: the phrases that reveal it and the procedures it leads to."""
+
+    key: str
+    name: str
+    triggers: tuple[str, ...]
+    procedures: tuple[tuple[str, float], ...]  # (official wording or code, weight), likely first
+
+
+@dataclass(frozen=True, slots=True)
+class EventMatch:
+    """A trigger found in a question: syllables [start, end) reveal `event`."""
+
+    start: int
+    end: int
+    event: LifeEvent
+
+
+def _split(field: str) -> list[str]:
+    return [p.strip() for p in field.split("|") if p.strip()]
+
+
+def _procedure(spec: str) -> tuple[str, float]:
+    name, sep, weight = spec.rpartition("=")
+    if not sep:
+        return spec.strip(), DEFAULT_WEIGHT
+    try:
+        value = float(weight)
+    except ValueError:
+        return spec.strip(), DEFAULT_WEIGHT  # an "=" inside a wording, not a weight
+    if not 0.0 < value <= 1.0:
+        raise LifeEventError(f"weight of {name.strip()!r} must be in (0, 1], got {value}")
+    return name.strip(), value
+
+
+def make_event(key: str, name: str, triggers: str, procedures: str) -> LifeEvent:
+    """Build an event from its four text fields (as in the TSV or the admin table)."""
+    key = key.strip()
+    if not key or not name.strip():
+        raise LifeEventError("a life event needs a key and a name")
+    trig = tuple(t for t in _split(triggers) if analyze(t))
+    procs = tuple(_procedure(p) for p in _split(procedures))
+    if not trig:
+        raise LifeEventError(f"event {key!r}: no usable trigger phrase")
+    if not procs:
+        raise LifeEventError(f"event {key!r}: no procedure")
+    return LifeEvent(key=key, name=name.strip(), triggers=trig, procedures=procs)
+
+
+class LifeEvents:
+    """An immutable set of life events and a matcher for their triggers."""
+
+    __slots__ = ("_by_key", "_matcher")
+
+    def __init__(self, events: Iterable[LifeEvent] = ()) -> None:
+        """Build from events; a later event with the same key replaces the earlier."""
+        by_key: dict[str, LifeEvent] = {}
+        for event in events:
+            by_key.pop(event.key, None)
+            by_key[event.key] = event
+        self._by_key = by_key
+        # A trigger is matched like a lexicon phrase whose "expansion" is its event's key.
+        # When two events share a trigger the later one wins, as in the lexicon.
+        self._matcher = Lexicon(
+            (trigger, key.replace("_", " ")) for key, e in by_key.items() for trigger in e.triggers
+        )
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __iter__(self) -> Iterator[LifeEvent]:
+        return iter(self._by_key.values())
+
+    def __repr__(self) -> str:
+        return f"LifeEvents({len(self._by_key)} events)"
+
+    def get(self, key: str) -> LifeEvent | None:
+        """The event with `key`, or None."""
+        return self._by_key.get(key)
+
+    def merged(self, extra: Iterable[LifeEvent]) -> LifeEvents:
+        """A new set with `extra` (admin additions) on top: same key replaces."""
+        return LifeEvents([*self._by_key.values(), *extra])
+
+    def find(self, pairs: Sequence[Pair]) -> list[EventMatch]:
+        """Triggers found in analysed (folded, accented) syllables, longest first."""
+        out: list[EventMatch] = []
+        by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
+        for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
+            if m.entry.key[-1] == "mat" and m.end < len(pairs):
+                following = pairs[m.end][0]
+                if following in _LOST_THINGS or following in COST_WORDS:
+                    continue
+            if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1]:
+                continue  # one syllable typed bare is too ambiguous ("bao" is not "bão")
+            event = by_expansion.get(m.entry.expansion)
+            if event is not None:
+                out.append(EventMatch(m.start, m.end, event))
+        return out
+
+
+def parse_life_event_lines(lines: Iterable[str]) -> list[LifeEvent]:
+    """Parse TSV lines (`key<TAB>name<TAB>triggers<TAB>procedures`, `#` comments)."""
+    events: list[LifeEvent] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip("\r\n").lstrip("\ufeff")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 4:
+            raise LifeEventError(
+                f"line {number}: expected 'key<TAB>name<TAB>triggers<TAB>procedures': {raw!r}"
+            )
+        try:
+            events.append(make_event(*parts))
+        except LifeEventError as exc:
+            raise LifeEventError(f"line {number}: {exc}") from None
+    return events
+
+
+def load_life_events(source: str | Path | Iterable[str]) -> LifeEvents:
+    """Load life events from a TSV path or from an iterable of TSV lines."""
+    if isinstance(source, str | Path):
+        lines: Iterable[str] = Path(source).read_text(encoding="utf-8").splitlines()
+    else:
+        lines = source
+    return LifeEvents(parse_life_event_lines(lines))
+
+
+def default_life_events() -> LifeEvents:
+    """Load the built-in life events shipped in `knowledge/data/life_events.tsv`."""
+    return load_life_events(DEFAULT_LIFE_EVENTS_PATH)
