@@ -31,11 +31,18 @@ class _Searcher(Protocol):
 
 @dataclass(frozen=True)
 class EvalRow:
-    """One labelled question; `expect` is a procedure code, or None when out of scope."""
+    """One labelled question; `expect` is a procedure code, or None when out of scope.
+    `also` lists other codes that are equally right (a question two procedures answer)."""
 
     q: str
     expect: str | None
     kind: str = ""
+    also: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every code that counts as the right answer."""
+        return (self.expect, *self.also) if self.expect is not None else ()
 
 
 @dataclass
@@ -135,7 +142,9 @@ class EvalReport(Counts):
 
 
 def load_rows(path: str | Path) -> list[EvalRow]:
-    """Read JSON lines {"q": ..., "expect": code-or-null[, "kind": ...]}; blank lines skipped."""
+    """Read JSON lines {"q": ..., "expect": code-or-null[, "kind": ...]} or, with several
+    acceptable codes, {"q": ..., "expected": [codes] (empty: out of scope)}; blank lines
+    skipped."""
     rows = []
     for number, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
         if not line.strip():
@@ -143,7 +152,13 @@ def load_rows(path: str | Path) -> list[EvalRow]:
         data = json.loads(line)
         if not isinstance(data, dict) or "q" not in data:
             raise ValueError(f"line {number}: expected an object with 'q' and 'expect'")
-        rows.append(EvalRow(str(data["q"]), data.get("expect"), str(data.get("kind") or "")))
+        kind = str(data.get("kind") or "")
+        if isinstance(data.get("expected"), list):
+            codes = [str(c) for c in data["expected"]]
+            expect = codes[0] if codes else None
+            rows.append(EvalRow(str(data["q"]), expect, kind, tuple(codes[1:])))
+        else:
+            rows.append(EvalRow(str(data["q"]), data.get("expect"), kind))
     return rows
 
 
@@ -170,13 +185,14 @@ def evaluate(
             if not response.abstained:
                 report.misses.append(Miss(row.q, None, codes[:3], False, row.kind))
             continue
-        first = not response.abstained and codes[:1] == [row.expect]
-        seen = row.expect in shown_codes(response, buttons)
+        right = set(row.accepted)
+        first = not response.abstained and bool(codes) and codes[0] in right
+        seen = bool(right & set(shown_codes(response, buttons)))
         for c in (report, kind):
             c.in_scope += 1
             c.top1_hits += first
             c.seen_hits += seen
-            c.top3_hits += row.expect in codes[:3]
+            c.top3_hits += bool(right & set(codes[:3]))
         if not first:
             report.misses.append(Miss(row.q, row.expect, codes[:3], response.abstained, row.kind))
     return report

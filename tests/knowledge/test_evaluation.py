@@ -71,3 +71,21 @@ def test_real_engine_on_a_tiny_set() -> None:
     assert (report.top1, report.top3, report.abstain) == (1.0, 1.0, 1.0)
     assert report.misses == []
     assert report.as_dict()["top1"] == 1.0
+
+
+def test_rows_with_several_acceptable_codes(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"q": "mat ho chieu", "expected": ["9.000405", "9.000403"], "kind": "short"}\n'
+        '{"q": "to cao can bo", "expected": [], "kind": "out_of_scope"}\n'
+    )
+    rows = load_rows(path)
+    assert rows == [
+        EvalRow("mat ho chieu", "9.000405", "short", ("9.000403",)),
+        EvalRow("to cao can bo", None, "out_of_scope"),
+    ]
+    engine = _Scripted({"mat ho chieu": (False, ["9.000403", "1"]), "to cao can bo": (True, [])})
+    report = evaluate(engine, rows)
+    assert (report.top1_hits, report.in_scope, report.abstain) == (1, 1, 1.0)
+    wrong = evaluate(_Scripted({"mat ho chieu": (False, ["1", "2", "3"])}), rows[:1])
+    assert wrong.top1_hits == 0 and wrong.top3_hits == 0
