@@ -181,7 +181,11 @@ async def test_two_outbox_workers_together_stay_within_the_global_limit(
             await asyncio.gather(*workers)
         calls = [c for c in server.calls_to("sendMessage") if c.ok]
         assert len(calls) == 20
-        assert violations([c.at for c in calls], GLOBAL, 1.0) == 0
+        # Together, not each on its own: 20 messages at GLOBAL per second take at least
+        # (20 - GLOBAL) / GLOBAL seconds, which two separate limiters would halve. (A busy
+        # machine can only delay sends, never bring the last one forward.)
+        times = sorted(c.at for c in calls)
+        assert times[-1] - times[0] >= (20 - GLOBAL) / GLOBAL - TOLERANCE
     finally:
         for sender in senders:
             await sender.limiter.shared.close()  # type: ignore[union-attr]
