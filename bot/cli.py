@@ -35,12 +35,15 @@ def _setup_logging() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # aiogram logs a line for every update handled; failures are logged by the inbox.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
-async def _with_app(fn: Any, *, seed: bool = True) -> Any:
+async def _with_app(fn: Any, *, seed: bool = True, search: bool = False) -> Any:
     from bot.app import create_app
 
-    application = await create_app(Settings.load(), seed=seed)
+    # The search index is built only for the commands that search.
+    application = await create_app(Settings.load(), seed=seed, load_knowledge=search)
     try:
         return await fn(application)
     finally:
@@ -84,7 +87,7 @@ def shell() -> None:
     async def go(application: Any) -> None:
         await ShellChat(application).run()
 
-    asyncio.run(_with_app(go))
+    asyncio.run(_with_app(go, search=True))
 
 
 @app.command()
@@ -155,7 +158,7 @@ def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        from bot.shell import html_to_terminal
+        from bot.telegram.rendering import html_to_terminal
 
         renderer = Renderer(settings.bot.tz, settings.bot.locale)
         typer.echo(
@@ -240,7 +243,7 @@ def kb_search(
         for h in response.hits:
             typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
 
-    asyncio.run(_with_app(go))
+    asyncio.run(_with_app(go, search=True))
 
 
 @kb_app.command("eval")
@@ -253,7 +256,7 @@ def kb_eval(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False
     async def go(application: Any) -> Any:
         return evaluate(application.knowledge.snapshot.engine, rows)
 
-    report = asyncio.run(_with_app(go))
+    report = asyncio.run(_with_app(go, search=True))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return

@@ -27,6 +27,8 @@ class TelegramSettings(_Section):
     telegram_api_base: str | None = None
     # Seconds aiogram waits for one HTTP request.
     telegram_timeout: float = 30.0
+    # Updates handled at once (UPDATE_WORKERS); the rest wait, stored, in the inbox.
+    update_workers: int = Field(8, ge=1, le=64)
 
 
 class DatabaseSettings(_Section):

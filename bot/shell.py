@@ -7,10 +7,7 @@ becomes Telegram updates fed to the same dispatcher. Buttons are shown as number
 from __future__ import annotations
 
 import asyncio
-import html
 import itertools
-import re
-import sys
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -42,21 +39,10 @@ from aiogram.types import (
 )
 
 from bot.app import App, create_dispatcher, create_sender
+from bot.telegram.rendering import html_to_terminal
 
 BOT_USER = User(id=1, is_bot=True, first_name="Citizen bot", username="citizen_bot")
 SHELL_USER = User(id=100_001, is_bot=False, first_name="Shell", last_name="User")
-
-_BOLD = re.compile(r"</?b>")
-
-
-def html_to_terminal(text: str) -> str:
-    """Telegram HTML to plain terminal text (bold kept as ANSI when printing to a TTY)."""
-    bold_on, bold_off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
-    text = re.sub(r"<b>", bold_on, text)
-    text = re.sub(r"</b>", bold_off, text)
-    text = re.sub(r'<a href="([^"]*)">([^<]*)</a>', r"\2 (\1)", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    return html.unescape(text)
 
 
 class ShellSession(BaseSession):

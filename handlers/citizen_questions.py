@@ -55,11 +55,13 @@ async def question(
         await message.answer(renderer.t("common.unknown_command", locale))
         return
     query = text[:MAX_QUERY_CHARS]
-    await state.update_data(last_question=query)
     await knowledge.refresh()  # picks up imports made by admins, in any process
     response = knowledge.search(query, limit=settings.search.suggestions + 1)
     hits = [(h.code, h.name) for h in response.hits]
     if response.abstained or not response.hits:
+        # Kept for "send this question as a suggestion", the button only this answer has
+        # (an answered question writes nothing).
+        await state.update_data(last_question=query)
         await message.answer(
             renderer.render("not_found.html", locale, hits=hits),
             reply_markup=keyboards.not_found(locale, hits[: settings.search.suggestions]),

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import column, event, select, table
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+_DOWN = re.compile(r'^down_revision\s*=\s*["\']([^"\']+)["\']', re.M)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -36,9 +41,39 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             if database and database != ":memory:":
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode a NORMAL commit survives a crash of the process (not of the
+                # machine) without an fsync: about 4 ms less per update on an ordinary disk.
+                # What must survive a power cut too commits with `durably` (FULL): the
+                # inbox, whose updates Telegram no longer holds once confirmed. A FULL commit
+                # also syncs every NORMAL commit before it.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _back_to_normal(dbapi_conn: Any, record: Any) -> None:
+            if record.info.pop(_DURABLE, False):
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
     return engine
+
+
+_DURABLE = "durable_commit"
+
+
+async def durably(session: AsyncSession) -> None:
+    """Make the session's transaction commit to disk, whatever the machine does next: call
+    before its first write. (SQLite: synchronous=FULL on its connection until it is back in
+    the pool; PostgreSQL commits durably anyway.)"""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = await session.connection()
+    if connection.info.get(_DURABLE):
+        return
+    # Outside SQLite's transaction: the driver opens it only at the first write.
+    await connection.exec_driver_sql("PRAGMA synchronous=FULL")
+    connection.info[_DURABLE] = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -48,6 +83,8 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at our migrations; no alembic.ini file needed."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -59,6 +96,8 @@ async def migrate(engine: AsyncEngine, revision: str = "head", *, down: bool = F
     """Upgrade (or downgrade) the schema on this engine."""
 
     def _run(connection: Connection) -> None:
+        from alembic import command
+
         cfg = alembic_config(connection)
         if down:
             command.downgrade(cfg, revision)
@@ -67,3 +106,39 @@ async def migrate(engine: AsyncEngine, revision: str = "head", *, down: bool = F
 
     async with engine.begin() as conn:
         await conn.run_sync(_run)
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files (None if they do not form one
+    line): checking it costs no Alembic import."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text("utf-8")
+        if found := _REVISION.search(source):
+            revisions.add(found.group(1))
+        if found := _DOWN.search(source):
+            parents.add(found.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None for an empty one)."""
+    version = table("alembic_version", column("version_num"))
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(select(version.c.version_num))).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None
+
+
+async def upgrade_if_needed(engine: AsyncEngine) -> bool:
+    """Bring the schema to the newest migration; when it is there already (every start but
+    the first after an upgrade), Alembic is not even imported. Whether it migrated."""
+    head = head_revision()
+    if head is not None and await current_revision(engine) == head:
+        return False
+    await migrate(engine)
+    return True
+

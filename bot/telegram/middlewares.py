@@ -13,19 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
-from storage.repositories import CitizenRepo, UpdateRepo
+from storage.repositories import CitizenRepo, InboxRepo
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class _AlreadyHandled(Exception):
+    """Another worker recorded this update first: everything this one did is rolled back."""
+
+
 class DbSessionMiddleware(BaseMiddleware):
     """Opens the update's session and owns its transaction; skips re-delivered updates.
 
     Telegram re-delivers an update whose offset was not confirmed (Bot API getUpdates): the
-    update id is recorded in the same transaction as everything the handler does, so a handled
-    update is never handled twice and a failed one is retried as a whole.
+    update is recorded as handled (`InboxRepo.finish`, one statement) in the same transaction
+    as everything the handler does, so a handled update is never handled twice and a failed
+    one is retried as a whole. The record is written last, so on SQLite the database is only
+    locked for writing once the handler writes (or at the very end), not while it reads.
     """
 
     def __init__(
@@ -39,19 +45,34 @@ class DbSessionMiddleware(BaseMiddleware):
         self.after_commit = after_commit
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self.sessions() as session, session.begin():
-            if isinstance(event, Update):
-                bot = data["bot"]
-                fresh = await UpdateRepo(session).claim(bot.id, event.update_id, self.clock.now())
-                if not fresh:
-                    log.info("update %s already handled; skipped", event.update_id)
+        update_id = event.update_id if isinstance(event, Update) else None
+        bot_id = data["bot"].id
+        # Set by the inbox worker, which has claimed the update: no need to look it up first.
+        ticket = data.get("inbox_ticket")
+        try:
+            async with self.sessions() as session, session.begin():
+                if (
+                    update_id is not None
+                    and ticket is None
+                    and await InboxRepo(session).is_done(bot_id, update_id)
+                ):
+                    log.info("update %s already handled; skipped", update_id)
                     return None
-            data["session"] = session
-            token = current_session.set(session)
-            try:
-                result = await handler(event, data)
-            finally:
-                current_session.reset(token)
+                data["session"] = session
+                token = current_session.set(session)
+                try:
+                    result = await handler(event, data)
+                finally:
+                    current_session.reset(token)
+                if update_id is not None and not await InboxRepo(session).finish(
+                    bot_id, update_id, self.clock.now()
+                ):
+                    raise _AlreadyHandled
+        except _AlreadyHandled:
+            log.info("update %s was handled meanwhile; this run rolled back", update_id)
+            return None
+        if ticket is not None:
+            ticket.done = True
         if self.after_commit is not None:
             self.after_commit()  # wake the outbox sender: the transaction is durable now
         return result

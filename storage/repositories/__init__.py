@@ -3,6 +3,7 @@ never commits (the caller owns the transaction)."""
 
 from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
+from storage.repositories.inbox import InboxRepo
 from storage.repositories.knowledge import (
     AgencyRepo,
     HolidayRepo,
@@ -13,7 +14,7 @@ from storage.repositories.knowledge import (
     procedure_to_record,
 )
 from storage.repositories.outbox import OutboxRepo
-from storage.repositories.people import CitizenRepo, UpdateRepo
+from storage.repositories.people import CitizenRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "EventRepo",
     "FsmRepo",
     "HolidayRepo",
+    "InboxRepo",
     "LexiconRepo",
     "MessageLinkRepo",
     "OutboxRepo",
@@ -30,7 +32,6 @@ __all__ = [
     "ReportRepo",
     "ReportRunRepo",
     "RoutingRuleRepo",
-    "UpdateRepo",
     "agency_to_record",
     "procedure_to_record",
 ]
