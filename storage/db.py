@@ -24,6 +24,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; for SQLite, make its folder and turn on foreign keys and WAL."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.drivername == "sqlite+aiosqlite":
+        # The same driver, one thread hand-off per statement (storage/sqlite_driver.py).
+        from storage import sqlite_driver
+
+        sqlite_driver.register()
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -32,7 +38,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -141,4 +147,3 @@ async def upgrade_if_needed(engine: AsyncEngine) -> bool:
         return False
     await migrate(engine)
     return True
-

@@ -272,8 +272,8 @@ class InboxUpdate(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (
-        Index("ix_inbox_status_next", "status", "next_attempt_at"),
-        Index("ix_inbox_chat_status", "chat_id", "status"),
+        Index("ix_inbox_queue", "bot_id", "status", "update_id"),
+        Index("ix_inbox_chat", "bot_id", "chat_id", "update_id"),
         Index("ix_inbox_received_at", "received_at"),
     )
 

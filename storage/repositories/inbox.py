@@ -19,10 +19,12 @@ PENDING, DONE, FAILED = "pending", "done", "failed"
 def _insert(session: AsyncSession) -> Any:
     """INSERT with ON CONFLICT, in the dialect of the session's database."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(InboxUpdate)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(InboxUpdate)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(InboxUpdate)
 
 
 def _claimable(bot_id: int, now: datetime) -> Any:
@@ -58,9 +60,9 @@ class InboxRepo:
             }
             for update_id, chat_id, payload in updates
         ]
-        stmt = _insert(self.session).values(rows).on_conflict_do_nothing()
-        result = await self.session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        # One statement compiled once for any batch: the rows travel as parameters.
+        stmt = _insert(self.session).on_conflict_do_nothing().returning(InboxUpdate.update_id)
+        return len((await self.session.execute(stmt, rows)).all())
 
     async def claim(
         self, bot_id: int, now: datetime, *, until: datetime, token: str, limit: int

@@ -40,8 +40,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("bot_id", "update_id", name=op.f("pk_inbox")),
     )
-    op.create_index("ix_inbox_status_next", "inbox", ["status", "next_attempt_at"])
-    op.create_index("ix_inbox_chat_status", "inbox", ["chat_id", "status"])
+    op.create_index("ix_inbox_queue", "inbox", ["bot_id", "status", "update_id"])
+    op.create_index("ix_inbox_chat", "inbox", ["bot_id", "chat_id", "update_id"])
     op.create_index("ix_inbox_received_at", "inbox", ["received_at"])
     op.execute(
         "INSERT INTO inbox (bot_id, update_id, status, attempts, next_attempt_at, received_at, "
@@ -91,6 +91,6 @@ def downgrade() -> None:
         "SELECT update_id, bot_id, received_at FROM inbox WHERE status = 'done'"
     )
     op.drop_index("ix_inbox_received_at", table_name="inbox")
-    op.drop_index("ix_inbox_chat_status", table_name="inbox")
-    op.drop_index("ix_inbox_status_next", table_name="inbox")
+    op.drop_index("ix_inbox_chat", table_name="inbox")
+    op.drop_index("ix_inbox_queue", table_name="inbox")
     op.drop_table("inbox")
