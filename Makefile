@@ -8,7 +8,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev,postgres,redis]'
 	touch $@
 
-.PHONY: setup run test lint bench eval
+.PHONY: setup run test lint bench eval i18n
 setup: $(VENV)/.installed
 
 run: $(VENV)/.installed  ## the bot: Telegram with BOT_TOKEN, else the offline terminal chat
@@ -23,8 +23,12 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/bench_search.py
+	$(VENV)/bin/python benchmarks/bench_reports.py
 
 eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/eval_questions.jsonl
 	$(VENV)/bin/citizen-bot kb eval tests/data/heldout_questions.jsonl
 	$(VENV)/bin/citizen-bot kb eval tests/data/heldout2_questions.jsonl
+
+i18n: $(VENV)/.installed  ## JSON catalogs (a branch's new keys) → Fluent locales/<locale>/*.ftl
+	$(VENV)/bin/python -m bot.telegram.i18n_convert

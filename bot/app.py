@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.domain.answers import AnswerDesk
 from bot.domain.cases import CaseService
 from bot.domain.events import DomainEvent
 from bot.domain.knowledge import KnowledgeService, seed_sample
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from bot.telegram.notifier import Notifier
     from bot.telegram.outbox import OutboxSender
     from bot.telegram.ratelimit import TelegramRateLimiter
+    from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class App:
     renderer: Renderer
     knowledge: KnowledgeService
     cases: CaseService
+    answers: AnswerDesk
     extras: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -125,6 +128,7 @@ async def create_app(
         events=events,
         schedule=Schedule.of(settings),
     )
+    answers = AnswerDesk(cases, settings.bot.admin_ids)
     app = App(
         settings=settings,
         clock=clock,
@@ -133,6 +137,7 @@ async def create_app(
         renderer=renderer,
         knowledge=knowledge,
         cases=cases,
+        answers=answers,
     )
     events.app = app
     return app
@@ -146,6 +151,7 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
     from aiogram.enums import ParseMode
 
+    from bot.telegram.postcommit import DeferUntilCommit
     from bot.telegram.retry import RetryMiddleware
 
     api = (
@@ -162,8 +168,17 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     bot = Bot(
         secret,
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        # A reply whose target was deleted is still delivered (Bot API ReplyParameters:
+        # allow_sending_without_reply), and links never unfold into previews.
+        default=DefaultBotProperties(
+            parse_mode=ParseMode.HTML,
+            link_preview_is_disabled=True,
+            allow_sending_without_reply=True,
+        ),
     )
+    # Outermost first: inside an update's transaction calls wait for the commit; after it,
+    # they ride out 429s and 5xx within a time budget.
+    session.middleware(DeferUntilCommit())
     session.middleware(RetryMiddleware())
     _pin_response_types()
     return bot
@@ -193,29 +208,35 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
     from aiogram.fsm.storage.memory import SimpleEventIsolation
 
     from bot.telegram.fsm import SqlAlchemyStorage
+    from bot.telegram.postcommit import TransactionalStorage
 
     if settings.database.redis_url:
         # Imported here: the redis driver is the optional `[redis]` extra.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(
+        redis = RedisStorage.from_url(
             settings.database.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
         )
-        return storage, RedisEventIsolation(storage.redis)
+        # Writes wait for the update's database commit (see TransactionalStorage).
+        return TransactionalStorage(redis), RedisEventIsolation(redis.redis)
     return SqlAlchemyStorage(app.sessions), SimpleEventIsolation()
 
 
-def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None) -> OutboxSender:
-    """The outbox worker for this bot."""
-    from bot.telegram.outbox import OutboxSender
+def create_sender(
+    bot: Bot, app: App, limiter: TelegramRateLimiter | None = None, clock: Clock | None = None
+) -> OutboxSender:
+    """The outbox worker for this bot (retries in real time unless given another clock)."""
+    from bot.telegram.outbox import OutboxSender, explain
 
-    def failure_text(row: Any, error: str) -> str:
+    def failure_text(row: OutboxMessage, error: str) -> str:
+        locale = app.settings.bot.locale
         return app.renderer.t(
             "admin.delivery_failed",
-            app.settings.bot.locale,
+            locale,
             chat_id=row.chat_id,
             error=error,
             purpose=row.purpose,
+            reason=app.renderer.t(explain(error), locale),
         )
 
     return OutboxSender(
@@ -223,7 +244,11 @@ def create_sender(bot: Bot, app: App, limiter: TelegramRateLimiter | None = None
         app.sessions,
         admin_ids=app.settings.bot.admin_ids,
         limiter=limiter,
+        clock=clock,
         failure_text=failure_text,
+        render=app.notifier.render,
+        on_delivered=app.notifier.delivered,
+        claim_seconds=app.settings.telegram.outbox_claim_seconds,
     )
 
 
@@ -238,7 +263,7 @@ def create_dispatcher(
     from aiogram import Dispatcher
     from aiogram.fsm.storage.memory import SimpleEventIsolation
 
-    from bot.telegram.middlewares import DbSessionMiddleware, LocaleMiddleware
+    from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
     if storage is None:
@@ -256,6 +281,7 @@ def create_dispatcher(
         keyboards=app.keyboards,
         knowledge=app.knowledge,
         cases=app.cases,
+        answers=app.answers,
         notifier=app.notifier,
         clock=app.clock,
         admin_ids=frozenset(app.settings.bot.admin_ids),
@@ -265,6 +291,7 @@ def create_dispatcher(
     )
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(LocaleMiddleware(app.renderer))
+    dp.update.outer_middleware(AdminsMiddleware(frozenset(app.settings.bot.admin_ids)))
     dp.include_router(setup_routers())
     return dp
 
@@ -274,7 +301,7 @@ def create_inbox(dp: Dispatcher, bot: Bot, app: App, clock: Clock | None = None)
     from bot.telegram.inbox import InboxWorker
 
     def apology(chat_id: int) -> str:
-        return app.renderer.t("common.update_failed", app.settings.bot.locale)
+        return app.renderer.t("common.unexpected", app.settings.bot.locale)
 
     return InboxWorker(
         dp,

@@ -24,11 +24,13 @@ kb_app = typer.Typer(help="Procedure knowledge base.")
 agencies_app = typer.Typer(help="Agency directory.")
 calendar_app = typer.Typer(help="Reply clock and days off.")
 rules_app = typer.Typer(help="Routing rules (field/keyword → agency).")
+lexicon_app = typer.Typer(help="The admins' colloquial → official phrases for the search.")
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(rules_app, name="rules")
+app.add_typer(lexicon_app, name="lexicon")
 
 
 def _setup_logging() -> None:
@@ -79,26 +81,63 @@ def run() -> None:
 
 @app.command()
 def shell() -> None:
-    """Offline terminal chat with the same dispatcher (buttons as numbered choices)."""
-    from bot.shell import ShellChat
+    """Offline terminal chat with the same dispatcher: every role, buttons as numbered
+    choices, `/time` to move the clock."""
+    from bot.app import create_app
+    from bot.clock import ShiftedClock
+    from bot.shell import ShellChat, shell_settings
 
     logging.basicConfig(level=logging.WARNING)
 
-    async def go(application: Any) -> None:
-        await ShellChat(application).run()
+    async def go() -> None:
+        application = await create_app(shell_settings(Settings.load()), ShiftedClock())
+        try:
+            await ShellChat(application).run()
+        finally:
+            await application.close()
 
-    asyncio.run(_with_app(go, search=True))
+    asyncio.run(go())
+
+
+def _when(now: str, tz: Any) -> datetime:
+    """An ISO time; without an offset it is local time."""
+    when = datetime.fromisoformat(now)
+    return when if when.tzinfo is not None else when.replace(tzinfo=tz)
 
 
 @app.command()
-def tick(now: Annotated[str | None, typer.Option(help="ISO time to act as now")] = None) -> None:
+def tick(
+    now: Annotated[
+        str | None, typer.Option(help="ISO time to act as now (local time without an offset)")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what would be sent; record and send nothing."),
+    ] = False,
+) -> None:
     """One pass of reminders, escalations and due reports, then deliver the outbox."""
     from bot.clock import FixedClock, SystemClock
-    from bot.runner import tick_once
+    from bot.runner import tick_dry_run, tick_once
 
+    settings = Settings.load()
+    clock = FixedClock(_when(now, settings.bot.tz)) if now else SystemClock()
+    if dry_run:
+        from bot.shell import html_to_terminal
+        from bot.telegram.rendering import Renderer
+
+        counts, would = asyncio.run(tick_dry_run(settings, clock))
+        r = Renderer(settings.bot.tz, settings.bot.locale)
+        at = clock.now().astimezone(settings.bot.tz).strftime("%H:%M %d/%m/%Y")
+        typer.echo(r.plain("shell.dry_run_header", settings.bot.locale, time=at))
+        for w in would:
+            body = html_to_terminal(w.text).replace("\n", "\n   ")
+            typer.echo(f"\n→ {w.recipient} · {w.purpose}\n   {body}")
+        if not would:
+            typer.echo(r.plain("shell.dry_run_nothing", settings.bot.locale))
+        typer.echo(json.dumps({**counts, "dry_run": True}, ensure_ascii=False))
+        return
     _setup_logging()
-    clock = FixedClock(datetime.fromisoformat(now)) if now else SystemClock()
-    typer.echo(json.dumps(asyncio.run(tick_once(Settings.load(), clock)), ensure_ascii=False))
+    typer.echo(json.dumps(asyncio.run(tick_once(settings, clock)), ensure_ascii=False))
 
 
 # ---- db ------------------------------------------------------------------------------
@@ -131,7 +170,16 @@ def db_downgrade(revision: str) -> None:
 
 
 # ---- imports ---------------------------------------------------------------------------
-def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
+def _import(
+    path: Path,
+    kind: str,
+    dry_run: bool,
+    as_json: bool,
+    *,
+    replace: bool = False,
+    confirm: int | None = None,
+    max_mb: int | None = None,
+) -> None:
     from bot.domain.knowledge import import_file
     from bot.telegram.rendering import Renderer
 
@@ -140,21 +188,44 @@ def _import(path: Path, kind: str, dry_run: bool, as_json: bool) -> None:
         raise typer.Exit(2)
     settings = Settings.load()
     data = path.read_bytes()
+    limit = (max_mb or settings.search.cli_import_max_mb) * 1024 * 1024
 
-    async def go(application: Any) -> Any:
-        async with application.sessions.begin() as session:
-            report = await import_file(
-                session,
-                data,
-                path.name,
-                kind=kind,
-                dry_run=dry_run,
-                now=application.clock.now(),
-                max_bytes=settings.search.import_max_mb * 1024 * 1024,
+    async def run(dry: bool) -> Any:
+        async def go(application: Any) -> Any:
+            async with application.sessions.begin() as session:
+                report = await import_file(
+                    session,
+                    data,
+                    path.name,
+                    kind=kind,
+                    dry_run=dry,
+                    now=application.clock.now(),
+                    max_bytes=limit,
+                    replace=replace,
+                )
+            return report
+
+        return await _with_app(go)
+
+    if replace and not dry_run:
+        # Retiring procedures is confirmed with their number, as in the chat.
+        check = asyncio.run(run(True))
+        if check.ok and check.retire and confirm != len(check.retire):
+            if confirm is not None or not sys.stdin.isatty():
+                typer.echo(
+                    f"{len(check.retire)} procedures would be retired; "
+                    f"confirm with --confirm {len(check.retire)}",
+                    err=True,
+                )
+                raise typer.Exit(3)
+            answer = typer.prompt(
+                f"{len(check.retire)} procedures are not in the file and will no longer be "
+                f"answered. Type {len(check.retire)} to confirm"
             )
-        return report
-
-    report = asyncio.run(_with_app(go))
+            if answer.strip() != str(len(check.retire)):
+                typer.echo("nothing changed", err=True)
+                raise typer.Exit(3)
+    report = asyncio.run(run(dry_run))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -173,9 +244,16 @@ def kb_import(
     path: Path,
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="retire procedures missing from the file")
+    ] = False,
+    confirm: Annotated[
+        int | None, typer.Option("--confirm", help="with --replace: how many will be retired")
+    ] = None,
+    max_mb: Annotated[int | None, typer.Option("--max-mb", help="largest file")] = None,
 ) -> None:
     """Import procedures from CSV, XLSX or JSON (all rows valid, or nothing changes)."""
-    _import(path, "procedures", dry_run, as_json)
+    _import(path, "procedures", dry_run, as_json, replace=replace, confirm=confirm, max_mb=max_mb)
 
 
 @agencies_app.command("import")
@@ -183,22 +261,29 @@ def agencies_import(
     path: Path,
     dry_run: Annotated[bool, typer.Option("--dry-run")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    max_mb: Annotated[int | None, typer.Option("--max-mb", help="largest file")] = None,
 ) -> None:
     """Import the agency directory from CSV, XLSX or JSON."""
-    _import(path, "agencies", dry_run, as_json)
+    _import(path, "agencies", dry_run, as_json, max_mb=max_mb)
 
 
 @agencies_app.command("list")
 def agencies_list() -> None:
-    """Print the agency directory."""
-    from storage.repositories import AgencyRepo
+    """Print the agency directory: group, reply days, open and overdue cases."""
+    from bot.domain.admin import agency_overview
 
     async def go(application: Any) -> Any:
         async with application.sessions() as session:
-            return await AgencyRepo(session).all_records()
+            return await agency_overview(
+                session, application.clock.now(), application.settings.cases.reply_days
+            )
 
     for a in asyncio.run(_with_app(go)):
-        typer.echo(f"{a.code}\t{a.name}\tchat={a.chat_id or '-'}\tparent={a.parent or '-'}")
+        typer.echo(
+            f"{a.code}\t{a.name}\tchat={a.chat_id or '-'}\tparent={a.parent or '-'}"
+            f"\treply_days={a.reply_days}{'' if a.own_reply_days else ' (default)'}"
+            f"\topen={a.open}\toverdue={a.overdue}"
+        )
 
 
 # ---- search ----------------------------------------------------------------------------
@@ -274,6 +359,89 @@ def kb_lexicon_add(phrase: str, expansion: str) -> None:
 
     asyncio.run(_with_app(go))
     typer.echo(f"added: {phrase} → {expansion}")
+
+
+@kb_app.command("versions")
+def kb_versions() -> None:
+    """List the applied imports (newest first): number, date, kind, file."""
+    from storage.repositories import KbVersionRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions() as session:
+            return [
+                (v.id, v.at, v.kind, v.filename, v.replace, dict(v.counts or {}))
+                for v in await KbVersionRepo(session).recent(100)
+            ]
+
+    tz = Settings.load().bot.tz
+    for number, at, kind, filename, replace, counts in asyncio.run(_with_app(go)):
+        flag = " (replace)" if replace else ""
+        typer.echo(f"{number}\t{at.astimezone(tz):%d/%m/%Y %H:%M}\t{kind}{flag}\t{filename}\t"
+                   + " ".join(f"{k}={v}" for k, v in counts.items()))  # fmt: skip
+
+
+@kb_app.command("rollback")
+def kb_rollback(number: int) -> None:
+    """Bring the knowledge base back to version NUMBER (itself recorded as a new version)."""
+    from bot.domain.knowledge import rollback
+
+    async def go(application: Any) -> Any:
+        async with application.sessions.begin() as session:
+            return await rollback(session, number, now=application.clock.now(), admin_id=None)
+
+    result = asyncio.run(_with_app(go))
+    if not result.found:
+        typer.echo(f"no version {number}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"version {result.version}: back to {number}; restored {result.restored}, "
+               f"retired {len(result.retired)}")  # fmt: skip
+
+
+@kb_app.command("export")
+def kb_export(out: Annotated[Path, typer.Argument()] = Path("kb.xlsx")) -> None:
+    """Write the current knowledge base as XLSX with the columns of the last import."""
+    from bot.domain.knowledge import export_kb
+
+    async def go(application: Any) -> bytes:
+        async with application.sessions() as session:
+            return await export_kb(session)
+
+    out.write_bytes(asyncio.run(_with_app(go)))
+    typer.echo(str(out))
+
+
+@lexicon_app.command("add")
+def lexicon_add(phrase: str, expansion: str) -> None:
+    """Teach the search a colloquial phrase: PHRASE means EXPANSION (official words)."""
+    kb_lexicon_add(phrase, expansion)
+
+
+@lexicon_app.command("list")
+def lexicon_list() -> None:
+    """The admins' lexicon entries: id, phrase, meaning."""
+    from storage.repositories import LexiconRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions() as session:
+            return [(e.id, e.phrase, e.expansion) for e in await LexiconRepo(session).entries()]
+
+    for entry_id, phrase, expansion in asyncio.run(_with_app(go)):
+        typer.echo(f"{entry_id}\t{phrase}\t{expansion}")
+
+
+@lexicon_app.command("remove")
+def lexicon_remove(entry_id: int) -> None:
+    """Remove one admin lexicon entry by id (see lexicon-list)."""
+    from storage.repositories import LexiconRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions.begin() as session:
+            return await LexiconRepo(session).remove(entry_id)
+
+    if asyncio.run(_with_app(go)) is None:
+        typer.echo(f"no lexicon entry {entry_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed {entry_id}")
 
 
 # ---- calendar ----------------------------------------------------------------------------
@@ -387,6 +555,87 @@ def rules_add(
         typer.echo(f"unknown agency {agency}", err=True)
         raise typer.Exit(1)
     typer.echo(f"rule {rule_id}: field={field} keyword={keyword} → {agency}")
+
+
+# ---- reports ---------------------------------------------------------------------------
+@app.command("report")
+def report(
+    kind: Annotated[str, typer.Argument(help="weekly | monthly | quarterly | cases")],
+    first: Annotated[str | None, typer.Option("--from", help="first day, dd/mm/yyyy")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="last day, dd/mm/yyyy")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx | csv")] = "xlsx",
+    out: Annotated[Path | None, typer.Option(help="file to write (default: its own name)")] = None,
+) -> None:
+    """Export a report: figures per agency (weekly, quarterly), the late list by agency and
+    official (monthly), or the case list (cases, needs --from and --to)."""
+    from bot.domain.reports import parse_day
+    from bot.telegram.exports import FORMATS, KINDS, Exporter, resolve_period
+
+    if kind not in (*KINDS, "cases") or fmt not in FORMATS:
+        typer.echo("KIND: weekly | monthly | quarterly | cases; --format: xlsx | csv", err=True)
+        raise typer.Exit(2)
+    try:
+        start = parse_day(first) if first else None
+        end = parse_day(last) if last else None
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if (start is None) != (end is None) or (kind == "cases" and start is None):
+        typer.echo("give both --from and --to", err=True)
+        raise typer.Exit(2)
+    settings = Settings.load()
+    tz, loc = settings.bot.tz, settings.bot.locale
+
+    async def go(application: Any) -> tuple[str, bytes]:
+        exporter = Exporter(application.renderer, tz)
+        async with application.sessions() as session:
+            if kind == "cases":
+                assert start is not None and end is not None
+                return await exporter.cases(session, start, end, fmt, loc)
+            today = application.clock.now().astimezone(tz).date()
+            period = resolve_period(kind, today, tz, start, end)
+            return await exporter.report(session, period, fmt, loc)
+
+    try:
+        name, data = asyncio.run(_with_app(go))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    target = out or Path(name)
+    target.write_bytes(data)
+    typer.echo(str(target))
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """Routing rules in the order they are tried: id, priority, field, keyword, agency."""
+    from storage.repositories import RoutingRuleRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions() as session:
+            return [
+                (r.id, r.priority, r.field, r.keyword, r.agency)
+                for r in await RoutingRuleRepo(session).all()
+            ]
+
+    for rule_id, priority, field, keyword, agency in asyncio.run(_with_app(go)):
+        typer.echo(f"{rule_id}\t{priority}\tfield={field or '-'}\tkeyword={keyword or '-'}"
+                   f"\t→ {agency}")  # fmt: skip
+
+
+@rules_app.command("remove")
+def rules_remove(rule_id: int) -> None:
+    """Remove one routing rule by id (see rules list)."""
+    from storage.repositories import RoutingRuleRepo
+
+    async def go(application: Any) -> Any:
+        async with application.sessions.begin() as session:
+            return await RoutingRuleRepo(session).remove(rule_id)
+
+    if asyncio.run(_with_app(go)) is None:
+        typer.echo(f"no rule {rule_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"removed rule {rule_id}")
 
 
 def main() -> None:

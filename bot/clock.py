@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -34,6 +34,24 @@ class FixedClock:
         self._at = at
 
     def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
         self._at = self._at + timedelta(**delta)
+
+
+class ShiftedClock:
+    """Another clock moved forward by an offset: the terminal chat's rehearsal time, which
+    runs on with the real time and can be moved ahead (`/time +3d`)."""
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self.base: Clock = base or SystemClock()
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("ShiftedClock needs a timezone-aware datetime")
+        self.offset = at - self.base.now()
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)

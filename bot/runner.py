@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -109,5 +110,48 @@ async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:
             finally:
                 await bot.session.close()
         return result
+    finally:
+        await application.close()
+
+
+@dataclass(frozen=True)
+class WouldSend:
+    """A message a dry-run tick would have queued: to whom (in words), why, and its text."""
+
+    recipient: str
+    chat_id: int
+    purpose: str
+    text: str
+
+
+async def tick_dry_run(settings: Settings, clock: Clock) -> tuple[dict[str, int], list[WouldSend]]:
+    """One tick at `clock`'s time in a transaction that is rolled back: what it would queue,
+    and nothing recorded (no reminder or report marked as done, no outbox rows)."""
+    from bot.domain.reminders import run_tick
+    from bot.shell import ChatNames
+    from storage.repositories import AgencyRepo, OutboxRepo
+
+    application = await create_app(settings, clock, seed=False, load_knowledge=False)
+    try:
+        names = ChatNames(application.renderer, settings.bot.locale, settings.bot.admin_ids)
+        async with application.sessions() as session:
+            await session.begin()
+            try:
+                names.load(await AgencyRepo(session).all())
+                outbox = OutboxRepo(session)
+                before = await outbox.last_id()
+                counts = await run_tick(application, session=session)
+                would = [
+                    WouldSend(
+                        names(row.chat_id),
+                        row.chat_id,
+                        row.purpose,
+                        str(row.payload.get("text") or row.payload.get("caption") or ""),
+                    )
+                    for row in await outbox.after(before)
+                ]
+            finally:
+                await session.rollback()
+        return counts, would
     finally:
         await application.close()

@@ -25,8 +25,12 @@ class TelegramSettings(_Section):
     bot_token: SecretStr | None = None
     # Base URL of a custom Bot API server (e.g. http://127.0.0.1:8081); None = Telegram's.
     telegram_api_base: str | None = None
-    # Seconds aiogram waits for one HTTP request.
-    telegram_timeout: float = 30.0
+    # Seconds aiogram waits for one HTTP request. Generous: a call that times out may still
+    # have been carried out by Telegram, and a message sent again would arrive twice.
+    telegram_timeout: float = 60.0
+    # A message being sent is claimed this long (at least twice the timeout); a worker that
+    # dies while sending leaves its rows to be reconciled once the claim expires.
+    outbox_claim_seconds: float = 120.0
     # Updates handled at once (UPDATE_WORKERS); the rest wait, stored, in the inbox.
     update_workers: int = Field(8, ge=1, le=64)
 
@@ -92,6 +96,9 @@ class CaseSettings(_Section):
     progress_update_days: int = Field(0, ge=0)  # TT 02/2017: 7 on national channels; 0 = off
     code_prefix_feedback: str = "PA"
     code_prefix_suggestion: str = "KN"
+    # How long a question the bot asks an official in a group (reason, date, correction)
+    # waits for its reply before it expires.
+    prompt_minutes: int = Field(30, ge=1)
 
     @field_validator("reminder_days_before", mode="before")
     @classmethod
@@ -113,6 +120,17 @@ class ReportSettings(_Section):
     monthly_day: int = Field(5, ge=1, le=28)  # provincial plans: late list "ngày 05 hàng tháng"
     quarterly_day: int = Field(19, ge=1, le=28)  # TT 01/2020/TT-VPCP: "ngày 19 tháng cuối quý"
     satisfaction_target: float = Field(0.9, ge=0, le=1)  # provincial plans: ≥ 90% satisfied
+    # The leadership's chats (a group or people): all-agency reports go there besides admins.
+    leadership_chat_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    @field_validator("leadership_chat_ids", mode="before")
+    @classmethod
+    def _split_chats(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split()]
+        if isinstance(value, int):
+            return [value]
+        return value
 
 
 class SearchSettings(_Section):
@@ -124,7 +142,10 @@ class SearchSettings(_Section):
 
     suggestions: int = Field(3, ge=1, le=8)
     lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
-    import_max_mb: int = Field(5, ge=1)
+    import_max_mb: int = Field(5, ge=1)  # a file sent to the bot in a chat
+    # A file given to `citizen-bot kb import` on the server: a whole province's list is bigger
+    # than what is sensible to send in a chat (and Bot API downloads stop at 20 MB).
+    cli_import_max_mb: int = Field(200, ge=1)
 
 
 class Settings:

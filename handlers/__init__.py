@@ -11,6 +11,7 @@ from aiogram.enums import ChatType
 
 from handlers import (
     admin,
+    admin_panel,
     citizen_cases,
     citizen_feedback,
     citizen_questions,
@@ -35,7 +36,7 @@ def setup_routers() -> Router:
     # filters), the citizen's cases, free-text questions, and the catch-all last.
     private.include_routers(
         common.create_router(),
-        admin.create_private_router(),
+        admin_panel.create_router(),
         citizen_feedback.create_router(),
         citizen_cases.create_router(),
         citizen_questions.create_router(),

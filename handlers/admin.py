@@ -1,18 +1,19 @@
-"""Admins: bind groups to agencies, follow group migrations, import files by upload."""
+"""Admins: bind groups to agencies, set answer approval and approvers, follow group
+migrations (uploads and the rest of the panel: handlers/admin_panel.py)."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.domain.knowledge import KnowledgeService, import_file
 from bot.settings import Settings
 from bot.telegram.notifier import Notifier
-from bot.telegram.rendering import Renderer, split_html
-from storage.repositories import AgencyRepo
+from bot.telegram.rendering import Renderer
+from storage.models import Agency
+from storage.repositories import AgencyRepo, ApproverRepo
 
 
 async def _is_admin(
@@ -23,6 +24,23 @@ async def _is_admin(
         return True
     await message.reply(renderer.t("admin.only_admins", loc))
     return False
+
+
+async def _admins_agency(
+    message: Message,
+    session: AsyncSession,
+    admin_ids: frozenset[int],
+    renderer: Renderer,
+    loc: str,
+) -> Agency | None:
+    """The agency this group serves, when an admin asks (anyone else, or an unbound group,
+    is told so)."""
+    if not await _is_admin(message, admin_ids, renderer, loc):
+        return None
+    agency = await AgencyRepo(session).by_chat(message.chat.id)
+    if agency is None:
+        await message.reply(renderer.t("admin.not_bound", loc))
+    return agency
 
 
 async def bind(
@@ -62,6 +80,71 @@ async def unbind(
     await message.reply(renderer.t(key, loc, agency=agency.name if agency else ""))
 
 
+async def approval(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
+    """/pheduyet on|off: whether the agency's answers wait for its lead (NĐ 20/2008/NĐ-CP)."""
+    loc = settings.bot.locale
+    agency = await _admins_agency(message, session, admin_ids, renderer, loc)
+    if agency is None:
+        return
+    arg = (command.args or "").strip().lower()
+    if arg not in ("on", "off", "bat", "bật", "tat", "tắt"):
+        await message.reply(renderer.t("approval.usage", loc))
+        return
+    agency.approval = arg in ("on", "bat", "bật")
+    key = "approval.on" if agency.approval else "approval.off"
+    await message.reply(renderer.t(key, loc, agency=agency.name))
+
+
+async def approvers(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    clock: Clock,
+    renderer: Renderer,
+    settings: Settings,
+    admin_ids: frozenset[int],
+) -> None:
+    """/lanhdao as a reply to the lead's message gives them the right to approve answers;
+    /lanhdao xoa (as a reply) takes it away; /lanhdao alone lists the approvers."""
+    loc = settings.bot.locale
+    agency = await _admins_agency(message, session, admin_ids, renderer, loc)
+    if agency is None:
+        return
+    repo = ApproverRepo(session)
+    target = message.reply_to_message.from_user if message.reply_to_message else None
+    if target is None or target.is_bot:
+        names = ", ".join(a.name for a in await repo.of_agency(agency.code))
+        state = renderer.plain(
+            "approval.state_on" if agency.approval else "approval.state_off", loc
+        )
+        await message.reply(
+            renderer.t(
+                "approval.list",
+                loc,
+                agency=agency.name,
+                state=state,
+                names=names or renderer.plain("approval.nobody", loc),
+            )
+        )
+        return
+    if (command.args or "").strip().lower() in ("xoa", "xóa", "remove"):
+        removed = await repo.remove(agency.code, target.id)
+        key = "approval.approver_removed" if removed else "approval.approver_missing"
+        await message.reply(renderer.t(key, loc, name=target.full_name))
+        return
+    await repo.add(agency.code, target.id, target.full_name, clock.now())
+    await message.reply(
+        renderer.t("approval.approver_added", loc, agency=agency.name, name=target.full_name)
+    )
+
+
 async def migrated(message: Message, session: AsyncSession) -> None:
     # A group that became a supergroup gets a new chat id (Bot API: migrate_to_chat_id):
     # keep its binding.
@@ -85,58 +168,14 @@ async def membership_changed(
         )
 
 
-async def upload(
-    message: Message,
-    bot: Bot,
-    session: AsyncSession,
-    clock: Clock,
-    renderer: Renderer,
-    settings: Settings,
-    knowledge: KnowledgeService,
-    admin_ids: frozenset[int],
-    locale: str,
-) -> None:
-    """An admin sends a CSV/XLSX/JSON file; the caption says what it is ("agencies", "dry")."""
-    if message.from_user is None or message.from_user.id not in admin_ids:
-        await message.answer(renderer.t("common.type_question", locale))
-        return
-    assert message.document is not None
-    limit = settings.search.import_max_mb * 1024 * 1024
-    if (message.document.file_size or 0) > limit:
-        await message.answer(
-            renderer.t("import.too_large", locale, max=settings.search.import_max_mb)
-        )
-        return
-    caption = (message.caption or "").lower()
-    kind = (
-        "agencies"
-        if ("agenc" in caption or "co quan" in caption or "cơ quan" in caption)
-        else "procedures"
-    )
-    dry_run = "dry" in caption or "thử" in caption or "thu" in caption.split()
-    buffer = await bot.download(message.document)
-    data = buffer.read() if buffer else b""
-    report = await import_file(
-        session,
-        data,
-        message.document.file_name or "upload",
-        kind=kind,
-        dry_run=dry_run,
-        now=clock.now(),
-        max_bytes=limit,
-    )
-    for part in split_html(renderer.render("import_report.html", locale, r=report)):
-        await message.answer(part)
-    if report.applied:
-        knowledge.invalidate()  # the next question rebuilds the index from the committed rows
-
-
 def create_group_router() -> Router:
     """A fresh router with this module's handlers (a router has one parent, so every
     dispatcher gets its own)."""
     router = Router(name=__name__ + ".groups")
     router.message.register(bind, Command("bind"))
     router.message.register(unbind, Command("unbind"))
+    router.message.register(approval, Command("pheduyet"))
+    router.message.register(approvers, Command("lanhdao"))
     router.message.register(migrated, F.migrate_to_chat_id)
     return router
 
@@ -146,12 +185,4 @@ def create_membership_router() -> Router:
     dispatcher gets its own)."""
     router = Router(name=__name__ + ".membership")
     router.my_chat_member.register(membership_changed)
-    return router
-
-
-def create_private_router() -> Router:
-    """A fresh router with this module's handlers (a router has one parent, so every
-    dispatcher gets its own)."""
-    router = Router(name=__name__ + ".private")
-    router.message.register(upload, StateFilter(None), F.document)
     return router

@@ -291,6 +291,7 @@ async def attachments_done(callback: CallbackQuery, flow: Flow) -> None:
 
 
 async def procedure_search(message: Message, flow: Flow, knowledge: KnowledgeService) -> None:
+    await knowledge.refresh()  # picks up imports made by admins, in any process
     response = knowledge.search((message.text or "")[:500], limit=4)
     hits = [(h.code, h.name) for h in response.hits]
     key = "intake.procedure_pick" if hits else "intake.procedure_none"

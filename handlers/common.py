@@ -81,9 +81,15 @@ async def set_lang(
         )
 
 
-async def forget(message: Message, session: AsyncSession, renderer: Renderer, locale: str) -> None:
+async def forget(
+    message: Message, session: AsyncSession, state: FSMContext, renderer: Renderer, locale: str
+) -> None:
     assert message.from_user is not None
     removed = await CitizenRepo(session).forget(message.from_user.id)
+    # An abandoned draft holds the same details (name, phone, address): it goes too.
+    if await state.get_state() is not None or await state.get_data():
+        removed = True
+    await state.clear()
     await message.answer(
         renderer.t("common.forgotten" if removed else "common.nothing_stored", locale)
     )

@@ -22,11 +22,3 @@ class CitizenReply(StatesGroup):
     """A citizen adding an optional comment to a rating (extra information comes as a reply)."""
 
     rating_comment = State()
-
-
-class Official(StatesGroup):
-    """An official typing a reason or a date in the agency group (state keyed per user)."""
-
-    transfer_reason = State()
-    extend_date = State()
-    info_question = State()

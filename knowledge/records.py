@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-# Online service level as the national portal shows it (DOMAIN.md, "A procedure record").
+# Online service level as the national portal shows it: dịch vụ công trực tuyến toàn trình or
+# một phần (Nghị định 42/2022/NĐ-CP Điều 11, which replaced the old levels 4 and 3).
 ONLINE_FULL = "toàn trình"
 ONLINE_PARTIAL = "một phần"
 ONLINE_LEVELS = ("", ONLINE_FULL, ONLINE_PARTIAL)

@@ -8,19 +8,24 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+import storage.sanitize  # noqa: F401  - cleans every text value before it is stored
 
 # Stable constraint names so Alembic migrations are the same on both databases.
 NAMING_CONVENTION = {
@@ -67,7 +72,25 @@ class Agency(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     parent: Mapped[str | None] = mapped_column(String(64))
     reply_days: Mapped[int | None]
+    # NĐ 20/2008/NĐ-CP: the head of the agency answers for the reply. When on, an official's
+    # confirmed answer waits for one of the agency's approvers before it reaches the citizen.
+    approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
+    # Part of the bundled demo: removed entirely by the first real import.
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AgencyApprover(Base):
+    """A person who may approve the agency's answers (its lead), set by an admin."""
+
+    __tablename__ = "agency_approvers"
+
+    agency: Mapped[str] = mapped_column(
+        ForeignKey("agencies.code", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime]
 
 
 class Procedure(Base):
@@ -90,6 +113,10 @@ class Procedure(Base):
     url: Mapped[str] = mapped_column(Text, default="")
     keywords: Mapped[str] = mapped_column(Text, default="")  # ";"-separated
     updated_at: Mapped[datetime]
+    # Set when a replacing import left the procedure out: old cases keep showing it, the
+    # search no longer answers with it.
+    retired_at: Mapped[datetime | None]
+    sample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LexiconEntry(Base):
@@ -183,6 +210,10 @@ class Case(Base):
     next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     # The update that created the case: a re-delivered update never creates a second one.
     source_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # Optimistic lock: an UPDATE that finds another version lost a race (two officials acting
+    # at once); PostgreSQL also takes the row lock first (SELECT … FOR UPDATE).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     attachments: Mapped[list[CaseAttachment]] = relationship(
         back_populates="case", order_by="CaseAttachment.id", lazy="raise"
@@ -226,11 +257,38 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
 
 
+class AnswerDraft(Base):
+    """An official's answer before it reaches the citizen: previewed, then confirmed (and,
+    where the agency requires it, approved by its lead)."""
+
+    __tablename__ = "answer_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    author_name: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    media_group_id: Mapped[str | None] = mapped_column(String(64))
+    preview_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # preview | awaiting_approval | sent | cancelled | returned
+    status: Mapped[str] = mapped_column(String(20), default="preview")
+    approver_id: Mapped[int | None] = mapped_column(BigInteger)
+    approver_name: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A message the bot must send; written in the transaction that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_chat_status", "chat_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
@@ -249,6 +307,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # First 5xx/network failure of the current streak: retries stop after a budget of time.
+    failing_since: Mapped[datetime | None]
+    # Attempts whose outcome is unknown (timeout, or a worker died while sending): Telegram
+    # may have delivered them. Such a row is reconciled when it is sent again.
+    unsure: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Copies delivered (or, after an unsure attempt, possibly delivered) beyond the first.
+    duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class MessageLink(Base):
@@ -313,3 +378,32 @@ class ReportRun(Base):
     kind: Mapped[str] = mapped_column(String(16))
     period: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+class KbVersion(Base):
+    """One applied import (or rollback) of the knowledge base: the KB as it stood after it."""
+
+    __tablename__ = "kb_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number admins see
+    kind: Mapped[str] = mapped_column(String(16))  # procedures | agencies | rollback
+    at: Mapped[datetime]
+    admin_id: Mapped[int | None] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(Text, default="")
+    replace: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [field key, header as written in the file] of the import, for /kb export.
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # gzip'd JSON {"procedures": [...], "agencies": [...]} of the whole KB after the change.
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Admin(Base):
+    """An admin added from Telegram by another admin (ADMIN_IDS are admins from settings)."""
+
+    __tablename__ = "admins"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]

@@ -21,7 +21,11 @@ Behaviour that mirrors the real server because the bot must cope with it:
   with 400 "can't parse entities" (tdlib's ``parse_html``); ``&`` and ``>`` are literal unless they
   form ``&lt;``/``&gt;``/``&amp;``/``&quot;``/numeric references. Returned ``text``/``caption`` is
   the visible text (markup removed); ``entities`` are omitted.
-- Text over 4096 characters (captions over 1024) is 400 "message is too long".
+- Text over 4096 UTF-16 code units after entity parsing (captions over 1024) is 400 "message is
+  too long" / "message caption is too long": Telegram counts UTF-16 units, so an emoji outside
+  the Basic Multilingual Plane counts twice.
+- A reply to a message the chat does not have is 400 "message to be replied not found", unless
+  ``allow_sending_without_reply`` is set (top level or in ``reply_parameters``).
 - Callback data over 64 bytes is 400 "BUTTON_DATA_INVALID".
 - Editing to identical text and markup is 400 "message is not modified".
 - Only inline keyboards are echoed in returned messages (Message.reply_markup is inline-only).
@@ -30,7 +34,12 @@ Behaviour that mirrors the real server because the bot must cope with it:
   (see ``dropped_updates``).
 
 Deliberately lenient: editing/deleting/copying a message the fake has never seen works (tests may
-feed updates straight into the dispatcher, bypassing the server).
+feed updates straight into the dispatcher, bypassing the server; ``remember`` makes such a
+message known).
+
+Misbehaving on demand: ``fail_next``/``delay_next`` program single answers; ``storm`` makes a
+share of all calls answer 429 with ``retry_after``, 500/502, or answer only after a delay (the
+call is carried out first, as Telegram does with a request whose client gave up).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import contextlib
 import html
 import itertools
 import json
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -186,6 +196,35 @@ def _user_dict(user: int | JSON, first_name: str = "Lan") -> JSON:
     if user == BOT_ID:
         return dict(BOT_USER)
     return {"id": user, "is_bot": False, "first_name": first_name, "language_code": "vi"}
+
+
+# sendPhoto (Bot API): "The photo must be at most 10 MB in size. The photo's width and height
+# must not exceed 10000 in total. Width and height ratio must be at most 20."
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+def _uploaded_photo_size(data: bytes) -> tuple[int, int]:
+    """Width and height of an uploaded PNG or JPEG, with Telegram's limits on them."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    width = height = 0
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    elif data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 9 < len(data):
+            marker, length = data[pos + 1], int.from_bytes(data[pos + 2 : pos + 4], "big")
+            if 0xC0 <= marker <= 0xC3:
+                height = int.from_bytes(data[pos + 5 : pos + 7], "big")
+                width = int.from_bytes(data[pos + 7 : pos + 9], "big")
+                break
+            pos += 2 + length
+    if not (width and height):
+        # Deliberately lenient (tests upload placeholder bytes): Telegram's own default size.
+        return 1280, 960
+    if width + height > 10000 or max(width, height) > 20 * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    return width, height
 
 
 def _utf16_len(text: str) -> int:
@@ -418,6 +457,43 @@ class Fault:
         return ApiError(self.error_code, self.description, parameters or None)
 
 
+@dataclass
+class Storm:
+    """Random faults on every call but getUpdates/getMe/getFile (a bad day at Telegram)."""
+
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0
+    rate_slow: float = 0.0
+    slow_seconds: float = 2.0
+    retry_after: tuple[int, int] = (1, 3)
+    seed: int = 0
+    rng: random.Random = field(init=False)
+    counts: dict[str, int] = field(default_factory=lambda: {"429": 0, "5xx": 0, "slow": 0})
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def fault(self, method: str) -> Fault | None:
+        if method in ("getupdates", "getme", "getfile", "deletewebhook"):
+            return None
+        roll = self.rng.random()
+        if roll < self.rate_429:
+            self.counts["429"] += 1
+            wait = self.rng.randint(*self.retry_after)
+            return Fault(method, 429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        roll -= self.rate_429
+        if roll < self.rate_5xx:
+            self.counts["5xx"] += 1
+            code = self.rng.choice((500, 502))
+            text = "Internal Server Error" if code == 500 else "Bad Gateway"
+            return Fault(method, code, text)
+        roll -= self.rate_5xx
+        if roll < self.rate_slow:
+            self.counts["slow"] += 1
+            return Fault(method, None, "", delay=self.slow_seconds)
+        return None
+
+
 Handler = Callable[[JSON, dict[str, UploadedFile]], Awaitable[tuple[Any, list[JSON]]]]
 
 
@@ -445,6 +521,7 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.faults: list[Fault] = []
+        self.storm_: Storm | None = None
 
         self._pending: list[JSON] = []
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
@@ -567,6 +644,20 @@ class FakeTelegram:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+        self.storm_ = None
+
+    def storm(self, **kwargs: Any) -> Storm:
+        """Misbehave at random from now on (see `Storm`); `clear_faults` ends it."""
+        self.storm_ = Storm(**kwargs)
+        return self.storm_
+
+    def next_message_id(self, chat_id: int) -> int:
+        """The id Telegram would give the chat's next message (ids are per chat, in order)."""
+        return self._last_message_id.get(chat_id, 0) + 1
+
+    def remember(self, message: JSON) -> None:
+        """Make a message known to the fake (one fed straight into the dispatcher)."""
+        self._remember(message)
 
     def add_file(self, file_id: str, content: bytes, *, file_path: str | None = None) -> None:
         """Make ``file_id`` downloadable (getFile + /file/bot<token>/<path>)."""
@@ -703,6 +794,10 @@ class FakeTelegram:
         return params, files
 
     def _take_fault(self, method: str, params: JSON) -> Fault | None:
+        if self.storm_ is not None:
+            fault = self.storm_.fault(method)
+            if fault is not None:
+                return fault
         for fault in self.faults:
             if fault.matches(method, params):
                 if fault.times is not None:
@@ -748,13 +843,17 @@ class FakeTelegram:
     def _reply_target(self, chat_id: int, params: JSON) -> JSON | None:
         reply_parameters = params.get("reply_parameters")
         message_id = params.get("reply_to_message_id")
+        without_reply = bool(params.get("allow_sending_without_reply"))
         if isinstance(reply_parameters, dict):
             message_id = reply_parameters.get("message_id")
             chat_id = reply_parameters.get("chat_id", chat_id)
+            without_reply = bool(reply_parameters.get("allow_sending_without_reply"))
         if not isinstance(message_id, int):
             return None
         target = self.messages.get((chat_id, message_id))
         if target is None:
+            if not without_reply:
+                raise ApiError(400, "Bad Request: message to be replied not found")
             return None
         # Telegram does not nest replies more than one level.
         return {key: value for key, value in target.items() if key != "reply_to_message"}
@@ -779,10 +878,19 @@ class FakeTelegram:
         file_id = self._file_ref(value, files, kind)
         unique = f"u-{file_id}"
         if kind == "photo":
+            width, height = 1280, 960
+            upload = files.get(str(value).removeprefix("attach://"))
+            if upload is not None:
+                width, height = _uploaded_photo_size(upload.data)
             return {
                 "photo": [
                     {"file_id": file_id, "file_unique_id": unique, "width": 90, "height": 90},
-                    {"file_id": file_id, "file_unique_id": unique, "width": 1280, "height": 960},
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": unique,
+                        "width": width,
+                        "height": height,
+                    },  # fmt: skip
                 ]
             }
         if kind == "document":

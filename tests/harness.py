@@ -51,11 +51,18 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_settings(
-    server: FakeTelegram, database_url: str, *, redis_url: str | None = None, **case_overrides: Any
+    server: FakeTelegram,
+    database_url: str,
+    *,
+    redis_url: str | None = None,
+    telegram_timeout: float = 5,
+    **case_overrides: Any,
 ) -> Settings:
     return Settings(
         telegram=TelegramSettings(
-            bot_token=server.token, telegram_api_base=server.base_url, telegram_timeout=5
+            bot_token=server.token,
+            telegram_api_base=server.base_url,
+            telegram_timeout=telegram_timeout,
         ),
         database=DatabaseSettings(database_url=database_url, redis_url=redis_url),
         bot=BotSettings(admin_ids=[ADMIN]),
@@ -87,10 +94,17 @@ class Harness:
         *,
         clock: FixedClock | None = None,
         redis_url: str | None = None,
+        telegram_timeout: float = 5,
         **case_overrides: Any,
     ) -> Harness:
         clock = clock or FixedClock(START)
-        settings = make_settings(server, database_url, redis_url=redis_url, **case_overrides)
+        settings = make_settings(
+            server,
+            database_url,
+            redis_url=redis_url,
+            telegram_timeout=telegram_timeout,
+            **case_overrides,
+        )
         app = await create_app(settings, clock)
         bot = create_bot(settings)
         # Telegram's real limits, but per-chat spacing short enough for a test to wait for.
@@ -107,6 +121,8 @@ class Harness:
 
     # ---- feeding updates ---------------------------------------------------------------
     async def feed(self, update: dict[str, Any], *, deliver: bool = True) -> None:
+        if isinstance(update.get("message"), dict):
+            self.server.remember(update["message"])  # as if it had come through Telegram
         await self.dp.feed_raw_update(self.bot, update)
         if deliver:
             await self.sender.deliver_all()
@@ -120,24 +136,37 @@ class Harness:
         deliver: bool = True,
         **kwargs: Any,
     ) -> dict[str, Any]:
+        chat_id = chat if chat is not None else user
         update = make_message_update(
             text,
-            chat_id=chat if chat is not None else user,
+            chat_id=chat_id,
             user_id=user,
-            message_id=next(self._message_ids),
+            # The chat's next id, as Telegram numbers a chat's messages whoever sends them.
+            message_id=max(next(self._message_ids), self.server.next_message_id(chat_id)),
             **kwargs,
         )
         await self.feed(update, deliver=deliver)
         return update
 
     async def press(
-        self, label: str, *, user: int = CITIZEN, chat: int | None = None, deliver: bool = True
+        self,
+        label: str,
+        *,
+        user: int = CITIZEN,
+        chat: int | None = None,
+        deliver: bool = True,
+        first_name: str = "Lan",
     ) -> dict[str, Any]:
         """Press the newest button in the chat whose text contains `label`."""
         chat_id = chat if chat is not None else user
         message, data = self.find_button(chat_id, label)
         return await self.press_data(
-            data, message["message_id"], user=user, chat=chat_id, deliver=deliver
+            data,
+            message["message_id"],
+            user=user,
+            chat=chat_id,
+            deliver=deliver,
+            first_name=first_name,
         )
 
     async def press_data(
@@ -148,9 +177,14 @@ class Harness:
         user: int = CITIZEN,
         chat: int | None = None,
         deliver: bool = True,
+        first_name: str = "Lan",
     ) -> dict[str, Any]:
         update = make_callback_update(
-            data, user_id=user, chat_id=chat if chat is not None else user, message_id=message_id
+            data,
+            user_id=user,
+            chat_id=chat if chat is not None else user,
+            message_id=message_id,
+            first_name=first_name,
         )
         await self.feed(update, deliver=deliver)
         return update

@@ -20,11 +20,11 @@ from bot.clock import Clock
 from bot.domain.codes import new_tracking_code
 from bot.domain.errors import NotAllowed, UserFacingError
 from bot.domain.events import (
-    AnswerFilesAdded,
     CaseAnswered,
     CaseExtended,
     CaseFiled,
     CaseRated,
+    CaseReassigned,
     CaseRejected,
     CaseTaken,
     CaseTransferred,
@@ -34,7 +34,7 @@ from bot.domain.events import (
     NullPublisher,
     RatingCommented,
 )
-from bot.domain.intake import content_fingerprint
+from bot.domain.intake import clean_text, content_fingerprint
 from bot.domain.reply_clock import (
     DayUnit,
     HolidayOverride,
@@ -70,8 +70,6 @@ class Actor:
 
 
 SYSTEM = Actor("system")
-# How long after an answer more photos of the same album are still part of it.
-ALBUM_WINDOW = timedelta(minutes=10)
 
 
 @dataclass
@@ -262,7 +260,7 @@ class CaseService:
         await CaseRepo(session).add(case)
         attachments = draft.attachments[: self.settings.max_attachments]
         CaseRepo(session).add_attachments(case.id, attachments, "citizen")
-        self._event(
+        self.record_event(
             session,
             case,
             citizen,
@@ -282,7 +280,7 @@ class CaseService:
                 return code
         raise RuntimeError("could not find a free tracking code")  # pragma: no cover
 
-    def _event(
+    def record_event(
         self,
         session: AsyncSession,
         case: Case,
@@ -292,6 +290,7 @@ class CaseService:
         to_status: str | None,
         details: dict[str, Any] | None = None,
     ) -> CaseEvent:
+        """Append one event to the case's history (who, what, when)."""
         return EventRepo(session).add(
             case.id,
             at=self.clock.now(),
@@ -319,7 +318,7 @@ class CaseService:
         case.status = to
         # The due date may have moved too (extension, transfer): reschedule the tick's look.
         case.next_action_at = self.schedule.next_action(case, self.clock.now())
-        self._event(session, case, actor, action, before, to, details)
+        self.record_event(session, case, actor, action, before, to, details)
         await session.flush()
 
     # ---- officials -------------------------------------------------------------------
@@ -341,13 +340,46 @@ class CaseService:
             raise NotAllowed("case.already_final", code=case.code)
         return agency
 
-    async def take(self, session: AsyncSession, case: Case, official: Actor) -> None:
-        """The official becomes the assignee."""
+    async def lock(self, session: AsyncSession, case_id: int) -> Case | None:
+        """The case, re-read under its row lock (PostgreSQL: SELECT … FOR UPDATE), so two
+        officials acting at once are serialised and the second sees the first's change."""
+        return await CaseRepo(session).by_id(case_id, lock=True)
+
+    async def take(self, session: AsyncSession, case: Case, official: Actor) -> bool:
+        """The official becomes the assignee; False when they already are (a double tap).
+
+        A case someone else holds is not taken silently: that needs `take_over`."""
         if case.status == Status.ANSWERED:
             raise NotAllowed("case.already_answered", code=case.code)
+        if case.assignee_id == official.id:
+            return False
+        if case.assignee_id is not None:
+            raise NotAllowed("case.taken_by", code=case.code, name=case.assignee_name or "")
         await self._move(session, case, Status.ASSIGNED, official, "assigned")
         case.assignee_id, case.assignee_name = official.id, official.name
         await self.events.publish(session, CaseTaken(case))
+        return True
+
+    async def take_over(self, session: AsyncSession, case: Case, official: Actor) -> bool:
+        """ "Nhận thay": the official replaces the current assignee, who is told in the group."""
+        if case.assignee_id is None:
+            return await self.take(session, case, official)
+        if case.assignee_id == official.id:
+            return False
+        previous = Actor("official", case.assignee_id, case.assignee_name)
+        self.record_event(
+            session,
+            case,
+            official,
+            "reassigned",
+            case.status,
+            case.status,
+            {"from_id": previous.id, "from_name": previous.name},
+        )
+        case.assignee_id, case.assignee_name = official.id, official.name
+        await session.flush()
+        await self.events.publish(session, CaseReassigned(case, previous, official))
+        return True
 
     async def answer(
         self,
@@ -356,54 +388,27 @@ class CaseService:
         official: Actor,
         text: str,
         attachments: Sequence[dict[str, Any]] = (),
+        *,
+        approved_by: Actor | None = None,
     ) -> None:
         """The agency's answer reaches the citizen, who is asked to rate it."""
         if case.status not in OPEN_STATUSES:
             raise NotAllowed("case.not_open", code=case.code)
+        text = clean_text(text)
         if case.assignee_id is None:
             case.assignee_id, case.assignee_name = official.id, official.name
         now = self.clock.now()
-        await self._move(
-            session,
-            case,
-            Status.ANSWERED,
-            official,
-            "answered",
-            {"text": text, "attachments": len(attachments), "on_time": now <= case.due_at},
-        )
+        details: dict[str, Any] = {
+            "text": text,
+            "attachments": len(attachments),
+            "on_time": now <= case.due_at,
+        }
+        if approved_by is not None:
+            details |= {"approved_by": approved_by.id, "approved_by_name": approved_by.name}
+        await self._move(session, case, Status.ANSWERED, official, "answered", details)
         case.answered_at = now
         CaseRepo(session).add_attachments(case.id, attachments, "official")
         await self.events.publish(session, CaseAnswered(case, text, tuple(attachments)))
-
-    async def add_answer_files(
-        self,
-        session: AsyncSession,
-        case: Case,
-        official: Actor,
-        attachments: Sequence[dict[str, Any]],
-    ) -> None:
-        """The rest of an album sent as the answer: Telegram delivers each photo of an album
-        as its own message, and only the first one made the case "answered"."""
-        last = await EventRepo(session).last(case.id, "answered")
-        recent = last is not None and self.clock.now() - last.at <= ALBUM_WINDOW
-        if (
-            case.status != Status.ANSWERED
-            or not recent
-            or last is None
-            or last.actor_id != official.id
-        ):
-            raise NotAllowed("case.not_open", code=case.code)
-        CaseRepo(session).add_attachments(case.id, attachments, "official")
-        self._event(
-            session,
-            case,
-            official,
-            "answer_files",
-            case.status,
-            case.status,
-            {"attachments": len(attachments)},
-        )
-        await self.events.publish(session, AnswerFilesAdded(case, tuple(attachments)))
 
     async def request_info(
         self, session: AsyncSession, case: Case, official: Actor, question: str
@@ -411,6 +416,7 @@ class CaseService:
         """Ask the citizen for more information; their reply comes back to the group."""
         if case.status not in OPEN_STATUSES:
             raise NotAllowed("case.not_open", code=case.code)
+        question = clean_text(question)
         await self._move(
             session, case, Status.IN_PROGRESS, official, "info_requested", {"question": question}
         )
@@ -427,7 +433,7 @@ class CaseService:
         """The citizen's extra information, posted back to the group as a reply to the card."""
         if case.status in FINAL_STATUSES:
             raise NotAllowed("case.already_final", code=case.code)
-        self._event(
+        self.record_event(
             session,
             case,
             citizen,
@@ -451,6 +457,7 @@ class CaseService:
             raise UserFacingError("case.unknown_agency", agency=to_code)
         if target.code == case.agency:
             raise UserFacingError("case.same_agency")
+        reason = clean_text(reason)
         now = self.clock.now()
         waited = count_working_days(case.received_at, now, await self.calendar(session), self.tz)
         late = waited > self.settings.transfer_working_days
@@ -494,6 +501,7 @@ class CaseService:
             raise NotAllowed("case.not_open", code=case.code)
         if case.extensions >= self.settings.max_extensions:
             raise UserFacingError("case.extension_used", code=case.code)
+        reason = clean_text(reason)
         now = self.clock.now()
         tz = self.tz
         if days_left(now, case.due_at, tz) < self.settings.extension_min_days_before:
@@ -552,7 +560,7 @@ class CaseService:
         if case.citizen_id != citizen.id:
             raise NotAllowed("case.not_yours")
         case.rating_comment = text
-        self._event(
+        self.record_event(
             session, case, citizen, "rating_comment", case.status, case.status, {"text": text}
         )
         await session.flush()

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Agency, Case
+from storage.models import Agency, AnswerDraft, Case
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,25 @@ class CaseAnswered(CaseChange):
 
 
 @dataclass(frozen=True)
-class AnswerFilesAdded(CaseChange):
-    attachments: Sequence[dict[str, Any]] = ()
+class CaseReassigned(CaseChange):
+    """ "Nhận thay": `official` took the case over from `previous`."""
+
+    previous: Any  # bot.domain.cases.Actor
+    official: Any
+
+
+@dataclass(frozen=True)
+class AnswerAwaitingApproval(CaseChange):
+    """An official's confirmed answer waits for the agency's lead (NĐ 20/2008/NĐ-CP)."""
+
+    draft: AnswerDraft
+
+
+@dataclass(frozen=True)
+class AnswerReturned(CaseChange):
+    """The lead sent a draft answer back to its author with a comment."""
+
+    draft: AnswerDraft
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,8 @@ class ReminderDue(CaseChange):
     agency: Agency | None
     days_left: int
     can_extend: bool
+    # A draft answer waiting for the lead since then: the clock does not stop for it.
+    awaiting_approval_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,10 @@ class ReportDue:
     agencies: Sequence[Agency] = field(default_factory=tuple)  # every agency, by name
     figures: dict[str, Any] = field(default_factory=dict)
     late: Sequence[Any] = field(default_factory=tuple)
+    # Weekly: the week before's figures (for the change) and median reply days per agency
+    # (None: all agencies).
+    previous: dict[str, Any] = field(default_factory=dict)
+    medians: dict[str | None, float] = field(default_factory=dict)
 
 
 DomainEvent = CaseChange | ReportDue

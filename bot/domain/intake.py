@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from bot.domain.errors import UserFacingError
+from bot.domain.text import utf16_len
 from knowledge.normalize import fold
 
 _SPACE = re.compile(r"\s+")
@@ -48,15 +49,17 @@ def validate_content(text: str | None, *, min_chars: int, max_chars: int) -> str
         raise UserFacingError("intake.content_empty")
     if len(cleaned) < min_chars:
         raise UserFacingError("intake.content_short", min=min_chars)
-    if len(cleaned) > max_chars:
-        raise UserFacingError("intake.content_long", max=max_chars, length=len(cleaned))
+    # Telegram's limits count UTF-16 units (an emoji is two), and the content must still fit
+    # in the summary and the case card, so the maximum is counted the same way.
+    if utf16_len(cleaned) > max_chars:
+        raise UserFacingError("intake.content_long", max=max_chars, length=utf16_len(cleaned))
     return cleaned
 
 
 def validate_name(text: str | None) -> str:
     """A person's full name: letters, spaces, a few punctuation marks; 2–100 characters."""
     name = clean_text(text or "").replace("\n", " ")
-    if len(name) < 2 or len(name) > 100:
+    if len(name) < 2 or utf16_len(name) > 100:
         raise UserFacingError("intake.name_invalid")
     if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name):
         raise UserFacingError("intake.name_invalid")
@@ -68,7 +71,7 @@ def validate_name(text: str | None) -> str:
 def validate_address(text: str | None) -> str:
     """A postal address: 5–300 characters with at least one letter."""
     address = clean_text(text or "").replace("\n", ", ")
-    if len(address) < 5 or len(address) > 300 or not any(ch.isalpha() for ch in address):
+    if len(address) < 5 or utf16_len(address) > 300 or not any(ch.isalpha() for ch in address):
         raise UserFacingError("intake.address_invalid")
     return address
 

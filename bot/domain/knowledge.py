@@ -4,9 +4,11 @@ index rebuilt (in a thread) whenever the records or the admin lexicon change."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from knowledge.exporters import Sheet, procedures_sheet, to_xlsx
 from knowledge.importers import (
     ImportDiff,
     ImportFormatError,
@@ -27,7 +30,8 @@ from knowledge.importers import (
 from knowledge.lexicon import Lexicon, default_lexicon, parse_lexicon_lines
 from knowledge.records import AgencyRecord, ProcedureRecord
 from knowledge.search import SearchEngine, SearchResponse
-from storage.repositories import AgencyRepo, LexiconRepo, ProcedureRepo
+from storage.models import KbVersion
+from storage.repositories import AgencyRepo, KbVersionRepo, LexiconRepo, ProcedureRepo
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +131,13 @@ class ImportReport:
     unknown_agencies: list[str] = field(default_factory=list)
     diff: ImportDiff | None = None
     format_error: ImportFormatError | None = None
+    replace: bool = False
+    # Procedures a replacing import retires (stored and answered now, missing from the file).
+    retire: list[str] = field(default_factory=list)
+    # (procedures, agencies) of the bundled demo that this first real import removes.
+    sample_removed: tuple[int, int] = (0, 0)
+    columns: dict[str, str] = field(default_factory=dict)
+    version: int | None = None  # the KB version an applied import became
 
     @property
     def ok(self) -> bool:
@@ -164,6 +175,13 @@ class ImportReport:
             "updated": self.diff.updated if self.diff else [],
             "unchanged": self.diff.unchanged if self.diff else [],
             "removed_from_file": self.diff.removed if self.diff else [],
+            "replace": self.replace,
+            "retired": self.retire,
+            "sample_removed": {
+                "procedures": self.sample_removed[0],
+                "agencies": self.sample_removed[1],
+            },
+            "version": self.version,
         }
 
 
@@ -176,41 +194,202 @@ async def import_file(
     dry_run: bool,
     now: datetime,
     max_bytes: int,
+    replace: bool = False,
+    admin_id: int | None = None,
+    sample: bool = False,
 ) -> ImportReport:
-    """Validate a whole file and, if every row is valid, upsert it (atomic: all or nothing)."""
-    report = ImportReport(kind=kind, dry_run=dry_run)
+    """Validate a whole file and, if every row is valid, upsert it (atomic: all or nothing).
+
+    `replace` (procedures): those stored but missing from the file are retired. The first
+    real import removes the bundled demo (sample procedures and agencies) entirely, so a
+    province's own data never mixes with it. Every applied import becomes a KB version."""
+    report = ImportReport(kind=kind, dry_run=dry_run, replace=replace and kind == "procedures")
     try:
         table = await asyncio.to_thread(read_table, data, filename, max_bytes=max_bytes)
     except ImportFormatError as exc:
         report.format_error = exc
         return report
     report.rows = len(table.rows)
-    agency_repo = AgencyRepo(session)
-    existing_agencies = {a.code: a for a in await agency_repo.all_records()}
+    agency_repo, procedure_repo = AgencyRepo(session), ProcedureRepo(session)
+    demo = (await procedure_repo.sample_count(), await agency_repo.sample_count())
+    purge = not sample and any(demo)
+    if purge:
+        report.sample_removed = demo
+    existing_agencies = {a.code: a for a in await agency_repo.all_records(sample=not purge)}
     parsed: ParseResult[Any]
     if kind == "procedures":
         parsed = parse_procedures(table, {c: a.name for c, a in existing_agencies.items()})
-        existing: dict[str, Any] = {p.code: p for p in await ProcedureRepo(session).all_records()}
+        existing: dict[str, Any] = {
+            p.code: p for p in await procedure_repo.all_records(sample=not purge)
+        }
     else:
         parsed = parse_agencies(table, existing_codes=set(existing_agencies))
         existing = existing_agencies
     report.problems, report.unknown_agencies = parsed.problems, parsed.unknown_agencies
     report.warnings = list(table.warnings) + list(parsed.warnings)
+    report.columns = dict(parsed.columns)
     report.diff = diff_records(parsed.records, existing)
+    if report.replace:
+        report.retire = list(report.diff.removed)
     if not report.ok or dry_run:
         return report
+    if purge:
+        await procedure_repo.delete_sample()
+        await agency_repo.delete_sample()
     changed = set(report.diff.added) | set(report.diff.updated)
     records: list[Any] = [r for r in parsed.records if r.code in changed]
     if kind == "procedures":
-        await ProcedureRepo(session).upsert(records, now)
+        await procedure_repo.upsert(records, now, sample=sample)
+        await procedure_repo.retire(report.retire, now)
     else:
-        await agency_repo.upsert(records, now)
+        await agency_repo.upsert(records, now, sample=sample)
+    if not sample:
+        version = await record_version(
+            session,
+            kind=kind,
+            now=now,
+            admin_id=admin_id,
+            filename=filename,
+            replace=report.replace,
+            columns={kind: [[k, h] for k, h in report.columns.items()]},
+            counts={
+                "added": len(report.diff.added),
+                "updated": len(report.diff.updated),
+                "retired": len(report.retire),
+            },
+        )
+        report.version = version.id
     return report
 
 
+# ---- versions ------------------------------------------------------------------------
+async def _snapshot(session: AsyncSession) -> bytes:
+    """The whole KB as it stands (procedures answered now, every agency), gzip'd JSON."""
+    procedures = await ProcedureRepo(session).all_records()
+    agencies = await AgencyRepo(session).all_records()
+    body = {
+        "procedures": [asdict(p) for p in procedures],
+        "agencies": [asdict(a) for a in agencies],
+    }
+    return gzip.compress(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+
+
+def read_snapshot(version: KbVersion) -> tuple[list[ProcedureRecord], list[AgencyRecord]]:
+    """The procedures and agencies a version holds."""
+    body = json.loads(gzip.decompress(version.snapshot))
+    procedures = [
+        ProcedureRecord(**{**p, "keywords": tuple(p.get("keywords") or ())})
+        for p in body["procedures"]
+    ]
+    return procedures, [AgencyRecord(**a) for a in body["agencies"]]
+
+
+async def record_version(
+    session: AsyncSession,
+    *,
+    kind: str,
+    now: datetime,
+    admin_id: int | None,
+    filename: str,
+    replace: bool,
+    columns: dict[str, Any],
+    counts: dict[str, Any],
+) -> KbVersion:
+    """Record the KB as it stands now as a new version."""
+    return await KbVersionRepo(session).add(
+        KbVersion(
+            kind=kind,
+            at=now,
+            admin_id=admin_id,
+            filename=filename,
+            replace=replace,
+            columns=columns,
+            counts=counts,
+            snapshot=await _snapshot(session),
+        )
+    )
+
+
+@dataclass
+class RollbackReport:
+    number: int
+    found: bool = False
+    version: int | None = None
+    restored: int = 0  # procedures added back or changed back
+    retired: list[str] = field(default_factory=list)
+    agencies: int = 0
+
+
+async def rollback(
+    session: AsyncSession, number: int, *, now: datetime, admin_id: int | None
+) -> RollbackReport:
+    """Bring the KB back to version `number`: its procedures are answered again as they were,
+    procedures added since are retired, its agencies restored (keeping today's group bindings:
+    a rollback of the list must not unbind a group). The rollback is itself a new version."""
+    report = RollbackReport(number)
+    target = await KbVersionRepo(session).get(number)
+    if target is None:
+        return report
+    report.found = True
+    procedures, agencies = read_snapshot(target)
+    procedure_repo, agency_repo = ProcedureRepo(session), AgencyRepo(session)
+    current = {p.code: p for p in await procedure_repo.all_records()}
+    restore = [p for p in procedures if current.get(p.code) != p]
+    wanted = {p.code for p in procedures}
+    report.retired = sorted(code for code in current if code not in wanted)
+    await procedure_repo.upsert(restore, now)
+    await procedure_repo.retire(report.retired, now)
+    bindings = {a.code: a.chat_id for a in await agency_repo.all_records()}
+    restored_agencies = [
+        AgencyRecord(
+            code=a.code,
+            name=a.name,
+            chat_id=bindings.get(a.code, a.chat_id),
+            parent=a.parent,
+            reply_days=a.reply_days,
+        )
+        for a in agencies
+    ]
+    await agency_repo.upsert(restored_agencies, now)
+    report.restored, report.agencies = len(restore), len(restored_agencies)
+    version = await record_version(
+        session,
+        kind="rollback",
+        now=now,
+        admin_id=admin_id,
+        filename=f"v{number}",
+        replace=True,
+        columns=dict(target.columns or {}),
+        counts={"restored": report.restored, "retired": len(report.retired)},
+    )
+    report.version = version.id
+    return report
+
+
+async def export_kb(session: AsyncSession) -> bytes:
+    """The current KB as XLSX: procedures with the columns of the last procedures import
+    (so it imports back as it is), and the agency directory on a second sheet."""
+    columns: dict[str, str] = {}
+    for version in await KbVersionRepo(session).recent(limit=1000):
+        pairs = (version.columns or {}).get("procedures")
+        if pairs:
+            columns = {k: h for k, h in pairs}
+            break
+    procedures = await ProcedureRepo(session).all_records()
+    agencies = await AgencyRepo(session).all_records()
+    agency_sheet = Sheet(
+        title="Cơ quan",
+        headers=["code", "name", "chat_id", "parent", "reply_days"],
+        rows=[[a.code, a.name, a.chat_id, a.parent, a.reply_days] for a in agencies],
+    )
+    sheets = [procedures_sheet(procedures, columns), agency_sheet]
+    return await asyncio.to_thread(to_xlsx, sheets)
+
+
 async def seed_sample(session: AsyncSession, now: datetime) -> bool:
-    """Load the bundled sample directory and procedures into an empty database."""
-    if await ProcedureRepo(session).count():
+    """Load the bundled demo (directory and procedures) where no knowledge base was ever
+    imported; its rows are marked as the sample, and the first real import removes them."""
+    if await KbVersionRepo(session).any() or await ProcedureRepo(session).count():
         return False
     # The directory first: procedures name their agencies.
     for kind, name in (("agencies", "agencies.json"), ("procedures", "procedures.json")):
@@ -222,6 +401,7 @@ async def seed_sample(session: AsyncSession, now: datetime) -> bool:
             dry_run=False,
             now=now,
             max_bytes=50_000_000,
+            sample=True,
         )
         if not report.ok:
             raise RuntimeError(f"bundled {kind} are invalid: {report.as_dict()}")

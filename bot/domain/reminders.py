@@ -40,14 +40,16 @@ from bot.domain.reports import (
     figures_by_agency,
     late_cases,
     month_before,
+    previous,
     quarter_of,
+    reply_medians,
     week_before,
 )
 from bot.domain.schedule import Schedule
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
-from storage.models import Agency, Case, CaseEvent
-from storage.repositories import AgencyRepo, CaseRepo, EventRepo, ReportRunRepo
+from storage.models import Agency, AnswerDraft, Case, CaseEvent
+from storage.repositories import AgencyRepo, AnswerDraftRepo, CaseRepo, EventRepo, ReportRunRepo
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,18 @@ class TickContext(Protocol):
     def events(self) -> EventPublisher: ...
 
 
-async def run_tick(app: TickContext) -> dict[str, int]:
-    """One pass at `app.clock.now()`: queue what is due, once; return what was queued."""
+async def run_tick(app: TickContext, *, session: AsyncSession | None = None) -> dict[str, int]:
+    """One pass at `app.clock.now()`: queue what is due, once; return what was queued.
+
+    With `session`, the pass runs in the caller's transaction and commits nothing: a dry run
+    reads what was queued there and rolls it all back.
+    """
     now = app.clock.now()
+    if session is not None:
+        tick = _Tick(app, session, now)
+        await tick.cases()
+        await tick.reports()
+        return tick.counts
     try:
         async with app.sessions.begin() as session:
             tick = _Tick(app, session, now)
@@ -114,6 +125,7 @@ class _Tick:
         self.agencies: dict[str, Agency] = {}
         self.history: dict[int, list[CaseEvent]] = {}
         self.schedule = Schedule.of(app.settings)
+        self.awaiting: dict[int, AnswerDraft] = {}
 
     # ---- helpers -----------------------------------------------------------------------
     async def publish(self, event: Any) -> None:
@@ -155,6 +167,9 @@ class _Tick:
             self.history = await EventRepo(self.session).of_cases(
                 [c.id for c in due], ("reminder", "escalated", "progress_update")
             )
+            self.awaiting = await AnswerDraftRepo(self.session).awaiting_approval(
+                [c.id for c in due]
+            )
             for case in due:
                 left = days_left(self.now, case.due_at, self.tz)
                 due_key = case.due_at.isoformat()
@@ -188,7 +203,16 @@ class _Tick:
         can_extend = (
             case.extensions < settings.max_extensions and left >= settings.extension_min_days_before
         )
-        await self.publish(ReminderDue(case, self.agencies.get(case.agency), left, can_extend))
+        waiting = self.awaiting.get(case.id)
+        await self.publish(
+            ReminderDue(
+                case,
+                self.agencies.get(case.agency),
+                left,
+                can_extend,
+                awaiting_approval_since=waiting.updated_at if waiting else None,
+            )
+        )
         self.record(case, "reminder", {"days_left": left, "due_at": case.due_at.isoformat()})
         self.counts["reminders"] += 1
 
@@ -266,7 +290,22 @@ class _Tick:
     async def figures_report(self, period: Period) -> None:
         """The weekly summary or the quarterly figures: each group its own, admins all."""
         figures = await figures_by_agency(self.session, period.start, period.end)
-        await self.publish(ReportDue(period.kind, period, self.everyone(), figures=figures))
+        before: dict[str, Any] = {}
+        medians: dict[str | None, float] = {}
+        if period.kind == "weekly":
+            last = previous(period, self.tz)
+            before = dict(await figures_by_agency(self.session, last.start, last.end))
+            medians = await reply_medians(self.session, period.start, period.end)
+        await self.publish(
+            ReportDue(
+                period.kind,
+                period,
+                self.everyone(),
+                figures=figures,
+                previous=before,
+                medians=medians,
+            )
+        )
 
     async def monthly(self, period: Period) -> None:
         """The list of late handling, by agency and by official, published on the 5th."""

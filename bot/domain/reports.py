@@ -24,11 +24,13 @@ The SQL lives in `storage.repositories.reports`.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.statuses import OPEN_STATUSES, Status
@@ -165,6 +167,49 @@ def month_before(today: date, tz: ZoneInfo) -> Period:
     )
 
 
+def week_of(day: date, tz: ZoneInfo) -> Period:
+    """The ISO week (Monday–Sunday, local) that contains ``day``."""
+    return week_before(day + timedelta(days=7), tz)
+
+
+def previous(period: Period, tz: ZoneInfo) -> Period:
+    """The period of the same kind just before ``period``."""
+    first = period.start.astimezone(tz).date()
+    if period.kind == "weekly":
+        return week_before(first, tz)
+    if period.kind == "monthly":
+        return month_before(first, tz)
+    return quarter_of(first - timedelta(days=1), tz)
+
+
+def last_quarter(today: date, tz: ZoneInfo) -> Period:
+    """The newest quarter whose data cut-off (the 15th) has passed by ``today``."""
+    period = quarter_of(today, tz)
+    if period.end.date() > today:
+        period = previous(period, tz)
+    return period
+
+
+def parse_day(text: str) -> date:
+    """A day as people write it here (dd/mm/yyyy, d/m/yyyy, dd-mm-yyyy) or ISO (yyyy-mm-dd)."""
+    value = text.strip()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    parts = value.replace("-", "/").replace(".", "/").split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"not a date: {text!r}")
+    day, month, year = (int(p) for p in parts)
+    return date(year, month, day)
+
+
+def custom_period(kind: str, first: date, last: date, tz: ZoneInfo) -> Period:
+    """A period chosen by hand: from ``first`` to ``last`` inclusive (local days)."""
+    key = f"{first.isoformat()}..{last.isoformat()}"
+    return Period(kind, key, _midnight(first, tz), _midnight(last + timedelta(days=1), tz))
+
+
 def quarter_of(today: date, tz: ZoneInfo) -> Period:
     """The quarter ``today`` is in, with the data cut-off of NĐ 09/2019 (15th to 14th)."""
     quarter = (today.month - 1) // 3 + 1
@@ -215,6 +260,19 @@ async def period_figures(
 ) -> Figures:
     """Figures for [start, end), for one agency (by code) or for all of them."""
     return sum((await figures_by_agency(session, start, end, agency)).values(), Figures())
+
+
+async def reply_medians(
+    session: AsyncSession, start: datetime, end: datetime, agency: str | None = None
+) -> dict[str | None, float]:
+    """Median days from receipt to answer of the cases answered in [start, end), per agency
+    and (under the key None) over all of them."""
+    spans: dict[str | None, list[float]] = {}
+    for code, received, answered in await ReportRepo(session).reply_times(start, end, agency):
+        days = (answered - received).total_seconds() / 86400
+        spans.setdefault(code, []).append(days)
+        spans.setdefault(None, []).append(days)
+    return {code: statistics.median(values) for code, values in spans.items()}
 
 
 # ---- late cases ------------------------------------------------------------------------
@@ -268,8 +326,8 @@ def group_late(items: Iterable[LateCase]) -> list[AgencyLate]:
 
 
 def percent(ratio: float | None, locale: str) -> str:
-    """A ratio as a percentage with one decimal, Vietnamese style (92,5) or English (92.5)."""
+    """A ratio as a percentage with at most one decimal in the locale's own digits (CLDR via
+    Babel: 92,5 in Vietnamese, 92.5 in English)."""
     if ratio is None:
         return ""
-    text = f"{ratio * 100:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if locale == "vi" else text
+    return format_decimal(round(ratio * 100, 1), format="#,##0.#", locale=locale)

@@ -36,11 +36,11 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset(_WORKING),
     Status.ASSIGNED: frozenset(_WORKING),
     Status.IN_PROGRESS: frozenset(_WORKING),
-    Status.EXTENDED: frozenset(_WORKING - {Status.EXTENDED}),
+    # How many extensions a case may have is CASE_MAX_EXTENSIONS, checked by the service.
+    Status.EXTENDED: frozenset(_WORKING),
     Status.TRANSFERRED: frozenset(_WORKING),
-    # An answered case closes when rated or after the rating window; it can be reopened
-    # (in progress) when the agency follows up.
-    Status.ANSWERED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
+    # An answered case closes when the citizen rates the answer.
+    Status.ANSWERED: frozenset({Status.CLOSED}),
     Status.CLOSED: frozenset(),
     Status.REJECTED: frozenset(),
 }

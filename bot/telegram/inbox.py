@@ -80,9 +80,12 @@ async def store_updates(
 
 @dataclass
 class InboxTicket:
-    """Passed with an update into the dispatcher; the update-transaction middleware sets
-    `done` once the update is recorded as handled in the committed transaction."""
+    """Passed with an update into the dispatcher (as `inbox_ticket`). The update-transaction
+    middleware sets `done` once the update is recorded as handled in the committed
+    transaction; `final` says whether a failure now is the last one (the error handler then
+    tells the person instead of leaving the update to be tried again)."""
 
+    final: bool = False
     done: bool = False
 
 
@@ -203,13 +206,16 @@ class InboxWorker:
             self._lanes.pop(key, None)
 
     async def _handle(self, row: InboxUpdate) -> None:
-        ticket = InboxTicket()
+        ticket = InboxTicket(final=row.attempts + 1 >= self.max_attempts)
         try:
             response = await self.dp.feed_raw_update(
                 self.bot, row.payload or {}, inbox_ticket=ticket
             )
-        except Exception as exc:  # the update's transaction rolled back
-            await self._failed(row, exc)
+        except Exception as exc:
+            if ticket.done:  # committed: what failed came after (it was logged where it did)
+                log.warning("update %s: failure after its commit: %s", row.update_id, exc)
+                return
+            await self._failed(row, exc)  # the update's transaction rolled back
             return
         if isinstance(response, TelegramMethod):
             # A handler may return a method, as for a webhook reply; the update is done.

@@ -13,6 +13,8 @@ from aiogram.types import (
 
 from bot.domain.statuses import OPEN_STATUSES, Kind, Status
 from bot.telegram.callbacks import (
+    AnswerCB,
+    ApprovalCB,
     CaseCB,
     DraftCB,
     DraftProcedureCB,
@@ -178,6 +180,12 @@ class Keyboards:
             first.append(
                 _button(p("card.take", loc), CaseCB(action="take", case_id=case_id).pack())
             )
+        else:
+            first.append(
+                _button(
+                    p("card.take_over", loc), CaseCB(action="take_over", case_id=case_id).pack()
+                )
+            )
         first.append(_button(p("card.info", loc), CaseCB(action="info", case_id=case_id).pack()))
         second = [
             _button(p("card.transfer", loc), CaseCB(action="transfer", case_id=case_id).pack())
@@ -188,6 +196,41 @@ class Keyboards:
             )
         third = [_button(p("card.reject", loc), CaseCB(action="reject", case_id=case_id).pack())]
         return InlineKeyboardMarkup(inline_keyboard=[first, second, third])
+
+    def answer_preview(self, loc: str, draft_id: int) -> InlineKeyboardMarkup:
+        p = self.r.plain
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button(
+                        p("answer.send", loc), AnswerCB(action="send", draft_id=draft_id).pack()
+                    ),
+                    _button(
+                        p("answer.edit", loc), AnswerCB(action="edit", draft_id=draft_id).pack()
+                    ),
+                    _button(
+                        p("answer.cancel", loc), AnswerCB(action="cancel", draft_id=draft_id).pack()
+                    ),
+                ]
+            ]
+        )
+
+    def approval(self, loc: str, draft_id: int) -> InlineKeyboardMarkup:
+        p = self.r.plain
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    _button(
+                        p("approval.approve", loc),
+                        ApprovalCB(action="approve", draft_id=draft_id).pack(),
+                    ),
+                    _button(
+                        p("approval.return", loc),
+                        ApprovalCB(action="return", draft_id=draft_id).pack(),
+                    ),
+                ]
+            ]
+        )
 
     def transfer_targets(
         self, loc: str, case_id: int, agencies: Sequence[tuple[str, str]]

@@ -11,9 +11,10 @@ from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.telegram import postcommit
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
-from storage.repositories import CitizenRepo, InboxRepo
+from storage.repositories import AdminRepo, CitizenRepo, InboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class DbSessionMiddleware(BaseMiddleware):
         bot_id = data["bot"].id
         # Set by the inbox worker, which has claimed the update: no need to look it up first.
         ticket = data.get("inbox_ticket")
+        # Everything the handler tells Telegram waits for the commit (see postcommit): a
+        # rollback leaves no "sent" toast behind, and no transaction waits on Telegram.
+        buffer = postcommit.PostCommit()
+        data["post_commit"] = buffer
         try:
             async with self.sessions() as session, session.begin():
                 if (
@@ -60,9 +65,11 @@ class DbSessionMiddleware(BaseMiddleware):
                     return None
                 data["session"] = session
                 token = current_session.set(session)
+                deferred = postcommit.current.set(buffer)
                 try:
                     result = await handler(event, data)
                 finally:
+                    postcommit.current.reset(deferred)
                     current_session.reset(token)
                 if update_id is not None and not await InboxRepo(session).finish(
                     bot_id, update_id, self.clock.now()
@@ -75,6 +82,7 @@ class DbSessionMiddleware(BaseMiddleware):
             ticket.done = True
         if self.after_commit is not None:
             self.after_commit()  # wake the outbox sender: the transaction is durable now
+        await postcommit.run_after_commit(data["bot"], buffer, data.get("fsm_storage"))
         return result
 
 
@@ -93,6 +101,20 @@ class LocaleMiddleware(BaseMiddleware):
             if citizen is not None and citizen.locale:
                 locale = citizen.locale
         data["locale"] = self.renderer.locale_of(locale)
+        return await handler(event, data)
+
+
+class AdminsMiddleware(BaseMiddleware):
+    """`admin_ids` for this update: ADMIN_IDS plus the admins added from Telegram (stored),
+    so every admin check (binding groups, acting on cases, the panel) sees both."""
+
+    def __init__(self, configured: frozenset[int]) -> None:
+        self.configured = configured
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session: AsyncSession | None = data.get("session")
+        if session is not None:
+            data["admin_ids"] = self.configured | await AdminRepo(session).ids()
         return await handler(event, data)
 
 

@@ -8,17 +8,45 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.domain import events as ev
 from bot.domain.reply_clock import days_left
 from bot.domain.statuses import OPEN_STATUSES, Status
 from bot.telegram.keyboards import Keyboards
 from bot.telegram.outbox import ALERT_PURPOSE, enqueue, keyboard_payload
-from bot.telegram.rendering import Renderer, split_html
-from storage.models import Agency, Case
-from storage.repositories import AgencyRepo, CaseRepo, MessageLinkRepo, OutboxRepo, ProcedureRepo
+from bot.telegram.rendering import Renderer, mention, split_html
+from storage.models import Agency, Case, OutboxMessage
+from storage.repositories import (
+    AdminRepo,
+    AgencyRepo,
+    ApproverRepo,
+    CaseRepo,
+    MessageLinkRepo,
+    OutboxRepo,
+    ProcedureRepo,
+)
+
+# Messages in a group that carry the citizen's own words or files (the card is edited instead).
+PERSONAL_KINDS = ("attachment", "info")
+
+
+def card_kind(part: int) -> str:
+    """The link kind of a card's message: "card" for its first, "card:<n>" for the n-th
+    continuation of a card longer than one Telegram message."""
+    return "card" if part == 0 else f"card:{part}"
+
+
+def card_part(kind: str) -> int:
+    """Which part of a card a message with this link kind is."""
+    return int(kind.split(":", 1)[1]) if kind.startswith("card:") else 0
+
+
+def is_card(kind: str) -> bool:
+    """Whether a linked message is (a part of) a case card."""
+    return kind == "card" or kind.startswith("card:")
 
 
 class Notifier:
@@ -44,6 +72,7 @@ class Notifier:
         self.max_extensions = max_extensions
         self.scheduled: Any = None  # bot.telegram.scheduled.ScheduledMessages, set by the factory
         self._queued = 0
+        self.outbox_clock: Clock = SystemClock()
 
     async def publish(self, session: AsyncSession, event: ev.DomainEvent) -> int:
         """Queue the messages `event` causes; return how many outbox rows were written."""
@@ -62,8 +91,28 @@ class Notifier:
                 await self.answer_to_citizen(session, case, text, items)
                 await self.to_group(session, case, "group.answer_sent", code=case.code)
                 await self.refresh_card(session, case)
-            case ev.AnswerFilesAdded(case=case, attachments=items):
-                await self.answer_files(session, case, items)
+            case ev.CaseReassigned(case=case, previous=previous, official=official):
+                await self.to_group(
+                    session,
+                    case,
+                    "group.taken_over",
+                    previous=Markup(mention(previous.id, previous.name)),
+                    code=case.code,
+                    name=official.name,
+                )
+                await self.refresh_card(session, case)
+            case ev.AnswerAwaitingApproval(case=case, draft=draft):
+                await self.approval_request(session, case, draft)
+            case ev.AnswerReturned(case=case, draft=draft):
+                await self.to_group(
+                    session,
+                    case,
+                    "approval.returned",
+                    author=Markup(mention(draft.author_id, draft.author_name)),
+                    name=draft.approver_name,
+                    code=case.code,
+                    comment=draft.comment,
+                )
             case ev.InfoRequested(case=case, question=question):
                 await self.info_request_to_citizen(session, case, question)
                 await self.refresh_card(session, case)
@@ -113,8 +162,10 @@ class Notifier:
         await self.scheduled.handle(self, session, event)
 
     async def enqueue(self, session: AsyncSession, **fields: Any) -> None:
-        """One outbox row in the caller's transaction."""
-        await enqueue(session, now=self.clock.now(), **fields)
+        """One outbox row in the caller's transaction, due now in real time: the sender
+        schedules in real time, whatever the domain clock says (a tick run with --now in the
+        future must not post-date its messages)."""
+        await enqueue(session, now=self.outbox_clock.now(), **fields)
         self._queued += 1
 
     # ---- helpers ---------------------------------------------------------------------
@@ -176,7 +227,9 @@ class Notifier:
     async def alert_admins(
         self, session: AsyncSession, key: str, case: Case | None = None, **params: Any
     ) -> None:
-        for admin in self.admin_ids:
+        # ADMIN_IDS and the admins added from Telegram (`/admins add`).
+        stored = sorted(await AdminRepo(session).ids())
+        for admin in dict.fromkeys([*self.admin_ids, *stored]):
             await self.send(
                 session,
                 admin,
@@ -226,12 +279,6 @@ class Notifier:
             purpose="rate_prompt",
             markup=self.kb.rating(case.citizen_locale, case.id),
         )
-
-    async def answer_files(
-        self, session: AsyncSession, case: Case, attachments: Sequence[dict[str, Any]]
-    ) -> None:
-        """More files of an answer already sent."""
-        await self._attachments(session, case.citizen_chat_id, case, attachments, "answer")
 
     async def info_request_to_citizen(
         self, session: AsyncSession, case: Case, question: str
@@ -314,61 +361,156 @@ class Notifier:
                 agency_code=agency.code,
             )
             return
-        text = await self.card_text(session, case)
-        await self.send(
-            session,
-            agency.chat_id,
-            text,
-            case=case,
-            link_kind="card",
-            purpose="card",
-            markup=self.card_markup(case),
-        )
+        # Rendered again when it is sent (see `render`): what the group sees is the case as
+        # it is then, and a card for a group the case has meanwhile left is not sent at all.
+        # A card longer than one message goes in parts; the first carries the buttons.
+        parts = split_html(await self.card_text(session, case))
+        for i, text in enumerate(parts):
+            await self.enqueue(
+                session,
+                chat_id=agency.chat_id,
+                method="send_message",
+                payload={
+                    "text": text,
+                    "reply_markup": keyboard_payload(self.card_markup(case)) if i == 0 else None,
+                    "render": "card",
+                    "part": i,
+                },
+                case_id=case.id,
+                link_kind=card_kind(i),
+                purpose="card",
+            )
         items = [{"kind": a["kind"], "file_id": a["file_id"]} for a in attachments]
         await self._attachments(session, agency.chat_id, case, items, "attachment")
 
     async def refresh_card(self, session: AsyncSession, case: Case) -> None:
-        """Edit the card in place (status, assignee, due date)."""
+        """Edit every copy of the card in place (status, assignee, due date)."""
         agency = await AgencyRepo(session).get(case.agency)
         if agency is None or agency.chat_id is None:
             return
-        text = split_html(await self.card_text(session, case))[0]
-        markup = keyboard_payload(self.card_markup(case))
-        message_id = await self.card_message_id(session, case, agency.chat_id)
-        if message_id is None:
-            # The card itself is still in the outbox: render it anew there.
-            pending = await OutboxRepo(session).pending_link(case.id, agency.chat_id, "card")
-            if pending is not None:
-                pending.payload = {"text": text, "reply_markup": markup}
-            return
-        await self.enqueue(
-            session,
-            chat_id=agency.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id, "reply_markup": markup},
-            case_id=case.id,
-            purpose="card_edit",
-        )
+        # A card still in the outbox is rendered when it is sent: nothing to do for it.
+        await self._edit_cards(session, case, agency.chat_id)
+
+    async def _edit_cards(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Queue an edit of each delivered part of each copy of the card in the chat, rendered
+        when it is sent; a message that already has an edit waiting gets no second one (the
+        last state wins, and Telegram's per-chat limit is not spent on states nobody sees)."""
+        outbox = OutboxRepo(session)
+        for link in await MessageLinkRepo(session).cards(case.id, chat_id):
+            if await outbox.pending_edit(chat_id, link.message_id) is not None:
+                continue
+            await self.enqueue(
+                session,
+                chat_id=chat_id,
+                method="edit_message_text",
+                payload={
+                    "message_id": link.message_id,
+                    "render": "card",
+                    "part": card_part(link.kind),
+                    "text": "",
+                },
+                case_id=case.id,
+                purpose="card_edit",
+            )
 
     async def card_transferred_away(
         self, session: AsyncSession, case: Case, old_code: str, target: Agency
     ) -> None:
-        """The old group's card says "đã chuyển" and no longer shows personal data."""
+        """Nothing personal stays in the old group: every copy of the card says "đã chuyển"
+        without the citizen's details or buttons, the citizen's files and information posted
+        there are deleted (Telegram lets a bot delete its messages for 48 hours; older ones
+        stay and the failure is recorded), and what was still waiting to go there is not sent.
+        The files are posted again to the new agency with its card."""
         old = await AgencyRepo(session).get(old_code)
         if old is None or old.chat_id is None:
             return
-        message_id = await self.card_message_id(session, case, old.chat_id)
-        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=target)
-        if message_id is None:
-            return
+        await self.scrub(session, case, old.chat_id)
+
+    async def scrub(self, session: AsyncSession, case: Case, chat_id: int) -> None:
+        """Remove the case's personal data from a group that no longer handles it."""
+        await OutboxRepo(session).cancel_pending(case.id, chat_id, "case transferred")
+        await self._edit_cards(session, case, chat_id)
+        links = await MessageLinkRepo(session).of_case(case.id, chat_id, PERSONAL_KINDS)
+        for link in links:
+            await self._delete(session, case, chat_id, link.message_id)
+
+    async def _delete(
+        self, session: AsyncSession, case: Case, chat_id: int, message_id: int
+    ) -> None:
         await self.enqueue(
             session,
-            chat_id=old.chat_id,
-            method="edit_message_text",
-            payload={"text": text, "message_id": message_id},
+            chat_id=chat_id,
+            method="delete_message",
+            payload={"message_id": message_id},
             case_id=case.id,
-            purpose="card_edit",
+            purpose="scrub",
         )
+
+    async def approval_request(self, session: AsyncSession, case: Case, draft: Any) -> None:
+        """The draft answer in the agency's group, with Duyệt / Trả lại for its approvers."""
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is None or agency.chat_id is None:
+            return
+        approvers = ", ".join(a.name for a in await ApproverRepo(session).of_agency(agency.code))
+        body = self.r.render(
+            "approval_request.html", self.group_locale, case=case, draft=draft, approvers=approvers
+        )
+        await self.send(
+            session,
+            agency.chat_id,
+            body,
+            case=case,
+            link_kind="notice",
+            purpose="approval_request",
+            markup=self.kb.approval(self.group_locale, draft.id),
+            reply_to=await self.card_message_id(session, case, agency.chat_id),
+        )
+
+    # ---- rendering at send time (called by the outbox sender) ------------------------
+    async def render(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any] | None:
+        """The payload of a card or card edit from the case as it is now; None when the
+        message has nothing to say any more (a new card for a group the case has left)."""
+        case = await CaseRepo(session).by_id(row.case_id) if row.case_id else None
+        if case is None:
+            return None
+        agency = await AgencyRepo(session).get(case.agency)
+        part = int(row.payload.get("part") or 0)
+        if agency is not None and row.chat_id == agency.chat_id:
+            parts = split_html(await self.card_text(session, case))
+            return {
+                # A card that grew since it was posted ends in its last message.
+                "text": parts[part] if part < len(parts) else "…",
+                "reply_markup": keyboard_payload(self.card_markup(case)) if part == 0 else None,
+            }
+        if row.method != "edit_message_text":
+            return None
+        if part:
+            return {"text": "…", "reply_markup": None}
+        text = self.r.render("card_transferred.html", self.group_locale, case=case, target=agency)
+        return {"text": text, "reply_markup": None}
+
+    async def delivered(
+        self, session: AsyncSession, row: OutboxMessage, message_ids: Sequence[int]
+    ) -> None:
+        """A copy with personal data that landed in a group after the case had left it (it
+        was on its way during the transfer) is scrubbed at once."""
+        if row.case_id is None or not row.link_kind:
+            return
+        if not is_card(row.link_kind) and row.link_kind not in PERSONAL_KINDS:
+            return
+        case = await CaseRepo(session).by_id(row.case_id)
+        if case is None:
+            return
+        agency = await AgencyRepo(session).get(case.agency)
+        if agency is not None and agency.chat_id == row.chat_id:
+            return
+        if row.chat_id in self.admin_ids or row.chat_id == case.citizen_chat_id:
+            return
+        if is_card(row.link_kind):
+            await self._edit_cards(session, case, row.chat_id)
+        else:
+            for message_id in message_ids:
+                await self._delete(session, case, row.chat_id, message_id)
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
         agency = await AgencyRepo(session).get(case.agency)

@@ -1,4 +1,5 @@
-"""One autoescaping Jinja environment for every user-visible string, and message splitting.
+"""One autoescaping Jinja environment for every template, Fluent catalogs for every message
+(`locales/<locale>/*.ftl`), and message splitting.
 
 Telegram HTML parse mode rejects unescaped `<`, `>`, `&` (Bot API, "HTML style"), so
 user and knowledge-base text only ever reaches a message through autoescaped rendering.
@@ -11,13 +12,18 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_datetime
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import fluent_number
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from bot.domain.text import index_at_units, utf16_len
 
 LOCALES = ("vi", "en")
 TELEGRAM_TEXT_LIMIT = 4096
@@ -26,16 +32,90 @@ TELEGRAM_TEXT_LIMIT = 4096
 SAFE_TEXT_LIMIT = 4000
 
 
-def _load_catalog(locale: str) -> dict[str, str]:
-    """`locales/<locale>.json` plus any `locales/<locale>.<feature>.json` beside it."""
+def _legacy_json(locale: str) -> dict[str, str]:
+    """`locales/<locale>.json` and `locales/<locale>.<feature>.json` left from before the
+    Fluent catalogs (a branch that still adds keys there): used for keys no .ftl has, until
+    `python -m bot.telegram.i18n_convert` moves them."""
     folder = resources.files("bot.telegram").joinpath("locales")
-    base = folder.joinpath(f"{locale}.json")
-    # A locale without a catalog falls back to the default locale key by key (see `t`).
-    data: dict[str, str] = json.loads(base.read_text("utf-8")) if base.is_file() else {}
+    data: dict[str, str] = {}
     for extra in sorted(folder.iterdir(), key=lambda f: f.name):
-        if extra.name.startswith(f"{locale}.") and extra.name != f"{locale}.json":
+        if extra.name.endswith(".json") and extra.name.split(".")[0] == locale:
             data.update(json.loads(extra.read_text("utf-8")))
     return data
+
+
+def _fluent_sources(locale: str) -> list[str]:
+    """Every `locales/<locale>/*.ftl`, by file name."""
+    folder = resources.files("bot.telegram").joinpath("locales", locale)
+    if not folder.is_dir():
+        return []
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".ftl")), key=lambda f: f.name)
+    return [f.read_text("utf-8") for f in files]
+
+
+class FluentCatalog:
+    """One locale's Fluent messages (Project Fluent: CLDR plural rules through Babel).
+
+    Parameters are escaped for Telegram HTML before they reach Fluent; whole numbers are
+    shown without digit grouping (chat ids, years, codes); other numbers and the dates are
+    formatted by Babel for the locale (dates as dd/mm/yyyy, the administrative style)."""
+
+    def __init__(self, locale: str, tz: ZoneInfo, sources: list[str]) -> None:
+        self.locale = locale
+        self.tz = tz
+        # Custom functions return plain strings, which fluent.runtime accepts as text.
+        functions: dict[str, Any] = {
+            "DAY": self._day,
+            "DAYTIME": self._daytime,
+            "LOWER": lambda value: str(value).lower(),
+            "PRESENT": lambda value: "yes" if value else "no",
+        }
+        self.bundle = FluentBundle(
+            [locale],
+            use_isolating=False,  # no Unicode isolation marks: Telegram would show them
+            functions=functions,
+        )
+        self.sources: dict[str, str] = {}
+        for source in sources:
+            resource = FluentResource(source)
+            self.bundle.add_resource(resource)
+            for entry in resource.body:
+                ident = getattr(getattr(entry, "id", None), "name", None)
+                span = getattr(entry, "span", None)
+                if ident is not None and span is not None:
+                    self.sources[ident.replace("-", ".")] = source[span.start : span.end]
+
+    def _local(self, value: date) -> date:
+        return value.astimezone(self.tz) if isinstance(value, datetime) else value
+
+    def _day(self, value: date) -> str:
+        return str(format_date(self._local(value), "dd/MM/yyyy", locale=self.locale))
+
+    def _daytime(self, value: datetime) -> str:
+        return str(format_datetime(self._local(value), "HH:mm dd/MM/yyyy", locale=self.locale))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.sources
+
+    def format(self, key: str, params: dict[str, Any]) -> Markup:
+        message = self.bundle.get_message(key.replace(".", "-"))
+        if message.value is None:
+            raise KeyError(f"message {key!r} has no value")
+        args = {name: _fluent_arg(value) for name, value in params.items()}
+        text, errors = self.bundle.format_pattern(message.value, args)
+        if errors:
+            raise ValueError(f"{self.locale} {key}: {errors}")
+        return Markup(text)
+
+
+def _fluent_arg(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return fluent_number(value, useGrouping=False)
+    if isinstance(value, float | date):
+        return value
+    return escape(value)  # Markup stays as it is; everything else is escaped
 
 
 class Renderer:
@@ -56,27 +136,41 @@ class Renderer:
         )
         self.env.filters["dt"] = self._format_datetime
         self.env.filters["d"] = self._format_date
-        self.catalogs = {loc: _load_catalog(loc) for loc in LOCALES}
+        self.fluent = {loc: FluentCatalog(loc, tz, _fluent_sources(loc)) for loc in LOCALES}
+        self.legacy = {loc: _legacy_json(loc) for loc in LOCALES}
         self._compiled: dict[tuple[str, str], Template] = {}
 
-    def _format_datetime(self, value: datetime) -> str:
-        return value.astimezone(self.tz).strftime("%H:%M %d/%m/%Y")
+    @property
+    def catalogs(self) -> dict[str, dict[str, str]]:
+        """Every key each locale has, with its source text."""
+        return {loc: {**self.legacy[loc], **self.fluent[loc].sources} for loc in LOCALES}
 
-    def _format_date(self, value: datetime) -> str:
-        return value.astimezone(self.tz).strftime("%d/%m/%Y")
+    def _format_datetime(self, value: datetime) -> str:
+        return str(format_datetime(value.astimezone(self.tz), "HH:mm dd/MM/yyyy", locale="vi"))
+
+    def _format_date(self, value: date) -> str:
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz)
+        return str(format_date(value, "dd/MM/yyyy", locale="vi"))
 
     def locale_of(self, locale: str | None) -> str:
-        return locale if locale in self.catalogs else self.default_locale
+        return locale if locale in LOCALES else self.default_locale
 
     def t(self, key: str, locale: str | None = None, **params: Any) -> str:
-        """A catalog string with its parameters escaped (HTML-safe Markup)."""
+        """A catalog message with its parameters escaped (HTML-safe Markup); a key missing in
+        the locale falls back to the default locale."""
         loc = self.locale_of(locale)
+        for candidate in (loc, self.default_locale):
+            if key in self.fluent[candidate]:
+                return self.fluent[candidate].format(key, params)
+            if key in self.legacy[candidate]:
+                return self._legacy(candidate, key, params)
+        raise KeyError(f"missing translation {key!r}")
+
+    def _legacy(self, loc: str, key: str, params: dict[str, Any]) -> str:
         template = self._compiled.get((loc, key))
         if template is None:
-            source = self.catalogs[loc].get(key) or self.catalogs[self.default_locale].get(key)
-            if source is None:
-                raise KeyError(f"missing translation {key!r}")
-            template = self.env.from_string(source)
+            template = self.env.from_string(self.legacy[loc][key])
             self._compiled[(loc, key)] = template
         return Markup(template.render(**params))
 
@@ -126,19 +220,20 @@ def _cut_point(text: str, limit: int) -> int:
 
 
 def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
-    """Split Telegram HTML into parts of at most `limit` characters, keeping tags balanced."""
+    """Split Telegram HTML into parts of at most `limit` UTF-16 units (Telegram's unit: an
+    emoji outside the Basic Multilingual Plane counts twice), keeping tags balanced."""
     parts: list[str] = []
     stack: list[tuple[str, str]] = []
     rest = text
     while rest:
         prefix = "".join(f"<{n}{a}>" for n, a in stack)
-        budget = limit - len(prefix)
-        # Room for closing whatever is open at the cut.
-        budget -= sum(len(n) + 3 for n, _ in stack) + 64
-        if len(prefix) + len(rest) + sum(len(n) + 3 for n, _ in stack) <= limit:
+        closing = sum(len(n) + 3 for n, _ in stack)
+        if utf16_len(prefix) + utf16_len(rest) + closing <= limit:
             parts.append(prefix + rest)
             break
-        cut = _cut_point(rest, max(budget, 1))
+        # Room for closing whatever is open at the cut.
+        budget = limit - utf16_len(prefix) - closing - 64
+        cut = _cut_point(rest, index_at_units(rest, max(budget, 1)))
         chunk, rest = rest[:cut], rest[cut:].lstrip("\n")
         new_stack = _open_tags_after(chunk, stack)
         suffix = "".join(f"</{n}>" for n, _ in reversed(new_stack))
@@ -155,3 +250,11 @@ def html_to_terminal(text: str) -> str:
     text = re.sub(r'<a href="([^"]*)">([^<]*)</a>', r"\2 (\1)", text)
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text)
+
+
+def mention(user_id: int | None, name: str | None) -> str:
+    """An HTML mention of a Telegram user (Bot API: <a href="tg://user?id=…">), escaped."""
+    label = escape(name or str(user_id or ""))
+    if user_id is None:
+        return str(label)
+    return f'<a href="tg://user?id={int(user_id)}">{label}</a>'

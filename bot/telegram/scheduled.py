@@ -3,14 +3,19 @@ rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import events as ev
-from bot.domain.reports import Figures, Period, group_late, percent
+from bot.domain.reports import Figures, Period, group_late, percent, previous
 from bot.settings import Settings
+from bot.telegram.charts import ChartLabels, ChartRow, weekly_chart
+from bot.telegram.outbox import upload_payload
 from storage.models import Agency, Case
+from storage.repositories import AdminRepo
 
 if TYPE_CHECKING:
     from bot.telegram.notifier import Notifier
@@ -43,6 +48,16 @@ class ScheduledMessages:
     def render(self, n: Notifier, name: str, **ctx: Any) -> str:
         return str(n.r.render(name, self.locale, **ctx))
 
+    async def admins(self, session: AsyncSession) -> list[int]:
+        """ADMIN_IDS and the admins added from Telegram, each once."""
+        return list(dict.fromkeys([*self.admin_ids, *sorted(await AdminRepo(session).ids())]))
+
+    async def report_chats(self, session: AsyncSession) -> list[int]:
+        """Who reads the all-agency reports: the leadership chats, ADMIN_IDS and the admins
+        added from Telegram, each once."""
+        chats = [*self.settings.reports.leadership_chat_ids, *await self.admins(session)]
+        return list(dict.fromkeys(chats))
+
     @staticmethod
     def groups(event: ev.ReportDue) -> list[Agency]:
         """Agencies with a bound group, by name."""
@@ -65,6 +80,7 @@ class ScheduledMessages:
             agency_name=self.agency_name(agency, case),
             days_left=event.days_left,
             can_extend=event.can_extend,
+            awaiting_since=event.awaiting_approval_since,
             no_group=not bound,
             parent_unbound=None,
         )
@@ -80,7 +96,7 @@ class ScheduledMessages:
                 reply_to=reply_to,
             )
         else:
-            for admin in self.admin_ids:
+            for admin in await self.admins(session):
                 await n.send(session, admin, text, purpose="reminder", case=case)
 
     async def escalate(self, n: Notifier, session: AsyncSession, event: ev.EscalationDue) -> None:
@@ -94,12 +110,13 @@ class ScheduledMessages:
             agency_name=self.agency_name(event.agency, case),
             overdue_days=event.overdue_days,
             can_extend=False,
+            awaiting_since=None,
             no_group=False,
             parent_unbound=parent.name if parent is not None and not parent_bound else None,
         )
         if parent is not None and parent.chat_id is not None:
             await n.send(session, parent.chat_id, text, purpose="escalation", case=case)
-        for admin in self.admin_ids:
+        for admin in await self.admins(session):
             await n.send(session, admin, text, purpose="escalation", case=case)
 
     async def progress(self, n: Notifier, session: AsyncSession, event: ev.ProgressDue) -> None:
@@ -129,12 +146,21 @@ class ScheduledMessages:
         names = {a.code: a.name for a in event.agencies}
 
         def text(agency: Agency | None, figures: Figures, rows: list[tuple[str, Figures]]) -> str:
+            code = agency.code if agency else None
+            before = (
+                event.previous.get(code, Figures())
+                if code
+                else sum(event.previous.values(), Figures())
+            )
             return self.render(
                 n,
                 template,
                 period=period,
                 agency=agency,
                 f=figures,
+                p=before,
+                change=self.change,
+                median=self.days(event.medians.get(code)),
                 rows=rows,
                 pct=lambda r: percent(r, self.locale),
                 target=self.settings.reports.satisfaction_target,
@@ -142,21 +168,136 @@ class ScheduledMessages:
                 **extra,
             )
 
+        if period.kind == "weekly":
+            await self.weekly_charts(n, session, event)
         for agency in self.groups(event):
             assert agency.chat_id is not None
             figures = by_agency.get(agency.code, Figures())
             await n.send(
                 session, agency.chat_id, text(agency, figures, []), case=None, purpose=purpose
             )
-        if self.admin_ids:
+        readers = await self.report_chats(session)
+        if readers:
             total = sum(by_agency.values(), Figures())
             rows = sorted(
                 ((names.get(code, code), f) for code, f in by_agency.items()),
                 key=lambda row: row[0],
             )
             body = text(None, total, rows)
-            for admin in self.admin_ids:
-                await n.send(session, admin, body, case=None, purpose=purpose)
+            for chat in readers:
+                await n.send(session, chat, body, case=None, purpose=purpose)
+
+    # ---- the weekly chart --------------------------------------------------------------
+    def change(self, now: int, before: int | None) -> str:
+        if before is None:
+            return ""
+        delta = now - before
+        return f"▲{delta}" if delta > 0 else f"▼{-delta}" if delta < 0 else "="
+
+    def days(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        return format_decimal(round(value, 1), format="#,##0.#", locale=self.locale)
+
+    def caption(
+        self,
+        n: Notifier,
+        event: ev.ReportDue,
+        agency: Agency | None,
+        now: Figures,
+        before: Figures,
+        median: float | None,
+    ) -> str:
+        return self.render(
+            n,
+            "weekly_caption.html",
+            period=event.period,
+            week=event.period.start.isocalendar()[1],
+            agency=agency,
+            f=now,
+            p=before,
+            median=self.days(median),
+            change=self.change,
+            pct=lambda r: percent(r, self.locale),
+            target=self.settings.reports.satisfaction_target,
+        )
+
+    def labels(self, n: Notifier, title: str) -> ChartLabels:
+        def p(key: str, **params: Any) -> str:
+            return n.r.plain(key, self.locale, **params)
+
+        target = percent(self.settings.reports.satisfaction_target, self.locale)
+        return ChartLabels(
+            title=title,
+            received=p("chart.received"),
+            answered=p("chart.answered"),
+            overdue=p("chart.overdue"),
+            on_time=p("chart.on_time"),
+            target=p("chart.target", pct=target),
+            count_axis=p("chart.count_axis"),
+            rate_axis=p("chart.rate_axis"),
+        )
+
+    @staticmethod
+    def chart_row(label: str, f: Figures) -> ChartRow:
+        return ChartRow(label, f.received, f.answered, f.overdue_open, f.on_time_ratio)
+
+    async def weekly_charts(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
+        """Each group: its own week against the week before; leadership and admins: every
+        agency. A photo with a short caption, through the outbox like every message."""
+        period: Period = event.period
+        week = period.start.isocalendar()[1]
+        last = previous(period, self.tz)
+        last_week = last.start.isocalendar()[1]
+        target = self.settings.reports.satisfaction_target
+        by_agency: dict[str, Figures] = event.figures
+        before: dict[str, Figures] = event.previous
+        title = n.r.plain(
+            "chart.title", self.locale, week=week, start=period.start, end=period.last_moment
+        )
+        for agency in self.groups(event):
+            assert agency.chat_id is not None
+            now = by_agency.get(agency.code, Figures())
+            then = before.get(agency.code, Figures())
+            rows = [
+                self.chart_row(n.r.plain("chart.week", self.locale, week=last_week), then),
+                self.chart_row(n.r.plain("chart.week", self.locale, week=week), now),
+            ]
+            labels = self.labels(n, f"{title} · {agency.name}")
+            # Matplotlib is CPU work: off the event loop.
+            image = await asyncio.to_thread(weekly_chart, rows, target, labels)
+            caption = self.caption(n, event, agency, now, then, event.medians.get(agency.code))
+            await n.enqueue(
+                session,
+                chat_id=agency.chat_id,
+                method="upload_photo",
+                payload=upload_payload(image, f"tuan-{week}-{agency.code}.png", caption),
+                purpose="weekly_chart",
+            )
+        readers = await self.report_chats(session)
+        if not readers:
+            return
+        names = {a.code: a.name for a in event.agencies}
+        rows = [
+            self.chart_row(names.get(code, code), f)
+            for code, f in sorted(by_agency.items(), key=lambda kv: names.get(kv[0], kv[0]))
+        ]
+        if not rows:
+            rows = [self.chart_row(n.r.plain("reports.all_agencies", self.locale), Figures())]
+        image = await asyncio.to_thread(weekly_chart, rows, target, self.labels(n, title))
+        total = sum(by_agency.values(), Figures())
+        caption = self.caption(
+            n, event, None, total, sum(before.values(), Figures()), event.medians.get(None)
+        )
+        payload = upload_payload(image, f"tuan-{week}.png", caption)
+        for chat in readers:
+            await n.enqueue(
+                session,
+                chat_id=chat,
+                method="upload_photo",
+                payload=payload,
+                purpose="weekly_chart",
+            )
 
     async def monthly(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
         """The list of late handling, by agency and by official."""
@@ -167,7 +308,8 @@ class ScheduledMessages:
             own = [g for g in groups if g.code == agency.code]
             body = self.render(n, "monthly_late.html", month=month, agency=agency, groups=own)
             await n.send(session, agency.chat_id, body, case=None, purpose="report_monthly")
-        if self.admin_ids:
+        readers = await self.report_chats(session)
+        if readers:
             body = self.render(n, "monthly_late.html", month=month, agency=None, groups=groups)
-            for admin in self.admin_ids:
-                await n.send(session, admin, body, case=None, purpose="report_monthly")
+            for chat in readers:
+                await n.send(session, chat, body, case=None, purpose="report_monthly")

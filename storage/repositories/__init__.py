@@ -1,12 +1,15 @@
 """Repositories: every SQL statement of the application. Each takes an AsyncSession and
 never commits (the caller owns the transaction)."""
 
-from storage.repositories.cases import CaseRepo, EventRepo, MessageLinkRepo
+from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.inbox import InboxRepo
 from storage.repositories.knowledge import (
+    AdminRepo,
     AgencyRepo,
+    ApproverRepo,
     HolidayRepo,
+    KbVersionRepo,
     LexiconRepo,
     ProcedureRepo,
     RoutingRuleRepo,
@@ -18,13 +21,17 @@ from storage.repositories.people import CitizenRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
 __all__ = [
+    "AdminRepo",
     "AgencyRepo",
+    "AnswerDraftRepo",
+    "ApproverRepo",
     "CaseRepo",
     "CitizenRepo",
     "EventRepo",
     "FsmRepo",
     "HolidayRepo",
     "InboxRepo",
+    "KbVersionRepo",
     "LexiconRepo",
     "MessageLinkRepo",
     "OutboxRepo",

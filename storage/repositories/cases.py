@@ -6,10 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Case, CaseAttachment, CaseEvent, MessageLink
+from storage.models import AnswerDraft, Case, CaseAttachment, CaseEvent, MessageLink
 
 
 class CaseRepo:
@@ -195,6 +195,21 @@ class MessageLinkRepo:
         """The link of one bot message, if it belongs to a case."""
         return await self.session.get(MessageLink, (chat_id, message_id))
 
+    async def cards(self, case_id: int, chat_id: int) -> list[MessageLink]:
+        """Every delivered part of every copy of the case's card in the chat: "card" for a
+        card's first message, "card:<n>" for its n-th continuation."""
+        return list(
+            await self.session.scalars(
+                select(MessageLink)
+                .where(
+                    MessageLink.case_id == case_id,
+                    MessageLink.chat_id == chat_id,
+                    or_(MessageLink.kind == "card", MessageLink.kind.like("card:%")),
+                )
+                .order_by(MessageLink.message_id)
+            )
+        )
+
     async def newest(self, case_id: int, chat_id: int, kind: str) -> int | None:
         """The newest message of this kind for the case in the chat (e.g. its card).
 
@@ -213,8 +228,62 @@ class MessageLinkRepo:
                 .limit(1)
             )
 
+    async def of_case(
+        self, case_id: int, chat_id: int | None = None, kinds: Collection[str] = ()
+    ) -> list[MessageLink]:
+        """Every linked message of the case (optionally in one chat, of some kinds)."""
+        query = select(MessageLink).where(MessageLink.case_id == case_id)
+        if chat_id is not None:
+            query = query.where(MessageLink.chat_id == chat_id)
+        if kinds:
+            query = query.where(MessageLink.kind.in_(list(kinds)))
+        return list(await self.session.scalars(query.order_by(MessageLink.message_id)))
+
     async def add(self, chat_id: int, message_id: int, case_id: int, kind: str) -> None:
         """Link a delivered message to its case (idempotent)."""
         await self.session.merge(
             MessageLink(chat_id=chat_id, message_id=message_id, case_id=case_id, kind=kind)
         )
+
+
+class AnswerDraftRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, draft_id: int) -> AnswerDraft | None:
+        """One draft by id."""
+        return await self.session.get(AnswerDraft, draft_id)
+
+    async def add(self, draft: AnswerDraft) -> AnswerDraft:
+        """Insert a draft (its id is assigned)."""
+        self.session.add(draft)
+        await self.session.flush()
+        return draft
+
+    async def open_album(
+        self, case_id: int, author_id: int, media_group_id: str
+    ) -> AnswerDraft | None:
+        """The author's previewed draft that this album (media group) belongs to."""
+        return await self.session.scalar(
+            select(AnswerDraft)
+            .where(
+                AnswerDraft.case_id == case_id,
+                AnswerDraft.author_id == author_id,
+                AnswerDraft.media_group_id == media_group_id,
+                AnswerDraft.status == "preview",
+            )
+            .order_by(AnswerDraft.id.desc())
+            .limit(1)
+        )
+
+    async def awaiting_approval(self, case_ids: Collection[int]) -> dict[int, AnswerDraft]:
+        """The draft waiting for approval, per case, for these cases."""
+        if not case_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(AnswerDraft).where(
+                AnswerDraft.case_id.in_(list(case_ids)),
+                AnswerDraft.status == "awaiting_approval",
+            )
+        )
+        return {row.case_id: row for row in rows}

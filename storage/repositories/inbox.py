@@ -181,6 +181,17 @@ class InboxRepo:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def latest(self, bot_id: int) -> tuple[int, datetime | None]:
+        """The highest update id handled for this bot (0 if none) and when one last was."""
+        row = (
+            await self.session.execute(
+                select(func.max(InboxUpdate.update_id), func.max(InboxUpdate.handled_at)).where(
+                    InboxUpdate.bot_id == bot_id, InboxUpdate.status == DONE
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1]
+
     async def counts(self, bot_id: int | None = None) -> dict[str, int]:
         """How many updates are pending, done and failed."""
         query = select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status)

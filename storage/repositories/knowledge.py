@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.records import PROCEDURE_FIELDS, AgencyRecord, ProcedureRecord
 from storage.models import (
+    Admin,
     Agency,
+    AgencyApprover,
     HolidayOverride,
+    KbVersion,
     LexiconEntry,
     Procedure,
     RoutingRule,
@@ -46,10 +49,42 @@ class ProcedureRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def all_records(self) -> list[ProcedureRecord]:
-        """Every procedure, ordered by code."""
-        rows = await self.session.scalars(select(Procedure).order_by(Procedure.code))
-        return [procedure_to_record(r) for r in rows]
+    async def all_records(
+        self, *, retired: bool = False, sample: bool = True
+    ) -> list[ProcedureRecord]:
+        """Every procedure the bot answers with (with `retired`, also retired ones), by code."""
+        query = select(Procedure).order_by(Procedure.code)
+        if not retired:
+            query = query.where(Procedure.retired_at.is_(None))
+        if not sample:
+            query = query.where(Procedure.sample.is_(False))
+        return [procedure_to_record(r) for r in await self.session.scalars(query)]
+
+    async def retire(self, codes: Iterable[str], now: datetime) -> int:
+        """Stop answering with these procedures; the rows stay for the cases that name them."""
+        codes = list(codes)
+        if not codes:
+            return 0
+        result = await self.session.execute(
+            update(Procedure)
+            .where(Procedure.code.in_(codes), Procedure.retired_at.is_(None))
+            .values(retired_at=now, updated_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def sample_count(self) -> int:
+        """How many procedures of the bundled demo are stored."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(Procedure).where(Procedure.sample.is_(True))
+            )
+            or 0
+        )
+
+    async def delete_sample(self) -> int:
+        """Remove the bundled demo's procedures entirely."""
+        result = await self.session.execute(delete(Procedure).where(Procedure.sample.is_(True)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, code: str) -> ProcedureRecord | None:
         """One procedure by code."""
@@ -60,20 +95,26 @@ class ProcedureRepo:
         """How many procedures are stored."""
         return int(await self.session.scalar(select(func.count()).select_from(Procedure)) or 0)
 
-    async def version(self) -> tuple[int, datetime | None]:
-        """A cheap fingerprint (count, last update) that changes when the KB changes."""
+    async def version(self) -> tuple[int, datetime | None, int]:
+        """A cheap fingerprint (count, last update, retired) that changes when the KB
+        changes."""
         row = (
             await self.session.execute(
-                select(func.count(), func.max(Procedure.updated_at)).select_from(Procedure)
+                select(
+                    func.count(), func.max(Procedure.updated_at), func.count(Procedure.retired_at)
+                ).select_from(Procedure)
             )
         ).one()
         last = row[1]
         if isinstance(last, str):  # SQLite aggregate bypasses the column type
             last = datetime.fromisoformat(last)
-        return int(row[0]), last
+        return int(row[0]), last, int(row[2])
 
-    async def upsert(self, records: Iterable[ProcedureRecord], now: datetime) -> None:
-        """Insert new procedures and overwrite existing ones with the same code."""
+    async def upsert(
+        self, records: Iterable[ProcedureRecord], now: datetime, *, sample: bool = False
+    ) -> None:
+        """Insert new procedures and overwrite existing ones with the same code (a retired
+        procedure in the file is answered with again)."""
         for rec in records:
             row = await self.session.get(Procedure, rec.code)
             if row is None:
@@ -82,7 +123,7 @@ class ProcedureRepo:
             for f in _PROCEDURE_TEXT_FIELDS:
                 setattr(row, f, getattr(rec, f))
             row.keywords = ";".join(rec.keywords)
-            row.updated_at = now
+            row.updated_at, row.retired_at, row.sample = now, None, sample
         await self.session.flush()
 
 
@@ -90,10 +131,26 @@ class AgencyRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def all_records(self) -> list[AgencyRecord]:
-        """Every agency, ordered by code."""
-        rows = await self.session.scalars(select(Agency).order_by(Agency.code))
-        return [agency_to_record(r) for r in rows]
+    async def all_records(self, *, sample: bool = True) -> list[AgencyRecord]:
+        """Every agency (without the bundled demo's when `sample` is false), by code."""
+        query = select(Agency).order_by(Agency.code)
+        if not sample:
+            query = query.where(Agency.sample.is_(False))
+        return [agency_to_record(r) for r in await self.session.scalars(query)]
+
+    async def sample_count(self) -> int:
+        """How many agencies of the bundled demo are stored."""
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(Agency).where(Agency.sample.is_(True))
+            )
+            or 0
+        )
+
+    async def delete_sample(self) -> int:
+        """Remove the bundled demo's agencies entirely."""
+        result = await self.session.execute(delete(Agency).where(Agency.sample.is_(True)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def all(self) -> Sequence[Agency]:
         """Every agency row, by code."""
@@ -107,7 +164,9 @@ class AgencyRepo:
         """The agency whose officials' group is this chat."""
         return await self.session.scalar(select(Agency).where(Agency.chat_id == chat_id))
 
-    async def upsert(self, records: Iterable[AgencyRecord], now: datetime) -> None:
+    async def upsert(
+        self, records: Iterable[AgencyRecord], now: datetime, *, sample: bool = False
+    ) -> None:
         """Insert new agencies and overwrite existing ones with the same code."""
         records = list(records)
         # A chat id moving from one agency to another within the file must not trip the
@@ -130,7 +189,7 @@ class AgencyRepo:
                 row = Agency(code=rec.code)
                 self.session.add(row)
             row.name, row.chat_id, row.parent = rec.name, rec.chat_id, rec.parent
-            row.reply_days, row.updated_at = rec.reply_days, now
+            row.reply_days, row.updated_at, row.sample = rec.reply_days, now, sample
         await self.session.flush()
 
     async def bind_chat(self, code: str, chat_id: int, now: datetime) -> Agency | None:
@@ -182,6 +241,18 @@ class LexiconRepo:
             row.expansion = expansion
         await self.session.flush()
 
+    async def entries(self) -> Sequence[LexiconEntry]:
+        """Admin entries in the order they were added."""
+        return (await self.session.scalars(select(LexiconEntry).order_by(LexiconEntry.id))).all()
+
+    async def remove(self, entry_id: int) -> LexiconEntry | None:
+        """Delete one admin entry; the removed entry, or None."""
+        row = await self.session.get(LexiconEntry, entry_id)
+        if row is not None:
+            await self.session.delete(row)
+            await self.session.flush()
+        return row
+
 
 class RoutingRuleRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -202,6 +273,14 @@ class RoutingRuleRepo:
         rule = RoutingRule(agency=agency, field=field, keyword=keyword, priority=priority)
         self.session.add(rule)
         await self.session.flush()
+        return rule
+
+    async def remove(self, rule_id: int) -> RoutingRule | None:
+        """Delete one rule; the removed rule, or None."""
+        rule = await self.session.get(RoutingRule, rule_id)
+        if rule is not None:
+            await self.session.delete(rule)
+            await self.session.flush()
         return rule
 
 
@@ -228,5 +307,102 @@ class HolidayRepo:
         """Drop an override; True if there was one."""
         result = await self.session.execute(
             delete(HolidayOverride).where(HolidayOverride.day == day)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class KbVersionRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, version: KbVersion) -> KbVersion:
+        """Record an applied import; its id is the version number."""
+        self.session.add(version)
+        await self.session.flush()
+        return version
+
+    async def get(self, number: int) -> KbVersion | None:
+        """One version by number."""
+        return await self.session.get(KbVersion, number)
+
+    async def recent(self, limit: int = 20) -> Sequence[KbVersion]:
+        """The newest versions first."""
+        return (
+            await self.session.scalars(select(KbVersion).order_by(KbVersion.id.desc()).limit(limit))
+        ).all()
+
+    async def latest(self, kind: str | None = None) -> KbVersion | None:
+        """The newest version (of one kind)."""
+        query = select(KbVersion).order_by(KbVersion.id.desc()).limit(1)
+        if kind is not None:
+            query = query.where(KbVersion.kind == kind)
+        return await self.session.scalar(query)
+
+    async def any(self) -> bool:
+        """Whether a knowledge base was ever imported here."""
+        return await self.session.scalar(select(KbVersion.id).limit(1)) is not None
+
+
+class AdminRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> Sequence[Admin]:
+        """Admins added from Telegram, by id."""
+        return (await self.session.scalars(select(Admin).order_by(Admin.telegram_id))).all()
+
+    async def ids(self) -> set[int]:
+        """Their Telegram ids."""
+        return set((await self.session.scalars(select(Admin.telegram_id))).all())
+
+    async def add(self, telegram_id: int, name: str, added_by: int | None, now: datetime) -> bool:
+        """Store an admin; False when already stored."""
+        if await self.session.get(Admin, telegram_id) is not None:
+            return False
+        self.session.add(Admin(telegram_id=telegram_id, name=name, added_by=added_by, added_at=now))
+        await self.session.flush()
+        return True
+
+    async def remove(self, telegram_id: int) -> bool:
+        """Drop a stored admin; True if there was one."""
+        result = await self.session.execute(delete(Admin).where(Admin.telegram_id == telegram_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ApproverRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_agency(self, agency: str) -> Sequence[AgencyApprover]:
+        """The agency's approvers, by name."""
+        return (
+            await self.session.scalars(
+                select(AgencyApprover)
+                .where(AgencyApprover.agency == agency)
+                .order_by(AgencyApprover.name, AgencyApprover.user_id)
+            )
+        ).all()
+
+    async def is_approver(self, agency: str, user_id: int) -> bool:
+        """Whether this person may approve the agency's answers."""
+        return await self.session.get(AgencyApprover, (agency, user_id)) is not None
+
+    async def add(self, agency: str, user_id: int, name: str, now: datetime) -> None:
+        """Add (or rename) an approver."""
+        row = await self.session.get(AgencyApprover, (agency, user_id))
+        if row is None:
+            self.session.add(
+                AgencyApprover(agency=agency, user_id=user_id, name=name, added_at=now)
+            )
+        else:
+            row.name = name
+        await self.session.flush()
+
+    async def remove(self, agency: str, user_id: int) -> bool:
+        """Remove an approver; True if there was one."""
+        result = await self.session.execute(
+            delete(AgencyApprover).where(
+                AgencyApprover.agency == agency, AgencyApprover.user_id == user_id
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

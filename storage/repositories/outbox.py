@@ -6,17 +6,37 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import Agency, OutboxMessage
+from storage.models import Agency, MessageLink, OutboxMessage
+
+# Rows that still have to reach their chat (they hold the chat's later rows back).
+OPEN = ("pending", "sending")
+SEND_METHODS = ("send_message", "send_photo", "send_document", "send_media_group")
 
 
-def _claimable(now: datetime) -> Any:
+def _due(now: datetime) -> Any:
     return or_(
         and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
     )
+
+
+def _claimable(now: datetime) -> Any:
+    """Due, and no earlier message of the same chat is waiting or being sent: a chat's
+    messages reach it in the order they were written (a 429 on one holds the rest)."""
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        earlier.chat_id == OutboxMessage.chat_id,
+        earlier.id < OutboxMessage.id,
+        or_(
+            and_(earlier.status == "pending", earlier.next_attempt_at > now),
+            and_(earlier.status == "sending", earlier.claimed_until >= now),
+        ),
+    )
+    return and_(_due(now), ~blocked)
 
 
 class OutboxRepo:
@@ -52,7 +72,13 @@ class OutboxRepo:
         return row
 
     async def claim(self, now: datetime, *, until: datetime, token: str, batch: int) -> list[int]:
-        """Mark up to `batch` due rows as being sent by `token`; their ids."""
+        """Mark up to `batch` due rows as being sent by `token`; their ids.
+
+        A row whose claim expired was being sent by a worker that died: Telegram may have
+        delivered it, so it is counted as an unsure attempt."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # One claimer at a time, so two workers never split one chat's queue.
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(726900001)"))
         ids = (
             await self.session.scalars(
                 select(OutboxMessage.id)
@@ -68,10 +94,31 @@ class OutboxRepo:
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), _claimable(now))
-            .values(status="sending", claim_token=token, claimed_until=until)
+            .values(
+                status="sending",
+                claim_token=token,
+                claimed_until=until,
+                unsure=case(
+                    (OutboxMessage.status == "sending", OutboxMessage.unsure + 1),
+                    else_=OutboxMessage.unsure,
+                ),
+            )
             .execution_options(synchronize_session=False)
         )
         return list(ids)
+
+    async def extend(self, row_id: int, token: str, until: datetime) -> bool:
+        """Keep the claim while this row is sent; False if another worker took it over."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.claim_token == token,
+                OutboxMessage.status == "sending",
+            )
+            .values(claimed_until=until)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def claimed(self, token: str) -> Sequence[OutboxMessage]:
         """The rows this claim token holds, oldest first."""
@@ -83,8 +130,20 @@ class OutboxRepo:
             )
         ).all()
 
-    async def release(self, row_id: int, when: datetime, error: str | None = None) -> None:
-        """Put a claimed row back, to be tried at `when` (counting a failed attempt)."""
+    async def release(
+        self,
+        row_id: int,
+        when: datetime,
+        error: str | None = None,
+        *,
+        count: bool = True,
+        failing_since: datetime | None = None,
+        unsure: bool = False,
+    ) -> None:
+        """Put a claimed row back, to be tried at `when`. With an `error` the attempt is
+        recorded, and counted unless `count` is False (a 429 is Telegram's pacing, not a
+        failure); `failing_since` starts the time budget of a 5xx/network streak; `unsure`
+        records that Telegram may have delivered it."""
         values: dict[str, Any] = {
             "status": "pending",
             "claim_token": None,
@@ -93,13 +152,20 @@ class OutboxRepo:
         }
         if error is not None:
             values["last_error"] = error
-            values["attempts"] = OutboxMessage.attempts + 1
+            if count:
+                values["attempts"] = OutboxMessage.attempts + 1
+        if failing_since is not None:
+            values["failing_since"] = func.coalesce(OutboxMessage.failing_since, failing_since)
+        if unsure:
+            values["unsure"] = OutboxMessage.unsure + 1
         await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
         )
 
-    async def mark_sent(self, row_id: int, message_id: int | None, now: datetime) -> None:
-        """Record a delivered row with Telegram's message id."""
+    async def mark_sent(
+        self, row_id: int, message_id: int | None, now: datetime, *, duplicates: int = 0
+    ) -> None:
+        """Record a delivered row with Telegram's message id (and copies beyond the first)."""
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id)
@@ -110,8 +176,68 @@ class OutboxRepo:
                 claim_token=None,
                 claimed_until=None,
                 attempts=OutboxMessage.attempts + 1,
+                duplicates=OutboxMessage.duplicates + duplicates,
             )
         )
+
+    async def cancel(self, row_id: int, reason: str) -> None:
+        """A row that no longer has anything to say (e.g. a card for a group the case left)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status="cancelled", last_error=reason, claim_token=None, claimed_until=None)
+        )
+
+    async def cancel_pending(self, case_id: int, chat_id: int, reason: str) -> int:
+        """Cancel the case's messages still waiting for this chat (not those being sent)."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.case_id == case_id,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.method.in_(SEND_METHODS),
+            )
+            .values(status="cancelled", last_error=reason)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending_edit(self, chat_id: int, message_id: int) -> OutboxMessage | None:
+        """A waiting (not yet claimed) edit of this message: a newer edit joins it, since
+        edits are rendered when they are sent (the last state wins)."""
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.method == "edit_message_text",
+                OutboxMessage.status == "pending",
+            )
+        )
+        for row in rows:
+            if (row.payload or {}).get("message_id") == message_id:
+                return row
+        return None
+
+    async def last_sent_id(self, chat_id: int) -> int | None:
+        """The highest message id our sends received in this chat."""
+        return await self.session.scalar(
+            select(func.max(OutboxMessage.sent_message_id)).where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status == "sent",
+                OutboxMessage.method.in_(SEND_METHODS),
+            )
+        )
+
+    async def counts(self) -> dict[str, int]:
+        """Rows by status, and the duplicate copies counted (for reports and the fault suite)."""
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
+        result = {status: int(n) for status, n in rows}
+        result["duplicates"] = int(
+            await self.session.scalar(select(func.coalesce(func.sum(OutboxMessage.duplicates), 0)))
+            or 0
+        )
+        return result
 
     async def mark_failed(self, row_id: int, error: str) -> None:
         """Record a row that failed for good."""
@@ -156,3 +282,37 @@ class OutboxRepo:
             .order_by(OutboxMessage.id)
             .limit(1)
         )
+
+    async def last_id(self) -> int:
+        """The newest row's id (0 for an empty outbox)."""
+        return int(await self.session.scalar(select(func.max(OutboxMessage.id))) or 0)
+
+    async def after(self, row_id: int) -> Sequence[OutboxMessage]:
+        """The rows written after `row_id`, oldest first."""
+        return (
+            await self.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.id > row_id).order_by(OutboxMessage.id)
+            )
+        ).all()
+
+    async def highest_message_id(self) -> int:
+        """The highest message id a delivered row or a case link holds (0 if none)."""
+        sent = await self.session.scalar(select(func.max(OutboxMessage.sent_message_id)))
+        linked = await self.session.scalar(select(func.max(MessageLink.message_id)))
+        return max(int(sent or 0), int(linked or 0))
+
+    async def latest_created_at(self) -> datetime | None:
+        """When the newest message was queued."""
+        return await self.session.scalar(select(func.max(OutboxMessage.created_at)))
+
+    async def sent_to(self, chat_id: int, limit: int) -> Sequence[OutboxMessage]:
+        """The newest delivered rows of one chat (messages and their edits), oldest first."""
+        rows = (
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent")
+                .order_by(OutboxMessage.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return list(reversed(rows))

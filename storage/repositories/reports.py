@@ -112,6 +112,39 @@ class ReportRepo:
             query = query.where(CaseEvent.details["from"].as_string() == agency)
         return [(case_id, details) for case_id, details in await self.session.execute(query)]
 
+    async def reply_times(
+        self, start: datetime, end: datetime, agency: str | None = None
+    ) -> list[tuple[str, datetime, datetime]]:
+        """(agency, received_at, answered_at) of the cases answered in [start, end)."""
+        query = select(Case.agency, Case.received_at, Case.answered_at).where(
+            _within(Case.answered_at, start, end)
+        )
+        if agency is not None:
+            query = query.where(Case.agency == agency)
+        return [(a, r, w) for a, r, w in await self.session.execute(query) if w is not None]
+
+    async def cases_between(self, start: datetime, end: datetime) -> list[tuple[Case, str | None]]:
+        """Cases received in [start, end) with their agency's name, oldest first."""
+        query = (
+            select(Case, Agency.name)
+            .outerjoin(Agency, Agency.code == Case.agency)
+            .where(Case.received_at >= start, Case.received_at < end)
+            .order_by(Case.received_at, Case.id)
+        )
+        return [(row, name) for row, name in await self.session.execute(query)]
+
+    async def open_by_agency(
+        self, now: datetime, open_statuses: Collection[str]
+    ) -> dict[str, tuple[int, int]]:
+        """Agency → (open cases, of which past their due date) right now."""
+        overdue = _count(Case.due_at < now)
+        query = (
+            select(Case.agency, func.count(), overdue)
+            .where(Case.status.in_(list(open_statuses)))
+            .group_by(Case.agency)
+        )
+        return {a: (int(n), int(o)) for a, n, o in await self.session.execute(query)}
+
     async def late(
         self,
         start: datetime,

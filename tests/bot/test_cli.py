@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,16 @@ def test_import_reports_every_problem_and_changes_nothing(cli: CliRunner, tmp_pa
     assert not report["applied"]
     problems = {(p["row"], p["code"]) for p in report["problems"]}
     assert {(3, "missing_required"), (4, "duplicate_code"), (5, "unknown_agency")} <= problems
-    assert report["unknown_agencies"] == ["Sở Không Tồn Tại"]
+    # The bundled demo's agencies (STP here) never count for a province's own file.
+    assert report["unknown_agencies"] == ["STP", "Sở Không Tồn Tại"]
     assert any("Cột lạ" in w for w in report["warnings"])
     search = cli.invoke(app, ["kb", "search", "Thủ tục mới", "--json"])
     assert all(r["code"] != "9.000001" for r in json.loads(search.output)["results"])
 
 
 def test_import_dry_run_then_apply(cli: CliRunner, tmp_path: Path) -> None:
+    agencies = tmp_path / "co_quan.csv"
+    agencies.write_text("code,name,reply_days\nSNN-X,Sở Nông nghiệp tỉnh X,15\n", encoding="utf-8")
     good = tmp_path / "moi.json"
     good.write_text(
         json.dumps(
@@ -63,7 +67,7 @@ def test_import_dry_run_then_apply(cli: CliRunner, tmp_path: Path) -> None:
                 {
                     "code": "9.000003",
                     "name": "Cấp phép nuôi chim yến",
-                    "agency": "SNNMT",
+                    "agency": "SNN-X",
                     "keywords": ["nhà yến", "nuôi yến"],
                 }
             ],
@@ -71,15 +75,121 @@ def test_import_dry_run_then_apply(cli: CliRunner, tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
+    dry = json.loads(
+        cli.invoke(app, ["agencies", "import", str(agencies), "--dry-run", "--json"]).output
+    )
+    # The bundled demo is not the province's: the first real import removes it entirely.
+    assert dry["ok"] and dry["sample_removed"] == {"procedures": 53, "agencies": 18}
+    applied = json.loads(cli.invoke(app, ["agencies", "import", str(agencies), "--json"]).output)
+    assert applied["applied"] and applied["version"] == 1
+    listing = cli.invoke(app, ["agencies", "list"]).output.splitlines()
+    assert listing == [
+        "SNN-X\tSở Nông nghiệp tỉnh X\tchat=-\tparent=-\treply_days=15\topen=0\toverdue=0"
+    ]
     dry = json.loads(cli.invoke(app, ["kb", "import", str(good), "--dry-run", "--json"]).output)
     assert dry["ok"] and not dry["applied"] and dry["added"] == ["9.000003"]
-    assert len(dry["removed_from_file"]) == 53  # the sample is reported, never deleted
+    assert dry["removed_from_file"] == []  # nothing left of the sample
     applied = json.loads(cli.invoke(app, ["kb", "import", str(good), "--json"]).output)
-    assert applied["applied"] and applied["added"] == ["9.000003"]
+    assert applied["applied"] and applied["added"] == ["9.000003"] and applied["version"] == 2
     again = json.loads(cli.invoke(app, ["kb", "import", str(good), "--json"]).output)
     assert again["unchanged"] == ["9.000003"] and again["added"] == []
     found = json.loads(cli.invoke(app, ["kb", "search", "xin phep nuoi yen", "--json"]).output)
     assert found["results"][0]["code"] == "9.000003"
+
+
+def test_replace_versions_rollback_export(cli: CliRunner, tmp_path: Path) -> None:
+    agencies = tmp_path / "co_quan.csv"
+    agencies.write_text("code,name\nSTP-X,Sở Tư pháp tỉnh X\n", encoding="utf-8")
+    both = tmp_path / "hai.csv"
+    both.write_text(
+        "Mã thủ tục;Tên thủ tục;Cơ quan thực hiện\n"
+        "9.1;Đăng ký khai sinh;STP-X\n9.2;Đăng ký kết hôn;STP-X\n",
+        encoding="utf-8",
+    )
+    one = tmp_path / "mot.csv"
+    one.write_text("Mã thủ tục;Tên thủ tục;Cơ quan thực hiện\n9.1;Đăng ký khai sinh;STP-X\n",
+                   encoding="utf-8")  # fmt: skip
+    for path, command in ((agencies, "agencies"), (both, "kb")):
+        assert cli.invoke(app, [command, "import", str(path)]).exit_code == 0
+    # Replacing asks for the number it retires; a wrong number changes nothing.
+    refused = cli.invoke(app, ["kb", "import", str(one), "--replace", "--confirm", "2"])
+    assert refused.exit_code == 3 and "confirm with --confirm 1" in refused.output
+    found = json.loads(cli.invoke(app, ["kb", "search", "đăng ký kết hôn", "--json"]).output)
+    assert found["results"][0]["code"] == "9.2"
+    done = cli.invoke(app, ["kb", "import", str(one), "--replace", "--confirm", "1", "--json"])
+    assert json.loads(done.output)["retired"] == ["9.2"]
+    found = json.loads(cli.invoke(app, ["kb", "search", "đăng ký kết hôn", "--json"]).output)
+    assert all(r["code"] != "9.2" for r in found["results"])
+    versions = cli.invoke(app, ["kb", "versions"]).output.splitlines()
+    assert [line.split("\t")[0] for line in versions] == ["3", "2", "1"]
+    assert "procedures (replace)" in versions[0] and "retired=1" in versions[0]
+    assert "back to 2" in cli.invoke(app, ["kb", "rollback", "2"]).output
+    found = json.loads(cli.invoke(app, ["kb", "search", "đăng ký kết hôn", "--json"]).output)
+    assert found["results"][0]["code"] == "9.2"
+    out = tmp_path / "kb.xlsx"
+    cli.invoke(app, ["kb", "export", str(out)])
+    from openpyxl import load_workbook
+
+    rows = [[c.value for c in r] for r in load_workbook(out).worksheets[0].iter_rows()]
+    assert rows == [
+        ["Mã thủ tục", "Tên thủ tục", "Cơ quan thực hiện"],
+        ["9.1", "Đăng ký khai sinh", "STP-X"],
+        ["9.2", "Đăng ký kết hôn", "STP-X"],
+    ]
+
+
+def test_cli_file_limit_is_not_the_chat_limit(cli: CliRunner, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("SEARCH_IMPORT_MAX_MB", "1")  # the chat's limit
+    big = tmp_path / "lon.csv"
+    filler = "x" * 600
+    rows = "".join(f"9.{i};Thủ tục số {i};STP;{filler}\n" for i in range(2000))
+    big.write_text("Mã thủ tục;Tên thủ tục;Cơ quan thực hiện;Yêu cầu, điều kiện\n" + rows,
+                   encoding="utf-8")  # fmt: skip
+    assert big.stat().st_size > 1024 * 1024
+    report = json.loads(cli.invoke(app, ["kb", "import", str(big), "--dry-run", "--json"]).output)
+    assert report["format_error"] is None and report["rows"] == 2000
+    small = json.loads(
+        cli.invoke(app, ["kb", "import", str(big), "--dry-run", "--json", "--max-mb", "1"]).output
+    )
+    assert small["format_error"]["code"] == "too_large"
+
+
+def test_rules_and_lexicon_twins(cli: CliRunner) -> None:
+    assert (
+        cli.invoke(app, ["rules", "add", "SXD", "--keyword", "giấy phép xây dựng"]).exit_code == 0
+    )
+    assert cli.invoke(app, ["rules", "list"]).output.splitlines() == [
+        "1\t100\tfield=-\tkeyword=giấy phép xây dựng\t→ SXD"
+    ]
+    assert "removed rule 1" in cli.invoke(app, ["rules", "remove", "1"]).output
+    assert cli.invoke(app, ["rules", "list"]).output == ""
+    assert cli.invoke(app, ["rules", "remove", "1"]).exit_code == 1
+    cli.invoke(app, ["lexicon", "add", "lên thổ cư", "chuyển mục đích sử dụng đất"])
+    assert cli.invoke(app, ["lexicon", "list"]).output.splitlines() == [
+        "1\tlên thổ cư\tchuyển mục đích sử dụng đất"
+    ]
+    assert "removed 1" in cli.invoke(app, ["lexicon", "remove", "1"]).output
+    assert cli.invoke(app, ["lexicon", "list"]).output == ""
+
+
+def test_report_exports(cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "q.xlsx"
+    result = cli.invoke(
+        app,
+        ["report", "quarterly", "--from", "15/09/2026", "--to", "14/12/2026", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out).active
+    assert sheet["A1"].value == "STT" and sheet["C2"].value == "Tổng cộng"
+    csv_out = tmp_path / "m.csv"
+    cli.invoke(app, ["report", "monthly", "--format", "csv", "--out", str(csv_out)])
+    assert csv_out.read_bytes().decode("utf-8-sig").startswith("STT,Cơ quan,Người xử lý")
+    bad = cli.invoke(app, ["report", "yearly"])
+    assert bad.exit_code == 2
+    assert cli.invoke(app, ["report", "weekly", "--from", "01/12/2026"]).exit_code == 2
 
 
 def test_wrong_format_is_a_clear_message(cli: CliRunner, tmp_path: Path) -> None:
@@ -108,6 +218,101 @@ def test_eval_command(cli: CliRunner, tmp_path: Path) -> None:
     )
     result = cli.invoke(app, ["kb", "eval", str(rows)])
     assert "top-1: 1.000" in result.output and "out-of-scope abstain: 1.000" in result.output
+
+
+def test_piped_shell_on_a_used_database_still_answers(cli: CliRunner) -> None:
+    """The terminal chat restarted on the same database: ids continue, nothing is skipped."""
+    first = cli.invoke(app, ["shell"], input="lam giay khai sinh cho con\n")
+    assert first.exit_code == 0, first.output
+    assert "Xin chào" in first.output and "Đăng ký khai sinh" in first.output
+    second = cli.invoke(app, ["shell"], input="xin giay xac nhan doc than\n/quit\n")
+    assert second.exit_code == 0, second.output
+    assert "Xin chào" in second.output and "tình trạng hôn nhân" in second.output
+
+
+async def _file_case_on(url: str, at: datetime) -> str:
+    """A case filed through the domain, and its card delivered to the bound group."""
+    from bot.app import create_app
+    from bot.clock import FixedClock
+    from bot.domain.cases import Actor, Draft
+    from bot.settings import BotSettings, DatabaseSettings, Settings
+    from storage.repositories import AgencyRepo, MessageLinkRepo
+
+    settings = Settings(
+        database=DatabaseSettings(database_url=url), bot=BotSettings(admin_ids=[999])
+    )
+    application = await create_app(settings, FixedClock(at))
+    try:
+        async with application.sessions.begin() as session:
+            await AgencyRepo(session).bind_chat("TTPVHCC", -100111, at)
+            draft = Draft(
+                draft_id="d-1",
+                kind="phan_anh",
+                content="Bộ phận một cửa hẹn trả hồ sơ nhiều lần mà không có kết quả.",
+                name="Trần Thị Bình",
+                phone="0912345678",
+                address="12 Lê Lợi",
+            )
+            case = await application.cases.submit(
+                session, draft, citizen=Actor("citizen", 5001, "Bình"), chat_id=5001, locale="vi"
+            )
+            await MessageLinkRepo(session).add(-100111, 4242, case.id, "card")
+            return case.code
+    finally:
+        await application.close()
+
+
+async def _rows(url: str) -> dict[str, int]:
+    from sqlalchemy import func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.models import CaseEvent, OutboxMessage, ReportRun
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {
+                table.__tablename__: int(
+                    await conn.scalar(select(func.count()).select_from(table)) or 0
+                )
+                for table in (OutboxMessage, CaseEvent, ReportRun)
+            }
+    finally:
+        await engine.dispose()
+
+
+def test_tick_dry_run_prints_the_texts_and_records_nothing(
+    cli: CliRunner, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("ADMIN_IDS", "999")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    url = database_url
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    # Received Friday 20/11/2026: due Monday 30/11, the day of the dry run.
+    code = asyncio.run(_file_case_on(url, datetime(2026, 11, 20, 9, 0, tzinfo=vn)))
+    before = asyncio.run(_rows(url))
+
+    dry = cli.invoke(app, ["tick", "--dry-run", "--now", "2026-11-30T09:00"])  # local time
+    assert dry.exit_code == 0, dry.output
+    out = dry.output
+    # The reminder of the due day, to the group, as it would read; the reports of the day.
+    assert "Nhắc hạn trả lời hồ sơ " + code in out and "TTPVHCC" in out
+    assert "Hôm nay (30/11/2026) là ngày cuối cùng" in out
+    assert "quản trị viên" in out.lower() and "999" in out
+    counts = json.loads(out.strip().splitlines()[-1])
+    assert counts["dry_run"] is True and counts["reminders"] == 1
+    assert counts["weekly"] == 1 and counts["monthly"] == 1
+    assert asyncio.run(_rows(url)) == before  # no outbox rows, no events, no report runs
+
+    again = cli.invoke(app, ["tick", "--dry-run", "--now", "2026-11-30T09:00"])
+    assert again.output == dry.output  # nothing was claimed by the first dry run
+    real = cli.invoke(app, ["tick", "--now", "2026-11-30T09:00+07:00"])
+    counts = json.loads(real.output.strip().splitlines()[-1])
+    assert counts["reminders"] == 1 and counts["weekly"] == 1 and counts["monthly"] == 1
+    assert asyncio.run(_rows(url))["outbox"] > before["outbox"]
 
 
 def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path) -> None:

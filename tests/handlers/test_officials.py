@@ -69,9 +69,12 @@ async def test_take_reply_citizen_receives_and_rates(bound: Harness) -> None:
         chat=GROUP_A,
         reply_to=(GROUP_A, card_id),
     )
+    assert not any("Trả lời hồ sơ" in t for t in h.texts(CITIZEN))  # a preview first
+    assert "Xem trước câu trả lời" in h.last_text(GROUP_A)
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     answer = [t for t in h.texts(CITIZEN) if "Trả lời hồ sơ" in t]
     assert answer and "chỉ cần nộp bản chính" in answer[0]
-    assert "đã được gửi cho người dân" in h.last_text(GROUP_A)
+    assert any("đã được gửi cho người dân" in t for t in h.texts(GROUP_A))
     assert (await _case(h, code)).status == Status.ANSWERED
     await h.press("Không hài lòng")
     await h.say("Tôi vẫn phải nộp thêm giấy tờ.")
@@ -90,6 +93,7 @@ async def test_answer_with_photo_and_traloi_command(bound: Harness) -> None:
     await h.say(
         f"/traloi {code} Đã xử lý xong, mời anh chị nhận kết quả.", user=OFFICIAL_A, chat=GROUP_A
     )
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     assert any("mời anh chị nhận kết quả" in t for t in h.texts(CITIZEN))
     assert (await _case(h, code)).status == Status.ANSWERED
 
@@ -308,35 +312,6 @@ async def test_unbind(bound: Harness) -> None:
         assert agency is not None and agency.chat_id is None
 
 
-async def test_admin_uploads_a_procedure_file(harness: Harness) -> None:
-    h = harness
-    csv = (
-        "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện,Từ khóa\n"
-        "9.000010,Cấp phép nuôi chim yến,SNNMT,nhà yến\n"
-    )
-    h.server.add_file("kb-file", csv.encode("utf-8"), file_path="documents/kb.csv")
-    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv", caption="dry")
-    assert "Kiểm tra thử" in h.last_text(ADMIN) and "Thêm mới: 1" in h.last_text(ADMIN)
-    await h.say(user=ADMIN, document_file_id="kb-file", document_name="kb.csv")
-    assert "Đã nhập xong" in h.last_text(ADMIN)
-    await h.say("xin phép nuôi yến")
-    assert "Cấp phép nuôi chim yến" in h.last_text(CITIZEN)
-
-
-async def test_upload_with_problems_lists_rows(harness: Harness) -> None:
-    h = harness
-    csv = "Mã thủ tục,Tên thủ tục,Cơ quan thực hiện\n,Thiếu mã,STP\n"
-    h.server.add_file("bad-file", csv.encode("utf-8"), file_path="documents/bad.csv")
-    await h.say(user=ADMIN, document_file_id="bad-file", document_name="bad.csv")
-    assert "Không nhập" in h.last_text(ADMIN) and "Dòng 2" in h.last_text(ADMIN)
-
-
-async def test_citizen_document_is_not_an_import(harness: Harness) -> None:
-    harness.server.add_file("x", b"code,name\n1,2\n", file_path="documents/x.csv")
-    await harness.say(document_file_id="x", document_name="x.csv")
-    assert "gõ câu hỏi" in harness.last_text(CITIZEN)
-
-
 async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) -> None:
     h = bound
     code = await file_case(h)
@@ -348,9 +323,13 @@ async def test_answer_with_an_album_reaches_the_citizen_whole(bound: Harness) ->
             photo_file_id=file_id,
             caption="Kết quả đã có, xem ảnh." if i == 0 else None,
             reply_to=(GROUP_A, card_id),
+            message_id=h.server.next_message_id(GROUP_A),  # the chat's next id, as Telegram's
         )
         update["message"]["media_group_id"] = "album-1"
         await h.feed(update)
+    previews = [t for t in h.texts(GROUP_A) if "Xem trước câu trả lời" in t]
+    assert len(previews) == 1 and "3 tệp" in previews[0]  # one preview for the whole album
+    await h.press("Gửi", user=OFFICIAL_A, chat=GROUP_A)
     photos = [
         c.params["photo"] for c in h.server.calls_to("sendPhoto") if c.params["chat_id"] == CITIZEN
     ]

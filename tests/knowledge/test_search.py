@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -313,6 +314,18 @@ def test_concurrent_reads_agree(engine: SearchEngine) -> None:
     expected = [engine.search(q) for q in queries]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(engine.search, queries)) == expected
+
+
+def test_building_leaves_the_garbage_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot builds the engine in a worker thread: process-wide GC switches are off limits."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("the engine must not change the process-wide garbage collector")
+
+    for name in ("disable", "enable", "freeze", "set_threshold"):
+        monkeypatch.setattr(gc, name, refuse)
+    engine = SearchEngine(load_procedures_json(), default_lexicon())
+    assert engine.search("đăng ký khai sinh").best is not None
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,7 +6,7 @@ done by its handler's transaction (handled ids are carried over as done rows). O
 once and schedules what comes next.
 
 Revision ID: 0002_i10
-Revises: 0001
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_i10"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,43 @@
+event-progress_update = Thông báo tiến độ xử lý
+reports-reminder_title = Nhắc hạn trả lời hồ sơ { $code }
+reports-reminder_days_left = Còn <b>{ $n } ngày</b> đến hạn trả lời ({ DAY($due) }).
+reports-reminder_due_today = Hôm nay ({ DAY($due) }) là <b>ngày cuối cùng</b> của thời hạn trả lời.
+reports-reminder_extend_hint = Nếu không kịp trả lời, cơ quan gửi phiếu xin lỗi và hẹn lại ngày trả kết quả chậm nhất 1 ngày trước hạn (chỉ được hẹn lại một lần): bấm «Gia hạn» trên thẻ hồ sơ.
+reports-no_group = Cơ quan { $agency } ({ $code }) chưa gắn nhóm Telegram nên tin nhắn này được gửi cho quản trị viên. Dùng /bind { $code } trong nhóm của cơ quan.
+reports-escalation_title = Hồ sơ { $code } đã quá hạn trả lời
+reports-escalation_body = <b>{ $agency }</b> chưa trả lời hồ sơ này; hạn trả lời là { DAY($due) } (quá hạn { $n } ngày).
+reports-escalation_parent_unbound = Cơ quan cấp trên { $parent } chưa gắn nhóm Telegram nên chưa nhận được thông báo này.
+reports-agency = Cơ quan xử lý: { $name }
+reports-assignee = Người xử lý: { $name }
+reports-unassigned = Chưa có người nhận xử lý
+reports-progress_update = Hồ sơ { $code } của bạn đang được <b>{ $agency }</b> xử lý (trạng thái: { $status }). Hạn trả lời: { DAY($due) }. Câu trả lời sẽ được gửi cho bạn qua cuộc trò chuyện này.
+reports-all_agencies = Tất cả cơ quan
+reports-weekly_title = Tổng hợp phản ánh, kiến nghị tuần { $week } ({ DAY($start) } – { DAY($end) })
+reports-monthly_title = Danh sách hồ sơ phản ánh, kiến nghị giải quyết chậm, muộn tháng { $month }
+reports-monthly_intro = Gồm hồ sơ trả lời sau hạn trong tháng và hồ sơ đến cuối tháng vẫn chưa trả lời dù đã quá hạn.
+reports-monthly_none = Không có hồ sơ giải quyết chậm, muộn trong tháng. 👏
+reports-quarterly_title = Báo cáo quý { $quarter }/{ $year }: tiếp nhận, xử lý phản ánh, kiến nghị
+reports-period = Số liệu từ { DAY($start) } đến { DAY($end) }
+reports-received = Tiếp nhận mới: <b>{ $n }</b>
+reports-answered = Đã trả lời: <b>{ $n }</b> (đúng hạn { $on_time }, trễ hạn { $late })
+reports-answered_on_time = Trả lời đúng hạn: <b>{ $n }</b>{ PRESENT($pct) ->
+        [yes] {" "}({ $pct }%)
+       *[no] {""}
+    }
+reports-answered_late = Trả lời trễ hạn: <b>{ $n }</b>
+reports-open = Đang xử lý cuối kỳ: <b>{ $n }</b>, trong đó quá hạn: <b>{ $overdue }</b>
+reports-rejected = Không thụ lý: { $n }
+reports-transferred = Chuyển cơ quan có thẩm quyền: { $n } (chuyển quá { $days } ngày làm việc: { $late })
+reports-ratings = Đánh giá của người dân: 😊 { $good } · 😐 { $neutral } · ☹️ { $bad }
+reports-satisfaction = Mức độ hài lòng: <b>{ $pct }%</b> ({ $good }/{ $rated } lượt đánh giá hài lòng)
+reports-satisfaction_none = Mức độ hài lòng: chưa có đánh giá của người dân
+reports-target = Mục tiêu: ≥ { $target }% người dân hài lòng
+reports-target_met = đạt ✅
+reports-target_missed = chưa đạt ⚠️
+reports-by_agency = Theo cơ quan
+reports-agency_row = { $name }: { $received } mới · { $answered } đã trả lời ({ $late } trễ) · { $open } đang xử lý ({ $overdue } quá hạn)
+reports-no_activity = Không có hồ sơ nào trong kỳ.
+reports-cases_count = { $n } hồ sơ
+reports-no_assignee = Chưa phân công người xử lý
+reports-late_answered = hạn { DAY($due) }, trả lời { DAY($at) } — trễ { $n } ngày
+reports-late_open = hạn { DAY($due) }, chưa trả lời — quá hạn { $n } ngày

@@ -1,0 +1,110 @@
+"""What the search engine returns (`SearchHit`, `SearchResponse`) and its tunable weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SearchConfig", "SearchHit", "SearchResponse"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked procedure; `score` is a confidence in 0..1."""
+
+    code: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResponse:
+    """Answer to one query; when `abstained`, `hits` are only "did you mean" suggestions."""
+
+    query: str
+    abstained: bool
+    hits: list[SearchHit]
+
+    @property
+    def best(self) -> SearchHit | None:
+        """The top hit when the engine did not abstain, else None."""
+        return None if self.abstained or not self.hits else self.hits[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """Tunable weights and thresholds of the engine (defaults tuned on sample questions)."""
+
+    # BM25F: per-field weight, length normalisation b, and match strength used for coverage.
+    field_weights: tuple[tuple[str, float], ...] = (
+        ("name", 3.0),
+        ("keywords", 2.5),
+        ("field", 0.6),
+        ("result", 0.6),
+        ("conditions", 0.3),
+        ("documents", 0.3),
+        ("steps", 0.15),
+        ("legal_basis", 0.05),
+    )
+    field_b: tuple[tuple[str, float], ...] = (("name", 0.6), ("keywords", 0.3))
+    default_b: float = 0.75
+    field_strength: tuple[tuple[str, float], ...] = (
+        ("name", 1.0),
+        ("keywords", 1.0),
+        ("field", 0.6),
+        ("result", 0.6),
+        ("conditions", 0.4),
+        ("documents", 0.4),
+        ("steps", 0.3),
+        ("legal_basis", 0.2),
+    )
+    k1: float = 1.2
+    max_field_tokens: int = 300  # long texts (steps, documents) are cut for speed
+    # Fields that also index two-syllable words, and those that index accented forms.
+    bigram_fields: tuple[str, ...] = (
+        "name",
+        "keywords",
+        "field",
+        "result",
+        "conditions",
+        "documents",
+    )
+    accent_fields: tuple[str, ...] = ("name", "keywords", "field", "result")
+    max_query_chars: int = 2000
+    max_query_syllables: int = 80
+    # Query term weights (BM25 side).
+    bigram_weight: float = 1.0
+    accent_weight: float = 0.3
+    expansion_weight: float = 1.0
+    concept_terms: float = 4.0  # expansions longer than this share the expansion weight
+    colloquial_weight: float = 0.5  # the colloquial words themselves, beside the expansion
+    fuzzy_weight: float = 0.8
+    context_fix_weight: float = 0.6  # a known syllable replaced because of its neighbours
+    # Coverage (confidence side).
+    accent_mismatch: float = 0.4  # credit when the user's diacritics differ from the doc's
+    isolated: float = 0.5  # credit for a syllable found alone while the query had it in a word
+    unknown_weight: float = 0.6  # a syllable the index lacks weighs this share of the max idf
+    concept_weight: float = 0.6  # a lexicon concept weighs this share of the max idf
+    concept_power: float = 2.0  # partial concept matches count as share ** power
+    # Candidate generation.
+    candidates: int = 20
+    # Candidate generation reads only the `head_size` highest-impact postings of a common term;
+    # the best `candidates * 2` are then scored exactly.
+    head_size: int = 1000
+    posting_budget: int = 6000
+    # Confidence: a logistic model over the features of a candidate (fitted on labelled sample
+    # questions, see `knowledge.evaluation`): phrase = best share of one of the procedure's
+    # name/keyword phrases said in the query; coverage = idf-weighted share of the query found
+    # in the procedure; bigrams = share of the query's two-syllable words found; name = share
+    # of the name said; bm25 = log(1 + BM25F / max idf).
+    conf_bias: float = -3.61
+    conf_phrase: float = 1.69
+    conf_coverage: float = 1.14
+    conf_bigrams: float = 1.03
+    conf_name: float = 1.16
+    conf_bm25: float = 2.0
+    # Ranking = confidence logit + these shares of secondary evidence (breaks near-ties).
+    rank_relative: float = 0.5
+    rank_phrase: float = 0.5
+    rank_name: float = 0.0
+    # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
+    abstain_below: float = 0.6

@@ -1,0 +1,258 @@
+"""The inverted index over procedure records: BM25F postings, idf and the vocabulary.
+
+Built once from the records (and the lexicon, whose phrases the query side also knows), then
+only read. Terms are folded syllables ("dang"), two-syllable words ("dang ky") and, in a few
+fields, accented syllables marked with "~" ("~đăng").
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from knowledge.lexicon import Lexicon, Pair
+from knowledge.normalize import analyze
+from knowledge.records import ProcedureRecord
+from knowledge.search.config import SearchConfig
+from knowledge.search.fillers import (
+    FILLER_FOLDED_PAIRS,
+    FILLER_FOLDED_WORDS,
+    STOP_WORDS,
+    is_stop_word,
+)
+
+__all__ = ["Index", "Phrase", "Posting"]
+
+
+class Posting(NamedTuple):
+    """The documents of one term, ascending, with the term's BM25F data in each."""
+
+    ids: array[int]
+    sat: array[float]  # saturated field-weighted tf: tf / (k1 + tf)
+    strength: array[float]  # match strength of the strongest field holding the term
+
+
+class Phrase(NamedTuple):
+    """A name or keyword reduced to its content syllables and two-syllable words."""
+
+    unigrams: tuple[str, ...]
+    bigrams: tuple[str, ...]
+    weights: tuple[float, ...]  # idf of each bigram (or of each unigram if no bigrams)
+    total: float
+
+
+# The content syllables and two-syllable words of a phrase, before they are weighed.
+_Content = tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def _content(pairs: Sequence[Pair]) -> _Content:
+    """The syllables and two-syllable words of a name or keyword, filler words left out."""
+    keep = [not is_stop_word(f, a) for f, a in pairs]
+    unigrams = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=False) if k))
+    bigrams = tuple(
+        dict.fromkeys(
+            f"{pairs[i][0]} {pairs[i + 1][0]}"
+            for i in range(len(pairs) - 1)
+            if keep[i] and keep[i + 1]
+        )
+    )
+    return unigrams, bigrams
+
+
+class Index:
+    """Postings, idf and vocabulary of a sequence of records; document ids are positions."""
+
+    def __init__(
+        self, records: Sequence[ProcedureRecord], lexicon: Lexicon, config: SearchConfig
+    ) -> None:
+        self.config = config
+        self.lexicon = lexicon
+        self._build(records)
+
+    def _build(self, records: Sequence[ProcedureRecord]) -> None:
+        cfg = self.config
+        b_of = dict(cfg.field_b)
+        strength_of = dict(cfg.field_strength)
+        bigrammed = frozenset(cfg.bigram_fields)
+        accented = frozenset(cfg.accent_fields)
+        limit = cfg.max_field_tokens
+        # Strongest field first, so a term's first field is its best (for coverage).
+        fields = sorted(
+            ((name, w) for name, w in cfg.field_weights if w > 0),
+            key=lambda nw: -strength_of.get(nw[0], 0.2),
+        )
+
+        # Pass 1: tokenise every field once; keep term counts and lengths.
+        # The build holds millions of terms. It keeps them in containers the cyclic garbage
+        # collector does not track (plain dicts of str → number, arrays) or stops tracking
+        # (tuples of str), so the collections its allocations trigger stay few and short
+        # without switching the collector off, which would affect the whole process.
+        counts_of: list[list[dict[str, int]]] = [[] for _ in fields]
+        lengths: list[list[int]] = [[] for _ in fields]
+        name_words: list[tuple[str, ...]] = []
+        phrases: list[tuple[_Content, ...]] = []
+        content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
+        for rec in records:
+            for slot, (fname, _) in enumerate(fields):
+                if fname == "keywords":
+                    chunks = [analyze(k)[:limit] for k in rec.keywords]
+                else:
+                    chunks = [analyze(getattr(rec, fname))[:limit]]
+                terms: list[str] = []
+                length = 0
+                for pairs in chunks:
+                    folded = [f for f, _ in pairs]
+                    length += len(folded)
+                    terms += folded
+                    if fname in accented:
+                        terms += ["~" + a for f, a in pairs if a != f]
+                    if fname in bigrammed and len(pairs) > 1:
+                        terms += [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+                        if fname in accented:
+                            content_bigrams.update(
+                                [
+                                    f"{f1} {f2}"
+                                    for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
+                                    if a1 not in STOP_WORDS and a2 not in STOP_WORDS
+                                ]
+                            )
+                # Counted into a plain dict: the collector always tracks a Counter.
+                counts_of[slot].append(dict(Counter(terms).items()))
+                lengths[slot].append(length)
+                if fname == "name":
+                    name_words.append(tuple(dict.fromkeys(f for pairs in chunks for f, _ in pairs)))
+                    phrases.append((_content(chunks[0]),))
+                elif fname == "keywords":
+                    phrases[-1] += tuple(_content(pairs) for pairs in chunks)
+
+        # Pass 2: BM25F term weights per document, appended to each term's postings.
+        n_docs = len(records)
+        norms: list[tuple[float, float, float, float]] = []  # weight, b, avg length, strength
+        for slot, (fname, weight) in enumerate(fields):
+            total = sum(lengths[slot])
+            avg = (total / n_docs if n_docs else 0.0) or 1.0
+            norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
+        k1 = cfg.k1
+        postings: dict[str, Posting] = {}
+        for doc in range(n_docs):
+            tf: dict[str, float] = {}
+            best: dict[str, float] = {}
+            tf_get = tf.get
+            for slot, (weight, b, avg, strength) in enumerate(norms):
+                counts = counts_of[slot][doc]
+                if not counts:
+                    continue
+                norm = weight / (1.0 - b + b * lengths[slot][doc] / avg)
+                if not tf:
+                    tf = {term: count * norm for term, count in counts.items()}
+                    tf_get = tf.get
+                    best = dict.fromkeys(counts, strength)
+                    continue
+                best.update(dict.fromkeys(counts.keys() - best.keys(), strength))
+                for term, count in counts.items():
+                    tf[term] = tf_get(term, 0.0) + count * norm
+            for term, value in tf.items():
+                post = postings.get(term)
+                if post is None:
+                    post = postings[term] = Posting(array("i"), array("f"), array("f"))
+                post.ids.append(doc)
+                post.sat.append(value / (k1 + value))
+                post.strength.append(best[term])
+        del counts_of
+
+        self.postings = postings
+        self.idf: dict[str, float] = {
+            t: math.log(1.0 + (n_docs - len(p.ids) + 0.5) / (len(p.ids) + 0.5))
+            for t, p in self.postings.items()
+        }
+        self.max_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
+        self.accent_strength = min(
+            (strength_of.get(f, 0.2) for f in accented if f in dict(fields)), default=1.0
+        )
+        unknown = self.max_idf * cfg.unknown_weight
+        self.name_words: list[dict[str, float]] = [
+            {t: self.idf.get(t, unknown) for t in words} for words in name_words
+        ]
+        self.name_totals = [sum(w.values()) or 1.0 for w in self.name_words]
+        self.content_bigrams = frozenset(content_bigrams)
+        self.phrases = [tuple(self._weigh(uni, bi) for uni, bi in doc if uni) for doc in phrases]
+        vocab = sorted(t for t in self.postings if " " not in t and not t.startswith("~"))
+        self.vocab = frozenset(vocab)
+        self.vocab_list = vocab
+        neighbours: dict[str, set[str]] = {}
+        for term in self.postings:
+            if " " in term:
+                left, right = term.split(" ", 1)
+                neighbours.setdefault(">" + left, set()).add(right)
+                neighbours.setdefault("<" + right, set()).add(left)
+        self.neighbours = {k: tuple(sorted(v)) for k, v in neighbours.items()}
+        # Words and pairs the query side knows besides the index: lexicon phrases and filler.
+        extra_words: set[str] = set(FILLER_FOLDED_WORDS)
+        extra_pairs: set[str] = set(FILLER_FOLDED_PAIRS)
+        for entry in self.lexicon:
+            extra_words.update(entry.key)
+            extra_pairs.update(f"{a} {b}" for a, b in zip(entry.key, entry.key[1:], strict=False))
+        self.extra_words = frozenset(extra_words - self.vocab)
+        self.extra_pairs = frozenset(extra_pairs)
+        self.word_list = sorted(self.vocab | self.extra_words)
+        self.accents = frozenset({a for e in self.lexicon for a in e.accented} | set(STOP_WORDS))
+        heads: dict[str, tuple[array[int], array[float]]] = {}
+        for term, post in self.postings.items():
+            if len(post.ids) > cfg.head_size:
+                order = sorted(range(len(post.ids)), key=post.sat.__getitem__, reverse=True)
+                top = sorted(order[: cfg.head_size])
+                heads[term] = (
+                    array("i", [post.ids[j] for j in top]),
+                    array("f", [post.sat[j] for j in top]),
+                )
+        self.heads = heads
+
+    def _weigh(self, unigrams: tuple[str, ...], bigrams: tuple[str, ...]) -> Phrase:
+        unknown = self.max_idf * self.config.unknown_weight
+        weights = tuple(self.idf.get(t, unknown) for t in bigrams or unigrams)
+        return Phrase(unigrams, bigrams, weights, sum(weights) or 1.0)
+
+    # ------------------------------------------------------------------ lookups
+    def known(self, folded: str) -> bool:
+        """A syllable some document contains."""
+        return folded in self.vocab
+
+    def is_bigram(self, left: str, right: str) -> bool:
+        """A two-syllable word some document contains."""
+        return f"{left} {right}" in self.postings
+
+    def is_word(self, folded: str) -> bool:
+        """A syllable the index, the lexicon or the filler lists know."""
+        return folded in self.vocab or folded in self.extra_words
+
+    def is_pair(self, left: str, right: str) -> bool:
+        """Two syllables the index, the lexicon or the filler lists know side by side."""
+        pair = f"{left} {right}"
+        return pair in self.postings or pair in self.extra_pairs
+
+    def df(self, term: str) -> int:
+        """How many documents contain `term`."""
+        post = self.postings.get(term)
+        return len(post.ids) if post is not None else 0
+
+    def idf_of(self, term: str) -> float:
+        """The idf of `term`; a term no document has weighs a share of the maximum."""
+        return self.idf.get(term, self.max_idf * self.config.unknown_weight)
+
+    def lookup(self, terms: Iterable[str], doc: int) -> dict[str, tuple[float, float]]:
+        """(saturated tf, field strength) of each of `terms` present in `doc`."""
+        found: dict[str, tuple[float, float]] = {}
+        postings = self.postings
+        for term in terms:
+            post = postings.get(term)
+            if post is None:
+                continue
+            ids = post.ids
+            j = bisect_left(ids, doc)
+            if j < len(ids) and ids[j] == doc:
+                found[term] = (post.sat[j], post.strength[j])
+        return found

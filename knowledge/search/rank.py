@@ -1,0 +1,168 @@
+"""Score candidates for a parsed query: BM25F, interpretable features, logistic confidence.
+
+Steps 5-6 of the pipeline in `knowledge.search`: candidates come from an approximate BM25F
+within a postings budget, the best are scored exactly, and each gets the features (phrase,
+coverage, bigrams, name, bm25) that a logistic model turns into a confidence in 0..1.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+from knowledge.search.index import Index
+from knowledge.search.query import Query, Unit
+
+__all__ = ["Scored", "rank"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A candidate document: its confidence, its ranking score and the features behind them."""
+
+    doc: int
+    confidence: float
+    rank: float
+    features: dict[str, float]
+
+
+def _unit_match(unit: Unit, st: dict[str, float], index: Index) -> float:
+    """How well a document (its term strengths `st`) answers one query unit, 0..1."""
+    cfg = index.config
+    idf = index.idf.get
+    unknown = index.max_idf * cfg.unknown_weight
+    best = 0.0
+    if unit.concept:
+        for form in unit.forms:
+            want = got = 0.0
+            for term, _ in form:
+                w = idf(term, unknown)
+                want += w
+                got += w * st.get(term, 0.0)
+            if want and got / want > best:
+                best = got / want
+        # a concept is said or not: half of its words is much less than half an answer
+        return best**cfg.concept_power
+    for j, (term, w) in enumerate(unit.forms[0]):
+        strength = st.get(term, 0.0)
+        if j == 0 and unit.accent and strength >= index.accent_strength:
+            strength = max(st.get(unit.accent, 0.0), cfg.accent_mismatch * strength)
+        best = max(best, w * strength)
+    if best and unit.words:
+        # found, but is it the same word? a syllable the query used inside a two-syllable
+        # word counts fully only when the doc has that word too
+        in_word = max((st.get(t, 0.0) for t in unit.words if t), default=0.0)
+        best = max(in_word, best * cfg.isolated)
+    return best
+
+
+def _phrase_cover(doc: int, q: Query, index: Index) -> float:
+    """Best share of one of the doc's name/keyword phrases that the query says."""
+    best = 0.0
+    for phrase in index.phrases[doc]:
+        if phrase.bigrams:
+            got = sum(
+                w for t, w in zip(phrase.bigrams, phrase.weights, strict=True) if t in q.terms
+            )
+            share = got / phrase.total
+        else:
+            got = sum(
+                w for t, w in zip(phrase.unigrams, phrase.weights, strict=True) if t in q.words
+            )
+            share = 0.7 * got / phrase.total
+        if share > best:
+            best = share
+    return best
+
+
+def rank(q: Query, index: Index) -> list[Scored]:
+    """The best candidates for `q`, highest rank first (ties: lowest document id)."""
+    cfg = index.config
+    postings = index.postings
+    idf = index.idf
+    weights = {t: w * idf[t] for t, w in q.terms.items() if t in postings}
+    if not weights:
+        return []
+    # Candidates from an approximate score within a budget of postings read: rare terms
+    # first and in full, common terms through their highest-impact head, if budget remains.
+    approx: dict[int, float] = {}
+    get = approx.get
+    budget = cfg.posting_budget
+    for term in sorted(weights, key=lambda t: (len(postings[t].ids), t)):
+        ids, sats = index.heads.get(term) or postings[term][:2]
+        if approx and len(ids) > budget:
+            break
+        budget -= len(ids)
+        weight = weights[term]
+        for d, s in zip(ids, sats, strict=True):
+            approx[d] = get(d, 0.0) + weight * s
+    size = cfg.candidates * 2
+    if len(approx) > size:
+        cut = heapq.nlargest(size, approx.values())[-1]
+        chosen = [d for d, s in approx.items() if s > cut]
+        ties = sorted(d for d, s in approx.items() if s == cut)  # lowest ids: deterministic
+        chosen.extend(ties[: size - len(chosen)])
+    else:
+        chosen = list(approx)
+    # Exact BM25F and per-term field strengths for the chosen documents.
+    needed: set[str] = set(weights)
+    for unit in q.units:
+        for form in unit.forms:
+            needed.update(t for t, _ in form)
+        needed.update(unit.words)
+        if unit.accent:
+            needed.add(unit.accent)
+    for options in q.bigrams:
+        needed.update(t for t, _ in options)
+    needed_terms = sorted(needed & postings.keys())  # fixed order: sums are reproducible
+    exact: list[tuple[int, float, dict[str, float]]] = []
+    for d in chosen:
+        found = index.lookup(needed_terms, d)
+        bm25 = sum(weights[t] * v[0] for t, v in found.items() if t in weights)
+        exact.append((d, bm25, {t: v[1] for t, v in found.items()}))
+    exact.sort(key=lambda e: (-e[1], e[0]))
+    pool = exact[: cfg.candidates]
+    top_bm25 = pool[0][1] or 1.0
+    total_weight = sum(u.weight for u in q.units) or 1.0
+
+    results: list[Scored] = []
+    for d, bm25, st in pool:
+        coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
+        if q.bigrams:
+            bigram_cover = sum(
+                max(w * st.get(t, 0.0) for t, w in options) for options in q.bigrams
+            ) / len(q.bigrams)
+        else:
+            bigram_cover = coverage
+        name = index.name_words[d]
+        name_cover = sum(w for t, w in name.items() if t in q.words) / index.name_totals[d]
+        relative = bm25 / top_bm25
+        phrase_cover = _phrase_cover(d, q, index)
+        logit = (
+            cfg.conf_bias
+            + cfg.conf_phrase * phrase_cover
+            + cfg.conf_coverage * coverage
+            + cfg.conf_bigrams * bigram_cover
+            + cfg.conf_name * name_cover
+            + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
+        )
+        confidence = 1.0 / (1.0 + math.exp(-logit))
+        # rank on the logit: near-certain candidates still differ in their evidence
+        rank_score = (
+            logit
+            + cfg.rank_relative * relative
+            + cfg.rank_phrase * phrase_cover
+            + cfg.rank_name * name_cover
+        )
+        feats = {
+            "bm25": bm25,
+            "coverage": coverage,
+            "bigrams": bigram_cover,
+            "name": name_cover,
+            "relative": relative,
+            "phrase": phrase_cover,
+        }
+        results.append(Scored(d, confidence, rank_score, feats))
+    results.sort(key=lambda r: (-r.rank, r.doc))
+    return results
