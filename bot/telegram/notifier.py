@@ -492,8 +492,10 @@ class Notifier:
     async def delivered(
         self, session: AsyncSession, row: OutboxMessage, message_ids: Sequence[int]
     ) -> None:
-        """A copy with personal data that landed in a group after the case had left it (it
-        was on its way during the transfer) is scrubbed at once."""
+        """After a card or the citizen's words or files reached a group: possible earlier
+        copies are checked (see `probe_copies`); a copy found by such a check gets its card
+        state back (the check took its buttons off); a copy that landed in a group the case
+        has meanwhile left (it was on its way during the transfer) is scrubbed at once."""
         if row.case_id is None or not row.link_kind:
             return
         if not is_card(row.link_kind) and row.link_kind not in PERSONAL_KINDS:
@@ -501,16 +503,46 @@ class Notifier:
         case = await CaseRepo(session).by_id(row.case_id)
         if case is None:
             return
+        if row.chat_id in self.admin_ids or row.chat_id == case.citizen_chat_id:
+            return
+        copies = (row.payload or {}).get("possible_copies")
+        if copies and row.method != "probe_copy":
+            await self.probe_copies(session, case, row, copies)
         agency = await AgencyRepo(session).get(case.agency)
         if agency is not None and agency.chat_id == row.chat_id:
-            return
-        if row.chat_id in self.admin_ids or row.chat_id == case.citizen_chat_id:
+            if row.method == "probe_copy" and is_card(row.link_kind):
+                await self._edit_cards(session, case, row.chat_id)  # its buttons back
             return
         if is_card(row.link_kind):
             await self._edit_cards(session, case, row.chat_id)
         else:
             for message_id in message_ids:
                 await self._delete(session, case, row.chat_id, message_id)
+
+    async def probe_copies(
+        self, session: AsyncSession, case: Case, row: OutboxMessage, copies: dict[str, Any]
+    ) -> None:
+        """A card or the citizen's words or files delivered after an unsure attempt: each id
+        that may hold an earlier copy is checked by the sender (`probe_copy`); a copy found
+        is linked to the case like any other, so a transfer scrubs it. A card is also known
+        by its code and labels, since it may have been rendered in another state then."""
+        match = dict(copies.get("match") or {})
+        if is_card(row.link_kind or "") and card_part(row.link_kind or "") == 0:
+            match["needles"] = [
+                case.code,
+                self.r.plain("card.received", self.group_locale),
+                self.r.plain("card.due", self.group_locale),
+            ]
+        for message_id in copies.get("ids") or ():
+            await self.enqueue(
+                session,
+                chat_id=row.chat_id,
+                method="probe_copy",
+                payload={"message_id": message_id, "match": match, "copy_of": row.id},
+                case_id=case.id,
+                link_kind=row.link_kind,
+                purpose="reconcile",
+            )
 
     async def to_group(self, session: AsyncSession, case: Case, key: str, **params: Any) -> None:
         agency = await AgencyRepo(session).get(case.agency)

@@ -10,24 +10,36 @@ then delivered by `OutboxSender`, so a crash or a Telegram outage never loses on
   explained to the admins.
 - At least once, duplicates counted: an attempt whose outcome is unknown (a timeout after the
   request left, or a worker that died while sending) is recorded as *unsure*. When the row is
-  sent again, the chat's message ids tell whether the first attempt had landed: if the new id
-  directly follows the last id we know, nothing came in between and the row was not
-  duplicated; otherwise it counts as a (possible) duplicate. A card delivered twice is linked
-  to its case through either copy (replies to an unlinked copy are linked when they arrive,
-  from the case id in its buttons).
+  sent again, the chat's message ids tell how many earlier attempts may have landed: every
+  copy lies between the last id we know in the chat and the new one, so with `unsure`
+  attempts and `gap` ids in between, min(unsure, gap) copies are counted as possible
+  duplicates (none when the new id directly follows the last one we know).
+- Copies are reconciled, never guessed at: the ids in that gap that are not other messages of
+  ours are kept on the row (`possible_copies`, with what the delivered copy looks like), and
+  for a card or the citizen's files and words in a group the notifier queues a `probe_copy`
+  for each. The probe asks Telegram with editMessageReplyMarkup, which refuses with "message
+  can't be edited" for other people's messages and "message is not modified" for ours without
+  buttons (whose content an edit's answer then shows; the buttons are put back at once). Only
+  a message of ours that shows the same file or text is taken for a copy: it is linked to its
+  case, so a transfer scrubs it like any other copy. Nothing else is ever edited for good or
+  deleted.
+- The database may drop its connection (a PostgreSQL restart): what Telegram did is recorded
+  again on a new connection rather than left claimed, which would send it once more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -42,13 +54,17 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BufferedInputFile,
+    Document,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
     LinkPreviewOptions,
     Message,
+    PhotoSize,
     ReplyParameters,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -63,6 +79,7 @@ CLAIM_SECONDS = 120
 # 5xx and network errors are retried for this long (from the first failure of a streak).
 RETRY_BUDGET = timedelta(hours=6)
 MAX_BACKOFF = 300.0
+PROBE = "probe_copy"
 METHODS = (
     "send_message",
     "send_photo",
@@ -71,9 +88,22 @@ METHODS = (
     "edit_message_text",
     "delete_message",
     "upload_photo",
+    PROBE,
 )
 ALERT_PURPOSE = "admin_alert"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# A possible copy is looked for among this many ids before the delivered one at most.
+MAX_CANDIDATES = 50
+# When no earlier delivery in the chat is known, copies are looked for this far back.
+UNKNOWN_GAP = 20
+# How long the sender keeps trying to record its work while the database is unreachable.
+DB_PATIENCE = 60.0
+# Put on a message of ours without buttons for a moment, so that the edit's answer shows what
+# the message is (Bot API: an edit returns the edited Message); taken off at once.
+PROBE_MARKUP = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text="…", callback_data="probe")]]
+)
+T = TypeVar("T")
 # Renders a row's payload when it is sent (payload["render"]); None: nothing to send any more.
 Render = Callable[[AsyncSession, OutboxMessage], Awaitable[dict[str, Any] | None]]
 # Runs in the transaction that records a delivery (e.g. scrubs a copy that arrived too late).
@@ -112,6 +142,54 @@ def _unsure(exc: Exception) -> bool:
     a refused connection proves it never arrived."""
     message = getattr(exc, "message", str(exc))
     return not ("ClientConnectorError" in message or "Cannot connect" in message)
+
+
+def _digest(text: str) -> str:
+    """A short fingerprint of a message's visible text (whitespace as Telegram may trim it)."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:20]
+
+
+def _media(message: Message) -> PhotoSize | Document | None:
+    if message.photo:
+        return message.photo[-1]
+    for media in (message.document, message.video, message.audio, message.voice):
+        if media is not None:
+            return media  # type: ignore[return-value]
+    return None
+
+
+def fingerprint(messages: list[Message], payload: dict[str, Any]) -> dict[str, list[str]]:
+    """What a delivered message looks like, to recognise an earlier copy of it: its files
+    (file_unique_id is the same for every copy of a file) and its visible text."""
+    unique_ids, file_ids, texts = [], [], []
+    for m in messages:
+        media = _media(m)
+        if media is not None:
+            unique_ids.append(media.file_unique_id)
+            file_ids.append(media.file_id)
+        text = m.text or m.caption
+        if text:
+            texts.append(_digest(text))
+    if payload.get("file_id"):
+        file_ids.append(str(payload["file_id"]))
+    file_ids += [str(m["file_id"]) for m in payload.get("media") or () if m.get("file_id")]
+    return {"unique_ids": unique_ids, "file_ids": file_ids, "texts": texts}
+
+
+def is_copy(message: Message, match: dict[str, Any]) -> bool:
+    """Whether `message` (a message of ours) shows what `match` describes: the same file, the
+    same text, or every one of its `needles` (a card rendered again shows the same code and
+    labels while its status may have changed)."""
+    media = _media(message)
+    if media is not None:
+        return media.file_unique_id in match.get("unique_ids", ()) or media.file_id in match.get(
+            "file_ids", ()
+        )
+    text = message.text or message.caption or ""
+    if text and _digest(text) in match.get("texts", ()):
+        return True
+    needles = [str(n) for n in match.get("needles") or ()]
+    return bool(needles) and all(n in text for n in needles)
 
 
 async def enqueue(
@@ -179,6 +257,7 @@ class OutboxSender:
         on_delivered: Delivered | None = None,
         claim_seconds: float = CLAIM_SECONDS,
         retry_budget: timedelta = RETRY_BUDGET,
+        db_patience: float = DB_PATIENCE,
     ) -> None:
         self.bot = bot
         # Renders the admins' alert for a message that failed for good (None: no alert).
@@ -197,6 +276,7 @@ class OutboxSender:
         timeout = float(getattr(bot.session, "timeout", 60) or 60)
         self.claim = timedelta(seconds=max(claim_seconds, 2 * timeout + 5))
         self.retry_budget = retry_budget
+        self.db_patience = db_patience
         self.wakeup = asyncio.Event()
 
     def notify(self) -> None:
@@ -222,50 +302,97 @@ class OutboxSender:
             for w in waiters:
                 w.cancel()
 
+    async def _db(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
+        """Run `work` in a session (and transaction) of its own; when the database drops the
+        connection (a PostgreSQL restart, a cut connection: SQLAlchemy then discards it), run
+        it again on a new one for up to `db_patience` seconds. What Telegram did must be
+        recorded: a row left claimed would be sent again once its claim expires. Every write
+        given here is safe to repeat after a commit whose answer was lost."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.db_patience
+        delay = 0.1
+        while True:
+            try:
+                if write:
+                    async with self.sessions.begin() as session:
+                        return await work(session)
+                async with self.sessions() as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated or loop.time() + delay > deadline:
+                    raise
+                log.warning("outbox: database connection lost, trying again: %s", exc.orig)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
     async def _claim(self) -> list[OutboxMessage]:
         now = self.clock.now()
         token = secrets.token_hex(8)
-        async with self.sessions.begin() as session:
-            claimed = await OutboxRepo(session).claim(
-                now, until=now + self.claim, token=token, batch=self.batch
+
+        async def claim(session: AsyncSession) -> bool:
+            repo = OutboxRepo(session)
+            if await repo.claimed(token):  # an earlier try committed; its answer was lost
+                return True
+            return bool(
+                await repo.claim(now, until=now + self.claim, token=token, batch=self.batch)
             )
-        if not claimed:
+
+        if not await self._db(claim):
             return []
-        async with self.sessions() as session:
-            return list(await OutboxRepo(session).claimed(token))
+        return list(await self._db(lambda s: OutboxRepo(s).claimed(token), write=False))
 
     async def deliver_due(self) -> DeliveryStats:
         """One pass: claim due rows and try each once, each chat's rows in order."""
         stats = DeliveryStats()
         rows = await self._claim()
         held: set[int] = set()  # chats whose earlier message must go first
-        for row in rows:
-            if row.chat_id in held:
-                await self._release(row.id, self.clock.now())
-                continue
-            delay = await self.limiter.acquire(row.chat_id, self.monotonic())
-            if delay > self.max_delay:
-                held.add(row.chat_id)
-                await self._release(row.id, self.clock.now() + timedelta(seconds=delay))
-                stats.retried += 1
-                continue
-            if delay > 0:
-                await asyncio.sleep(delay)
-            async with self.sessions.begin() as session:
-                if not await OutboxRepo(session).extend(
-                    row.id, row.claim_token or "", self.clock.now() + self.claim
-                ):
-                    held.add(row.chat_id)  # our claim expired and another worker has it
-                    continue
-            outcome = await self._send_one(row)
+        for n, row in enumerate(rows):
+            try:
+                outcome = await self._deliver_claimed(row, held)
+            except BaseException:
+                # Rows not tried yet go back at once (not "sending" until their claim ends,
+                # holding their chats and then counted as possibly sent).
+                with contextlib.suppress(Exception):
+                    await self._release_untried([r.id for r in rows[n + 1 :]])
+                raise
             if outcome == "sent":
                 stats.sent += 1
             elif outcome == "retry":
-                held.add(row.chat_id)
                 stats.retried += 1
             elif outcome == "failed":
                 stats.failed += 1
         return stats
+
+    async def _release_untried(self, row_ids: list[int]) -> None:
+        if row_ids:
+            now = self.clock.now()
+
+            async def release(session: AsyncSession) -> None:
+                for row_id in row_ids:
+                    await OutboxRepo(session).release(row_id, now)
+
+            await self._db(release)
+
+    async def _deliver_claimed(self, row: OutboxMessage, held: set[int]) -> str:
+        """Try one claimed row, unless its chat must wait; the outcome."""
+        if row.chat_id in held:
+            await self._release(row.id, self.clock.now())
+            return "held"
+        delay = await self.limiter.acquire(row.chat_id, self.monotonic())
+        if delay > self.max_delay:
+            held.add(row.chat_id)
+            await self._release(row.id, self.clock.now() + timedelta(seconds=delay))
+            return "retry"
+        if delay > 0:
+            await asyncio.sleep(delay)
+        until = self.clock.now() + self.claim
+        if not await self._db(lambda s: OutboxRepo(s).extend(row.id, row.claim_token or "", until)):
+            held.add(row.chat_id)  # our claim expired and another worker has it
+            return "held"
+        outcome = await self._send_one(row)
+        if outcome == "retry":
+            held.add(row.chat_id)
+        return outcome
 
     async def deliver_all(self, max_passes: int = 100) -> DeliveryStats:
         """Deliver until nothing is due (tests, the shell, `citizen-bot tick`)."""
@@ -282,21 +409,21 @@ class OutboxSender:
     async def _release(
         self, row_id: int, when: datetime, error: str | None = None, **kw: Any
     ) -> None:
-        async with self.sessions.begin() as session:
-            await OutboxRepo(session).release(row_id, when, error, **kw)
+        await self._db(lambda s: OutboxRepo(s).release(row_id, when, error, **kw))
 
     async def _prepare(self, row: OutboxMessage) -> dict[str, Any] | None:
         """The payload to send: rendered now when the row asks for it (the last state wins)."""
         payload = dict(row.payload)
         if not payload.get("render") or self.render is None:
             return payload
-        async with self.sessions() as session:
-            rendered = await self.render(session, row)
+        render = self.render
+        rendered = await self._db(lambda s: render(s, row), write=False)
         if rendered is None:
             return None
         return {**payload, **rendered}
 
-    async def _call(self, row: OutboxMessage, p: dict[str, Any]) -> list[int]:
+    async def _call(self, row: OutboxMessage, p: dict[str, Any]) -> list[Message]:
+        """Make the row's Bot API call; the messages Telegram answered with."""
         markup = (
             InlineKeyboardMarkup.model_validate(p["reply_markup"])
             if p.get("reply_markup")
@@ -367,36 +494,89 @@ class OutboxSender:
             except TelegramBadRequest as exc:
                 if "message is not modified" not in exc.message:
                     raise
-                return [p["message_id"]]
+                return []
         elif row.method == "delete_message":
             try:
                 await self.bot.delete_message(row.chat_id, p["message_id"])
             except TelegramBadRequest as exc:
                 if "message to delete not found" not in exc.message:
                     raise
-            return [p["message_id"]]
+            return []
         else:  # pragma: no cover - enqueue() refuses unknown methods
             raise ValueError(row.method)
         if isinstance(result, Message):
-            return [result.message_id]
+            return [result]
         if isinstance(result, list):
-            return [m.message_id for m in result]
-        return [p.get("message_id", 0)]
+            return [m for m in result if isinstance(m, Message)]
+        return []
+
+    async def _look(self, chat_id: int, message_id: int) -> tuple[Message | None, str]:
+        """What a message in the chat is, if it is ours: (the message, "" or "had buttons"),
+        else (None, why not).
+
+        editMessageReplyMarkup without a keyboard answers "message can't be edited" for
+        someone else's message and "message is not modified" for ours without buttons; for
+        those, a button is put on for a moment, since only a successful edit answers with the
+        message, and taken off again. A message of ours with buttons loses them here; its owner
+        (the notifier) puts a card's back."""
+        try:
+            result = await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id
+            )
+        except TelegramBadRequest as exc:
+            if "message is not modified" not in exc.message:
+                return None, exc.message  # not ours, or not there any more
+            try:
+                result = await self.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message_id, reply_markup=PROBE_MARKUP
+                )
+                # As it was. If this fails (a 429...), the row is tried again later and the
+                # first call above takes the button off.
+                await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+            except TelegramBadRequest as again:
+                return None, again.message
+            if not isinstance(result, Message):
+                return None, "no message in the answer"
+            return result, ""
+        if not isinstance(result, Message):
+            return None, "no message in the answer"
+        return result, "had buttons"
+
+    async def _probe(self, row: OutboxMessage, p: dict[str, Any]) -> list[Message]:
+        """A `probe_copy` row: [the message] when it is a copy of ours, else []."""
+        message, why = await self._look(row.chat_id, int(p["message_id"]))
+        if message is None:
+            p["verdict"] = f"not a copy: {why}"
+            return []
+        if not is_copy(message, p.get("match") or {}):
+            if why:
+                log.warning(
+                    "outbox %s: message %s in %s, not a copy, lost its buttons to the check",
+                    row.id,
+                    message.message_id,
+                    row.chat_id,
+                )
+            p["verdict"] = "not a copy: another message of ours"
+            return []
+        return [message]
 
     async def _send_one(self, row: OutboxMessage) -> str:
         payload = await self._prepare(row)
         if payload is None:
-            async with self.sessions.begin() as session:
-                await OutboxRepo(session).cancel(row.id, "nothing to send any more")
+            await self._db(lambda s: OutboxRepo(s).cancel(row.id, "nothing to send any more"))
             return "cancelled"
         previous: int | None = None
         if row.unsure and row.method.startswith("send"):
-            async with self.sessions() as session:
-                previous = await OutboxRepo(session).last_sent_id(row.chat_id)
+            previous = await self._db(
+                lambda s: OutboxRepo(s).last_sent_id(row.chat_id), write=False
+            )
         token = outbox_delivery.set(True)
         now = self.clock.now()
         try:
-            message_ids = await self._call(row, payload)
+            if row.method == PROBE:
+                sent = await self._probe(row, payload)
+            else:
+                sent = await self._call(row, payload)
         except TelegramRetryAfter as exc:
             # Telegram tells how long to wait (Bot API: a 429 carries parameters.retry_after);
             # it is pacing, not a failure, so it does not use up the retry budget.
@@ -435,45 +615,93 @@ class OutboxSender:
             return "retry"
         finally:
             outbox_delivery.reset(token)
-        duplicates = 0
-        # An earlier attempt may have landed. If the new message directly follows the last one
-        # we know in this chat, nothing came in between: no duplicate.
-        if (
-            row.unsure
-            and row.method.startswith("send")
-            and (previous is None or message_ids[0] != previous + 1)
-        ):
-            duplicates = 1
-            log.warning("outbox %s to %s: possibly delivered twice", row.id, row.chat_id)
-        await self._mark_sent(row, message_ids, duplicates)
+        if row.method == PROBE:
+            if not sent:
+                verdict = str(payload.get("verdict") or "not a copy")
+                await self._db(lambda s: OutboxRepo(s).cancel(row.id, verdict))
+                return "cancelled"
+            await self._mark_sent(row, [m.message_id for m in sent])
+            return "sent"
+        if row.method in ("edit_message_text", "delete_message"):
+            await self._mark_sent(row, [int(payload["message_id"])])
+            return "sent"
+        message_ids = [m.message_id for m in sent]
+        duplicates, copies = 0, None
+        if row.unsure and message_ids:
+            duplicates, copies = await self._possible_copies(row, payload, sent, previous)
+        await self._mark_sent(row, message_ids, duplicates, copies)
         return "sent"
 
+    async def _possible_copies(
+        self,
+        row: OutboxMessage,
+        payload: dict[str, Any],
+        sent: list[Message],
+        previous: int | None,
+    ) -> tuple[int, dict[str, Any] | None]:
+        """An unsure row was delivered: how many earlier attempts may have landed, and where.
+
+        Every copy lies between the last id we knew in the chat before this delivery and the
+        new one (a chat's rows go one at a time, in order). With `unsure` attempts of `size`
+        messages each, at most min(unsure, gap // size) of them landed: counted. The ids in
+        the gap that are not other messages of ours are the candidates, kept with what the
+        delivered copy looks like so that the notifier can have them checked."""
+        first, size = sent[0].message_id, len(sent)
+        low = previous if previous is not None else max(0, first - 1 - UNKNOWN_GAP)
+        gap = max(0, first - 1 - low)
+        duplicates = min(row.unsure, gap // size)
+        if not duplicates:
+            return 0, None  # the new message directly follows the last one we knew
+        log.warning(
+            "outbox %s to %s: possibly delivered %d more time(s)", row.id, row.chat_id, duplicates
+        )
+        known = await self._db(
+            lambda s: OutboxRepo(s).known_ids(row.chat_id, low, first), write=False
+        )
+        ids = [i for i in range(low + 1, first) if i not in known][-MAX_CANDIDATES:]
+        return duplicates, {"ids": ids, "match": fingerprint(sent, payload)}
+
     async def _mark_sent(
-        self, row: OutboxMessage, message_ids: list[int], duplicates: int = 0
+        self,
+        row: OutboxMessage,
+        message_ids: list[int],
+        duplicates: int = 0,
+        copies: dict[str, Any] | None = None,
     ) -> None:
         now = self.clock.now()
-        async with self.sessions.begin() as session:
-            await OutboxRepo(session).mark_sent(
-                row.id, message_ids[0] if message_ids else None, now, duplicates=duplicates
-            )
-            if row.case_id is not None and row.link_kind and row.method.startswith("send"):
+        payload = None
+        if copies is not None:
+            payload = {**(row.payload or {}), "possible_copies": copies}
+            row.payload = payload  # what the delivered hook reads
+
+        async def record(session: AsyncSession) -> None:
+            first = message_ids[0] if message_ids else None
+            if not await OutboxRepo(session).mark_sent(
+                row.id, first, now, duplicates=duplicates, payload=payload
+            ):
+                return  # recorded by a try whose commit was not confirmed
+            linked = row.method.startswith("send") or row.method == PROBE
+            if row.case_id is not None and row.link_kind and linked:
                 links = MessageLinkRepo(session)
                 for mid in message_ids:
                     await links.add(row.chat_id, mid, row.case_id, row.link_kind)
             if self.on_delivered is not None:
                 await self.on_delivered(session, row, message_ids)
 
+        await self._db(record)
+
     async def _migrate(self, row: OutboxMessage, new_chat_id: int) -> None:
         """The group became a supergroup: move the binding and the pending messages."""
-        async with self.sessions.begin() as session:
-            await OutboxRepo(session).move_chat(row.chat_id, new_chat_id)
+        await self._db(lambda s: OutboxRepo(s).move_chat(row.chat_id, new_chat_id))
 
     async def _fail(self, row: OutboxMessage, error: str) -> None:
         """A permanent error: record it on the case and tell the admins what it means."""
         now = self.clock.now()
         log.warning("outbox %s to %s failed for good: %s", row.id, row.chat_id, error)
-        async with self.sessions.begin() as session:
-            await OutboxRepo(session).mark_failed(row.id, error)
+
+        async def record(session: AsyncSession) -> None:
+            if not await OutboxRepo(session).mark_failed(row.id, error):
+                return  # recorded by a try whose commit was not confirmed
             if row.case_id is not None:
                 EventRepo(session).add(
                     row.case_id,
@@ -482,8 +710,9 @@ class OutboxSender:
                     action="delivery_failed",
                     details={"chat_id": row.chat_id, "error": error, "purpose": row.purpose},
                 )
-            # Deleting an old copy is best effort (Telegram allows it for 48 hours).
-            quiet = row.purpose == ALERT_PURPOSE or row.method == "delete_message"
+            # Deleting an old copy is best effort (Telegram allows it for 48 hours); looking
+            # for a copy that cannot be looked at leaves the message alone.
+            quiet = row.purpose == ALERT_PURPOSE or row.method in ("delete_message", PROBE)
             if not quiet and self.failure_text is not None:
                 text = self.failure_text(row, error)
                 for admin in self.admin_ids:
@@ -498,3 +727,5 @@ class OutboxSender:
                         case_id=row.case_id,
                         purpose=ALERT_PURPOSE,
                     )
+
+        await self._db(record)

@@ -10,11 +10,18 @@ from sqlalchemy import and_, case, delete, exists, func, or_, select, text, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Agency, MessageLink, OutboxMessage
+from storage.models import Agency, AnswerDraft, MessageLink, OutboxMessage
 
 # Rows that still have to reach their chat (they hold the chat's later rows back).
 OPEN = ("pending", "sending")
 SEND_METHODS = ("send_message", "send_photo", "send_document", "send_media_group")
+
+
+def _album_size(row: OutboxMessage) -> int:
+    """How many messages one delivery of the row makes (an album has one per file)."""
+    if row.method == "send_media_group":
+        return max(1, len((row.payload or {}).get("media") or ()))
+    return 1
 
 
 def _due(now: datetime) -> Any:
@@ -158,27 +165,42 @@ class OutboxRepo:
             values["failing_since"] = func.coalesce(OutboxMessage.failing_since, failing_since)
         if unsure:
             values["unsure"] = OutboxMessage.unsure + 1
+        # Only a claimed row: repeated after a commit whose answer was lost, it changes nothing.
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
+            .values(**values)
         )
 
     async def mark_sent(
-        self, row_id: int, message_id: int | None, now: datetime, *, duplicates: int = 0
-    ) -> None:
-        """Record a delivered row with Telegram's message id (and copies beyond the first)."""
-        await self.session.execute(
+        self,
+        row_id: int,
+        message_id: int | None,
+        now: datetime,
+        *,
+        duplicates: int = 0,
+        payload: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record a delivered row with Telegram's message id (and copies beyond the first;
+        `payload` replaces the row's, e.g. to keep what its possible copies look like).
+        False if it was recorded already (a repeated transaction whose commit had landed)."""
+        values: dict[str, Any] = {
+            "status": "sent",
+            "sent_message_id": message_id,
+            "sent_at": now,
+            "claim_token": None,
+            "claimed_until": None,
+            "attempts": OutboxMessage.attempts + 1,
+            "duplicates": OutboxMessage.duplicates + duplicates,
+        }
+        if payload is not None:
+            values["payload"] = payload
+        result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
-            .values(
-                status="sent",
-                sent_message_id=message_id,
-                sent_at=now,
-                claim_token=None,
-                claimed_until=None,
-                attempts=OutboxMessage.attempts + 1,
-                duplicates=OutboxMessage.duplicates + duplicates,
-            )
+            .where(OutboxMessage.id == row_id, OutboxMessage.status != "sent")
+            .values(**values)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def cancel(self, row_id: int, reason: str) -> None:
         """A row that no longer has anything to say (e.g. a card for a group the case left)."""
@@ -218,14 +240,60 @@ class OutboxRepo:
         return None
 
     async def last_sent_id(self, chat_id: int) -> int | None:
-        """The highest message id our sends received in this chat."""
-        return await self.session.scalar(
-            select(func.max(OutboxMessage.sent_message_id)).where(
+        """The highest message id our sends received in this chat (an album's last one)."""
+        row = await self.session.scalar(
+            select(OutboxMessage)
+            .where(
                 OutboxMessage.chat_id == chat_id,
                 OutboxMessage.status == "sent",
                 OutboxMessage.method.in_(SEND_METHODS),
+                OutboxMessage.sent_message_id.is_not(None),
+            )
+            .order_by(OutboxMessage.sent_message_id.desc())
+            .limit(1)
+        )
+        if row is None or row.sent_message_id is None:
+            return None
+        return row.sent_message_id + _album_size(row) - 1
+
+    async def known_ids(self, chat_id: int, low: int, high: int) -> set[int]:
+        """Message ids strictly between `low` and `high` in the chat that are known to be other
+        messages of ours: delivered rows (every message of an album), messages linked to a
+        case (cards, copies found, prompts) and answer previews."""
+        known: set[int] = set()
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.status == "sent",
+                OutboxMessage.sent_message_id.is_not(None),
+                OutboxMessage.sent_message_id < high,
+                OutboxMessage.sent_message_id > low - 10,
             )
         )
+        for row in rows:
+            first = int(row.sent_message_id or 0)
+            known.update(range(first, first + _album_size(row)))
+        known.update(
+            await self.session.scalars(
+                select(MessageLink.message_id).where(
+                    MessageLink.chat_id == chat_id,
+                    MessageLink.message_id > low,
+                    MessageLink.message_id < high,
+                )
+            )
+        )
+        known.update(
+            i
+            for i in await self.session.scalars(
+                select(AnswerDraft.preview_message_id).where(
+                    AnswerDraft.chat_id == chat_id,
+                    AnswerDraft.preview_message_id > low,
+                    AnswerDraft.preview_message_id < high,
+                )
+            )
+            if i is not None
+        )
+        return {i for i in known if low < i < high}
 
     async def counts(self) -> dict[str, int]:
         """Rows by status, and the duplicate copies counted (for reports and the fault suite)."""
@@ -239,11 +307,11 @@ class OutboxRepo:
         )
         return result
 
-    async def mark_failed(self, row_id: int, error: str) -> None:
-        """Record a row that failed for good."""
-        await self.session.execute(
+    async def mark_failed(self, row_id: int, error: str) -> bool:
+        """Record a row that failed for good; False if it was recorded already."""
+        result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status != "failed")
             .values(
                 status="failed",
                 last_error=error,
@@ -252,6 +320,7 @@ class OutboxRepo:
                 attempts=OutboxMessage.attempts + 1,
             )
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: move its binding and its undelivered messages."""

@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,22 @@ STORM = {"rate_429": 0.15, "rate_5xx": 0.07, "rate_slow": 0.05, "slow_seconds": 
 
 
 async def run_in_process(
-    server: FakeTelegram, database_url: str, *, citizens: int, seed: int, storm: bool = True
+    server: FakeTelegram,
+    database_url: str,
+    *,
+    citizens: int,
+    seed: int,
+    storm: bool = True,
+    chaos: Callable[[], Awaitable[None]] | None = None,
 ) -> Any:
     """Citizens file concurrently (each update delivered twice, submit double-tapped, some
-    steps out of order), officials work the cases, all during a storm; then the invariants."""
+    steps out of order), officials work the cases, all during a storm (and `chaos`, started
+    once the bot is up, e.g. database connections cut); then the invariants."""
     rng = random.Random(seed)
     h = await Harness.start(server, database_url, clock=FixedClock(START), telegram_timeout=1)
     stop = asyncio.Event()
     worker = asyncio.create_task(h.sender.run(stop, idle=0.2))
+    chaos_task: asyncio.Task[None] | None = None
 
     async def feed(update: dict[str, Any]) -> None:
         await h.feed(numbered(server, update), deliver=False)
@@ -59,6 +68,8 @@ async def run_in_process(
             await feed(update)
         if storm:
             server.storm(seed=seed, **STORM)
+        if chaos is not None:
+            chaos_task = asyncio.create_task(chaos())
 
         async def citizen(i: int) -> None:
             steps = intake_updates(i, photo=i % 2 == 0)
@@ -79,6 +90,8 @@ async def run_in_process(
         await asyncio.gather(*(citizen(i) for i in range(citizens)))
         await officials_work(feed, server, h.app.sessions, rng)
         await asyncio.sleep(1.0)
+        if chaos_task is not None:
+            await chaos_task  # the database is back for good
         report_faults = dict(server.storm_.counts) if server.storm_ else {}
         server.clear_faults()  # Telegram recovers
         stop.set()
@@ -89,6 +102,10 @@ async def run_in_process(
         return report
     finally:
         stop.set()
+        if chaos_task is not None:
+            chaos_task.cancel()
+            with contextlib.suppress(BaseException):
+                await chaos_task
         with contextlib.suppress(Exception):
             await worker
         await h.close()
@@ -104,11 +121,6 @@ async def test_storm_of_429_5xx_and_slow_answers_sqlite(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    reason="known open defect (issue 9): a cut during start-up or mid-send can leave a "
-    "duplicate uncounted; fixed on commit 5ceacb2, not yet applied",
-    strict=False,
-)
 async def test_storm_with_postgresql_connections_cut(server: FakeTelegram) -> None:
     """PostgreSQL is shared with other work, so instead of restarting the server the run cuts
     every connection of this database (pg_terminate_backend) several times mid-run."""
@@ -128,13 +140,9 @@ async def test_storm_with_postgresql_connections_cut(server: FakeTelegram) -> No
                     {"db": database},
                 )
 
-    cutter = asyncio.create_task(cut())
     try:
-        report = await run_in_process(server, POSTGRES_URL, citizens=6, seed=2)
+        report = await run_in_process(server, POSTGRES_URL, citizens=6, seed=2, chaos=cut)
     finally:
-        cutter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await cutter
         await admin.dispose()
     print(report.line())
     # A citizen whose update failed was told "nothing was saved"; the others filed.

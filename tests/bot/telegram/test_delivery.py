@@ -6,6 +6,7 @@ real updates through the production dispatcher against the fake Bot API server."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -421,5 +422,172 @@ async def test_nul_in_a_rating_comment_on_postgresql(server: FakeTelegram) -> No
         await h.say("Vẫn\x00 chưa xong")
         assert "Cảm ơn ý kiến" in h.last_text(CITIZEN)
         assert (await _case(h, code)).rating_comment == "Vẫn chưa xong"
+    finally:
+        await h.close()
+
+
+# ---- copies whose delivery was unsure (the answer came after the client's timeout) --------
+
+
+async def _transfer(h: Harness, code: str) -> None:
+    """An official of group A transfers the case to agency B (picker, then the reason)."""
+    case = await _case(h, code)
+    await h.press_data(
+        f"ct:{case.id}:{AGENCY_B}", _card_ids(h, GROUP_A, code)[-1], user=OFFICIAL_A, chat=GROUP_A
+    )
+    async with h.app.sessions() as session:
+        prompt = await session.scalar(
+            select(MessageLink.message_id)
+            .where(MessageLink.chat_id == GROUP_A, MessageLink.kind == "prompt")
+            .order_by(MessageLink.message_id.desc())
+            .limit(1)
+        )
+    assert prompt is not None
+    await h.say("Hộ tịch.", user=OFFICIAL_A, chat=GROUP_A, reply_to=(GROUP_A, prompt))
+    assert (await _case(h, code)).agency == AGENCY_B
+
+
+def _photos(h: Harness, group: int) -> list[int]:
+    return [int(m["message_id"]) for m in h.messages(group) if m.get("photo")]
+
+
+async def test_a_photo_delivered_twice_leaves_no_copy_in_the_old_group(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    """Telegram posted the citizen's photo but answered after the client's timeout; sent
+    again, only the second copy's id was known, and a transfer deleted only that one: the
+    photo stayed in the old agency's group. Meanwhile an official wrote in the group and the
+    bot answered him: those messages lie between the two copies and must stay untouched."""
+    h = await Harness.start(server, sqlite_url(tmp_path), telegram_timeout=1)
+    try:
+        await _bind(h)
+        server.delay_next("sendPhoto", 2.0, chat_id=GROUP_A)
+        code = await file_case(h, attachments=["photo-evidence-1"], deliver=False)
+        sending = asyncio.create_task(h.sender.deliver_all())
+        await server.wait_for("sendPhoto")  # the first copy is in the group, unanswered
+        remark = await h.say("Ai nhận hồ sơ này?", user=OFFICIAL_A, chat=GROUP_A, deliver=False)
+        await h.say("/traloi", user=OFFICIAL_A, chat=GROUP_A, deliver=False)  # usage reply
+        usage = h.messages(GROUP_A)[-1]
+        assert not usage.get("photo") and "/traloi" in usage["text"]
+        await sending
+        await _until_drained(h)
+        first, second = _photos(h, GROUP_A)  # both copies reached the group
+        assert first < remark["message"]["message_id"] < usage["message_id"] < second
+        await _transfer(h, code)
+        await _until_drained(h)
+        assert _photos(h, GROUP_A) == []  # every copy deleted in the old group
+        assert _photos(h, GROUP_B)  # and the photo sent to the new agency
+        # Only the bot's own copies went: the official's remark and the bot's other answer
+        # (looked at, its buttons-less state put back) are there as they were.
+        key = (GROUP_A, remark["message"]["message_id"])
+        assert server.messages[key]["text"] == "Ai nhận hồ sơ này?"
+        after = server.messages[(GROUP_A, usage["message_id"])]
+        assert after["text"] == usage["text"] and not after.get("reply_markup")
+    finally:
+        await h.close()
+
+
+async def test_a_card_delivered_twice_is_scrubbed_in_every_copy(
+    server: FakeTelegram, tmp_path: Path
+) -> None:
+    """The card's first copy was never recorded: after a transfer it kept the citizen's
+    name, phone, address and live buttons in the old group."""
+    h = await Harness.start(server, sqlite_url(tmp_path), telegram_timeout=1)
+    try:
+        await _bind(h)
+        server.delay_next("sendMessage", 2.0, chat_id=GROUP_A)
+        code = await file_case(h)
+        await _until_drained(h)
+        copies = _card_ids(h, GROUP_A, code)
+        assert len(copies) == 2
+        await _transfer(h, code)
+        await _until_drained(h)
+        for message_id in copies:
+            old = server.messages[(GROUP_A, message_id)]
+            assert "đã chuyển" in old["text"], old["text"]
+            assert "0912" not in old["text"] and "Lê Lợi" not in old["text"]
+            assert not old.get("reply_markup")
+    finally:
+        await h.close()
+
+
+async def test_every_possible_copy_is_counted(server: FakeTelegram, tmp_path: Path) -> None:
+    """A message whose answer came late twice reached the chat three times; the outbox
+    counted one duplicate."""
+    h = await Harness.start(server, sqlite_url(tmp_path), telegram_timeout=1)
+    try:
+        await _queue(h, CITIZEN, ["first"])
+        await _until_drained(h)
+        server.delay_next("sendMessage", 1.5, chat_id=CITIZEN, times=2)
+        await _queue(h, CITIZEN, ["late twice"])
+        await _until_drained(h, seconds=15)
+        assert h.texts(CITIZEN).count("late twice") == 3
+        row = (await _outbox(h))[-1]
+        assert row.unsure == 2
+        assert row.duplicates == 2
+    finally:
+        await h.close()
+
+
+def _cut_before(h: Harness, statement_start: str, contains: str = "") -> dict[str, int]:
+    """Cut this PostgreSQL connection (pg_terminate_backend) right before the first statement
+    that starts with `statement_start`: the database drops the connection mid-transaction."""
+    from sqlalchemy import event
+
+    state = {"cuts": 0}
+
+    @event.listens_for(h.app.engine.sync_engine, "before_cursor_execute")
+    def _cut(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if state["cuts"] or not statement.lstrip().upper().startswith(statement_start):
+            return
+        if contains and contains not in statement:
+            return
+        state["cuts"] += 1
+        with contextlib.suppress(Exception):  # the connection is gone, as intended
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")  # type: ignore[attr-defined]
+
+    return state
+
+
+@pytest.mark.postgres
+async def test_a_delivery_is_recorded_when_postgresql_cuts_the_connection(
+    server: FakeTelegram,
+) -> None:
+    """The connection was cut while recording a delivered message: the sender's pass died,
+    the row stayed claimed ("sending") for two minutes holding the chat's later messages,
+    and was then sent again."""
+    await reset_postgres()
+    h = await Harness.start(server, POSTGRES_URL)
+    try:
+        await _queue(h, CITIZEN, ["p1", "p2"])
+        cut = _cut_before(h, "UPDATE OUTBOX", "sent_message_id")
+        await _until_drained(h)
+        assert cut["cuts"] == 1
+        assert h.texts(CITIZEN) == ["p1", "p2"]
+        assert [r.status for r in await _outbox(h)] == ["sent", "sent"]
+    finally:
+        await h.close()
+
+
+@pytest.mark.postgres
+async def test_an_update_cut_from_postgresql_is_answered_and_can_be_repeated(
+    server: FakeTelegram,
+) -> None:
+    """The connection is cut while the citizen's submit is being stored: they are told that
+    nothing was saved, the broken connection is discarded, and pressing again files once."""
+    await reset_postgres()
+    h = await Harness.start(server, POSTGRES_URL)
+    try:
+        await _bind(h)
+        await _to_summary(h)
+        cut = _cut_before(h, "INSERT INTO CASES")
+        await h.press("Gửi phản ánh")
+        assert cut["cuts"] == 1
+        assert "chưa có gì được lưu" in h.alerts()[-1]
+        assert await _codes(h) == set()
+        await h.press("Gửi phản ánh")
+        [code] = await _codes(h)
+        await _until_drained(h)
+        assert any(code in t and "Đã tiếp nhận" in t for t in h.texts(CITIZEN))
     finally:
         await h.close()
