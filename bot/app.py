@@ -1,5 +1,10 @@
 """Factories: nothing is created at import time. `create_app` builds the application's
-objects, `create_bot` and `create_dispatcher` the Telegram side, and they are passed down."""
+objects, `create_bot` and `create_dispatcher` the Telegram side, and they are passed down.
+
+aiogram is imported only by the factories of the Telegram side (and by the notifier, built the
+first time a domain event is published): importing it costs seconds, which a command that never
+talks to Telegram (`kb search`, `calendar due`, a `tick` with nothing due) should not pay.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +12,33 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.domain.answers import AnswerDesk
 from bot.domain.cases import CaseService
+from bot.domain.events import DomainEvent
 from bot.domain.knowledge import KnowledgeService, seed_sample
+from bot.domain.schedule import Schedule
 from bot.settings import Settings
-from bot.telegram.fsm import SqlAlchemyStorage
-from bot.telegram.keyboards import Keyboards
-from bot.telegram.notifier import Notifier
-from bot.telegram.outbox import OutboxSender, explain
-from bot.telegram.postcommit import DeferUntilCommit, TransactionalStorage
-from bot.telegram.ratelimit import SharedLimits, TelegramRateLimiter
 from bot.telegram.rendering import Renderer
-from bot.telegram.retry import RetryMiddleware
-from bot.telegram.scheduled import ScheduledMessages
 from knowledge.places import load_gazetteer
-from storage.db import create_engine, create_session_factory, migrate
-from storage.models import OutboxMessage
+from storage.db import create_engine, create_session_factory, upgrade_if_needed
+
+if TYPE_CHECKING:
+    from aiogram import BaseMiddleware, Bot, Dispatcher
+    from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+
+    from bot.telegram.inbox import InboxWorker
+    from bot.telegram.keyboards import Keyboards
+    from bot.telegram.notifier import Notifier
+    from bot.telegram.outbox import OutboxSender
+    from bot.telegram.ratelimit import SharedLimits, TelegramRateLimiter
+    from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +54,35 @@ class App:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     renderer: Renderer
-    keyboards: Keyboards
     knowledge: KnowledgeService
-    notifier: Notifier
     cases: CaseService
     answers: AnswerDesk
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def keyboards(self) -> Keyboards:
+        from bot.telegram.keyboards import Keyboards
+
+        return Keyboards(self.renderer)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """The Telegram notifier (domain events → outbox rows), built on first use."""
+        from bot.telegram.notifier import Notifier
+        from bot.telegram.scheduled import ScheduledMessages
+
+        settings = self.settings
+        notifier = Notifier(
+            renderer=self.renderer,
+            keyboards=self.keyboards,
+            clock=self.clock,
+            tz=settings.bot.tz,
+            admin_ids=settings.bot.admin_ids,
+            group_locale=settings.bot.locale,
+            max_extensions=settings.cases.max_extensions,
+        )
+        notifier.scheduled = ScheduledMessages(settings)
+        return notifier
 
     @property
     def events(self) -> Notifier:
@@ -67,18 +93,32 @@ class App:
         await self.engine.dispose()
 
 
+class _Events:
+    """The domain's publisher: the application's notifier, built the first time an event is
+    published (a command that publishes nothing never imports aiogram)."""
+
+    def __init__(self) -> None:
+        self.app: App | None = None
+
+    async def publish(self, session: AsyncSession, event: DomainEvent) -> int:
+        assert self.app is not None
+        return await self.app.notifier.publish(session, event)
+
+
 async def create_app(
     settings: Settings,
     clock: Clock | None = None,
     *,
     run_migrations: bool = True,
     seed: bool = True,
+    load_knowledge: bool = True,
 ) -> App:
-    """Build the database, the knowledge base and the services."""
+    """Build the database, the knowledge base and the services (`load_knowledge=False`: the
+    search index is not built, for commands that do not search)."""
     clock = clock or SystemClock()
     engine = create_engine(settings.database.database_url, echo=settings.database.database_echo)
     if run_migrations:
-        await migrate(engine)
+        await upgrade_if_needed(engine)
     sessions = create_session_factory(engine)
     if seed:
         try:
@@ -89,45 +129,46 @@ async def create_app(
             # Several processes started on an empty database at once; another one loaded it.
             log.info("the bundled sample was loaded by another process")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
-    keyboards = Keyboards(renderer)
     knowledge = KnowledgeService(
         sessions, settings.search.lexicon_path, settings.search.life_events_path
     )
-    await knowledge.reload(force=True)
-    notifier = Notifier(
-        renderer=renderer,
-        keyboards=keyboards,
-        clock=clock,
-        tz=settings.bot.tz,
-        admin_ids=settings.bot.admin_ids,
-        group_locale=settings.bot.locale,
-        max_extensions=settings.cases.max_extensions,
-    )
-    notifier.scheduled = ScheduledMessages(settings)
+    if load_knowledge:
+        await knowledge.reload(force=True)
+    events = _Events()
     cases = CaseService(
         settings=settings.cases,
         clock=clock,
         tz=settings.bot.tz,
-        events=notifier,
+        events=events,
+        schedule=Schedule.of(settings),
         places=load_gazetteer(settings.bot.province_code) if settings.bot.province_code else None,
     )
     answers = AnswerDesk(cases, settings.bot.admin_ids)
-    return App(
+    app = App(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=sessions,
         renderer=renderer,
-        keyboards=keyboards,
         knowledge=knowledge,
-        notifier=notifier,
         cases=cases,
         answers=answers,
     )
+    events.app = app
+    return app
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
     """The aiogram Bot, talking to Telegram or to the custom Bot API server in settings."""
+    from aiogram import Bot
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+    from aiogram.enums import ParseMode
+
+    from bot.telegram.postcommit import DeferUntilCommit
+    from bot.telegram.retry import RetryMiddleware
+
     api = (
         TelegramAPIServer.from_base(settings.telegram.telegram_api_base)
         if settings.telegram.telegram_api_base
@@ -154,11 +195,36 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     # they ride out 429s and 5xx within a time budget.
     session.middleware(DeferUntilCommit())
     session.middleware(RetryMiddleware())
+    _pin_response_types()
     return bot
+
+
+_PINNED: list[Any] = []
+
+
+def _pin_response_types() -> None:
+    """Keep aiogram's parsed-response classes alive. aiogram builds `Response[Message]`
+    for every reply it reads, and pydantic caches such generic classes only weakly: after a
+    garbage collection the class is built again (milliseconds each, for every reply). Holding
+    the ones the bot uses makes every later lookup a cache hit."""
+    if _PINNED:
+        return
+    from aiogram.methods.base import Response
+    from aiogram.types import ChatFullInfo, File, Message, MessageId, User
+
+    for returned in (Message, bool, Message | bool, list[Message], MessageId, User,
+                     ChatFullInfo, File):  # fmt: skip
+        _PINNED.append(Response[returned])  # type: ignore[valid-type]
 
 
 def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsolation]:
     """FSM storage that survives restarts: Redis when REDIS_URL is set, else the database."""
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+    from bot.telegram.fsm import SqlAlchemyStorage
+    from bot.telegram.postcommit import TransactionalStorage
+
     if settings.database.redis_url:
         # Imported here: the redis driver is the optional `[redis]` extra.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
@@ -172,7 +238,7 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
             data_ttl=ttl,
         )
         # One update per chat at a time across processes; a process that dies mid-update
-        # holds its chat's lock until it expires (aiogram's default: a minute).
+        # holds its chat's lock until it expires.
         lock = {"timeout": FSM_LOCK_SECONDS}
         # Writes wait for the update's database commit (see TransactionalStorage).
         return TransactionalStorage(redis), RedisEventIsolation(redis.redis, lock_kwargs=lock)
@@ -182,6 +248,7 @@ def create_fsm(settings: Settings, app: App) -> tuple[BaseStorage, BaseEventIsol
 def create_limiter(app: App, *, namespace: str) -> TelegramRateLimiter:
     """Telegram's limits, shared by every process of the bot: in Redis when REDIS_URL is
     set, else in the database (`namespace` keeps two bots on one Redis apart)."""
+    from bot.telegram.ratelimit import TelegramRateLimiter
     from bot.telegram.shared_limits import DatabaseLimits, RedisLimits
 
     shared: SharedLimits
@@ -196,6 +263,7 @@ def create_sender(
     bot: Bot, app: App, limiter: TelegramRateLimiter | None = None, clock: Clock | None = None
 ) -> OutboxSender:
     """The outbox worker for this bot (retries in real time unless given another clock)."""
+    from bot.telegram.outbox import OutboxSender, explain
 
     def failure_text(row: OutboxMessage, error: str) -> str:
         locale = app.settings.bot.locale
@@ -231,14 +299,21 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The production dispatcher: routers, middlewares, error handler, injected services.
     `outermost` update middlewares wrap everything (the per-update log line and metrics)."""
+    from aiogram import Dispatcher
+    from aiogram.fsm.storage.memory import SimpleEventIsolation
+
     from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
     if storage is None:
         storage, isolation = create_fsm(app.settings, app)
+    # aiogram registers its FSM middleware before any of ours; it is registered again below,
+    # inside the update's transaction, so the state is read on the update's own connection
+    # and the loaded row serves every later read and write of the update.
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation or SimpleEventIsolation(),
+        disable_fsm=True,
         app=app,
         settings=app.settings,
         renderer=app.renderer,
@@ -255,7 +330,25 @@ def create_dispatcher(
     dp.update.outer_middleware(
         DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
     )
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(LocaleMiddleware(app.renderer))
     dp.update.outer_middleware(AdminsMiddleware(frozenset(app.settings.bot.admin_ids)))
     dp.include_router(setup_routers())
     return dp
+
+
+def create_inbox(dp: Dispatcher, bot: Bot, app: App, clock: Clock | None = None) -> InboxWorker:
+    """The pool of workers that handles stored updates (UPDATE_WORKERS at a time)."""
+    from bot.telegram.inbox import InboxWorker
+
+    def apology(chat_id: int) -> str:
+        return app.renderer.t("common.unexpected", app.settings.bot.locale)
+
+    return InboxWorker(
+        dp,
+        bot,
+        app.sessions,
+        concurrency=app.settings.telegram.update_workers,
+        clock=clock,
+        apology=apology,
+    )

@@ -37,16 +37,17 @@ app.add_typer(cases_app, name="cases")
 
 def _setup_logging(settings: Settings | None = None) -> Any:
     """Logs on stderr, personal data masked; JSON lines when LOG_FORMAT=json."""
-    from bot.observability import setup_logging
+    from bot.logs import setup_logging
 
     server = (settings or Settings.load()).server
     return setup_logging(server.log_format, server.log_level)
 
 
-async def _with_app(fn: Any, *, seed: bool = True) -> Any:
+async def _with_app(fn: Any, *, seed: bool = True, search: bool = False) -> Any:
     from bot.app import create_app
 
-    application = await create_app(Settings.load(), seed=seed)
+    # The search index is built only for the commands that search.
+    application = await create_app(Settings.load(), seed=seed, load_knowledge=search)
     try:
         return await fn(application)
     finally:
@@ -250,7 +251,7 @@ def _import(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        from bot.shell import html_to_terminal
+        from bot.telegram.rendering import html_to_terminal
 
         renderer = Renderer(settings.bot.tz, settings.bot.locale)
         typer.echo(
@@ -444,7 +445,7 @@ def kb_search(
         for h in response.hits:
             typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
 
-    asyncio.run(_with_app(go))
+    asyncio.run(_with_app(go, search=True))
 
 
 @kb_app.command("eval")
@@ -475,7 +476,7 @@ def kb_eval(
         async def go(application: Any) -> Any:
             return evaluate(application.knowledge.snapshot.engine, rows)
 
-        report = asyncio.run(_with_app(go))
+        report = asyncio.run(_with_app(go, search=True))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -536,7 +537,7 @@ def kb_events() -> None:
         engine = application.knowledge.snapshot.engine
         return [(e.key, e.name, engine.event_procedures(e.key)) for e in engine.events]
 
-    for key, name, codes in asyncio.run(_with_app(go)):
+    for key, name, codes in asyncio.run(_with_app(go, search=True)):
         typer.echo(f"{key}\t{name}\t{' '.join(codes) or '(no procedure of this KB)'}")
 
 

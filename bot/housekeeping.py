@@ -2,7 +2,8 @@
 
 - delivered outbox rows after RETENTION_OUTBOX_DAYS (the message ids that replies need are
   kept in message_links, and failed rows stay for the admins to read);
-- handled update ids after RETENTION_UPDATES_DAYS (Telegram re-delivers for at most a day);
+- handled updates (the inbox) after RETENTION_UPDATES_DAYS (Telegram re-delivers for at most
+  a day); pending and failed ones are kept;
 - conversations (FSM rows in the database) untouched for RETENTION_FSM_DAYS — in Redis the
   same retention is the keys' TTL;
 - shared rate-limit bookings older than a minute.
@@ -17,7 +18,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from storage.repositories import FsmRepo, OutboxRepo, RateRepo, UpdateRepo
+from storage.repositories import FsmRepo, InboxRepo, OutboxRepo, RateRepo
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,7 @@ async def housekeep(app: Any) -> dict[str, int]:
             "outbox": await OutboxRepo(session).prune_sent(
                 now - timedelta(days=retention.outbox_days)
             ),
-            "processed_updates": await UpdateRepo(session).prune(
-                now - timedelta(days=retention.updates_days)
-            ),
+            "inbox": await InboxRepo(session).prune(now - timedelta(days=retention.updates_days)),
             "fsm_records": await FsmRepo(session).prune(now - timedelta(days=retention.fsm_days)),
             # Bookings are on the wall clock (or the database's), never the domain clock.
             "rate_bookings": await RateRepo(session).prune(time.time() - 120),

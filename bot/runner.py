@@ -1,51 +1,91 @@
-"""Long-running jobs: Telegram polling (or, in bot/web.py, the webhook) with the outbox
-sender, the periodic tick and housekeeping."""
+"""Long-running jobs: Telegram polling into the inbox and its workers (or, in bot/web.py, the
+webhook), the outbox sender, the periodic tick and housekeeping.
+
+aiogram is imported only by the jobs that talk to Telegram: a cron `tick` with nothing to send
+starts without it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
-
 from bot.app import create_app, create_bot, create_dispatcher, create_limiter, create_sender
 from bot.clock import Clock
-from bot.observability import (
-    DeliveryMetricsMiddleware,
-    KnownPersonalData,
-    UpdateLogMiddleware,
-    name_handlers,
-)
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+
+    from bot.observability import KnownPersonalData
     from bot.web import Operations
 
 log = logging.getLogger(__name__)
 
 
-async def run_polling(settings: Settings, *, known: KnownPersonalData | None = None) -> None:
-    """Poll Telegram; deliver the outbox; tick reminders every minute; serve /healthz and
-    /metrics on METRICS_PORT when it is set."""
+async def run_polling(
+    settings: Settings, *, known: KnownPersonalData | None = None, handle_signals: bool = True
+) -> None:
+    """Poll Telegram into the inbox and handle it; deliver the outbox; tick reminders every
+    minute; serve /healthz and /metrics on METRICS_PORT when it is set.
+
+    SIGTERM / SIGINT stop it gracefully: polling stops, the updates being handled finish, the
+    rest stay stored for the next start."""
+    from bot.app import create_inbox
+    from bot.telegram.inbox import Poller
     from bot.web import create_web_app, serve
 
     stop = asyncio.Event()
-    async with background(settings, stop, known=known) as (ops, bot, dp):
-        runner = None
-        if settings.server.metrics_port:
-            runner = await serve(
-                create_web_app(ops), settings.server.metrics_host, settings.server.metrics_port
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+    try:
+        async with background(settings, stop, known=known) as (ops, bot, dp):
+            inbox = create_inbox(dp, bot, ops.app)
+            poller = Poller(
+                bot,
+                ops.app.sessions,
+                allowed_updates=dp.resolve_used_update_types(),
+                on_stored=inbox.notify,
             )
-        try:
-            await dp.start_polling(bot, allowed_updates=dp.resolve_used_update_types())
-        finally:
-            if runner is not None:
-                await runner.cleanup()
+            runner = None
+            if settings.server.metrics_port:
+                runner = await serve(
+                    create_web_app(ops), settings.server.metrics_host, settings.server.metrics_port
+                )
+            workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+            await dp.emit_startup(bot=bot, **workflow)
+            tasks = [
+                asyncio.create_task(inbox.run(stop), name="inbox"),
+                # Updates stored before a restart are handled before any new ones are fetched.
+                asyncio.create_task(poller.run(stop), name="polling"),
+            ]
+            log.info("polling started")
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # a fatal polling error (a revoked token) ends the bot
+            finally:
+                stop.set()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                with contextlib.suppress(Exception):
+                    await dp.emit_shutdown(bot=bot, **workflow)
+                if runner is not None:
+                    await runner.cleanup()
+    finally:
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    asyncio.get_running_loop().remove_signal_handler(sig)
 
 
 @contextlib.asynccontextmanager
@@ -54,6 +94,7 @@ async def background(
 ) -> AsyncIterator[tuple[Operations, Bot, Dispatcher]]:
     """The application, the bot and its dispatcher (logged and measured), with the outbox
     worker and the minute tick running until `stop` is set or the block ends."""
+    from bot.observability import DeliveryMetricsMiddleware, UpdateLogMiddleware, name_handlers
     from bot.web import Operations
 
     application = await create_app(settings)
@@ -112,7 +153,7 @@ async def tick_once(settings: Settings, clock: Clock) -> dict[str, Any]:
     """One tick at `clock`'s time, then deliver what it queued (needs BOT_TOKEN to send)."""
     from bot.domain.reminders import run_tick
 
-    application = await create_app(settings, clock)
+    application = await create_app(settings, clock, load_knowledge=False)
     try:
         result = await run_tick(application)
         if settings.telegram.bot_token is not None:
@@ -144,7 +185,7 @@ async def tick_dry_run(settings: Settings, clock: Clock) -> tuple[dict[str, int]
     from bot.shell import ChatNames
     from storage.repositories import AgencyRepo, OutboxRepo
 
-    application = await create_app(settings, clock, seed=False)
+    application = await create_app(settings, clock, seed=False, load_knowledge=False)
     try:
         names = ChatNames(application.renderer, settings.bot.locale, settings.bot.admin_ids)
         async with application.sessions() as session:

@@ -33,6 +33,8 @@ class TelegramSettings(_Section):
     # A message being sent is claimed this long (at least twice the timeout); a worker that
     # dies while sending leaves its rows to be reconciled once the claim expires.
     outbox_claim_seconds: float = Field(120.0, gt=0)
+    # Updates handled at once (UPDATE_WORKERS); the rest wait, stored, in the inbox.
+    update_workers: int = Field(8, ge=1, le=64)
 
 
 class DatabaseSettings(_Section):

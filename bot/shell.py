@@ -17,10 +17,8 @@ message id).
 from __future__ import annotations
 
 import asyncio
-import html
 import itertools
 import re
-import sys
 import zlib
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,9 +58,9 @@ from aiogram.types import (
 from bot.app import App, create_dispatcher, create_sender
 from bot.settings import Settings
 from bot.telegram.ratelimit import TelegramRateLimiter
-from bot.telegram.rendering import Renderer
+from bot.telegram.rendering import Renderer, html_to_terminal
 from storage.models import Agency
-from storage.repositories import AgencyRepo, OutboxRepo, UpdateRepo
+from storage.repositories import AgencyRepo, InboxRepo, OutboxRepo
 
 BOT_USER = User(id=1, is_bot=True, first_name="Citizen bot", username="citizen_bot")
 SHELL_USER = User(id=100_001, is_bot=False, first_name="Shell", last_name="User")
@@ -74,16 +72,6 @@ HISTORY_WINDOW = 200  # outbox rows read back for one chat's recent messages
 GROUP_COMMANDS = ("/bind", "/unbind", "/traloi")  # the bot takes them in groups only
 
 Button = tuple[str, str, str]  # (label, kind, data): callback, url, text, contact or location
-
-
-def html_to_terminal(text: str) -> str:
-    """Telegram HTML to plain terminal text (bold kept as ANSI when printing to a TTY)."""
-    bold_on, bold_off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
-    text = re.sub(r"<b>", bold_on, text)
-    text = re.sub(r"</b>", bold_off, text)
-    text = re.sub(r'<a href="([^"]*)">([^<]*)</a>', r"\2 (\1)", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    return html.unescape(text)
 
 
 def shell_settings(settings: Settings) -> Settings:
@@ -355,7 +343,7 @@ class ShellChat:
             return
         self._started = True
         async with self.app.sessions() as session:
-            last_update, last_at = await UpdateRepo(session).latest(self.bot.id)
+            last_update, last_at = await InboxRepo(session).latest(self.bot.id)
             outbox = OutboxRepo(session)
             last_message = await outbox.highest_message_id()
             queued_at = await outbox.latest_created_at()

@@ -76,7 +76,6 @@ async def question(
         await message.answer(renderer.t("common.unknown_command", locale))
         return
     query = text[:MAX_QUERY_CHARS]
-    await state.update_data(last_question=query)
     await knowledge.refresh()  # picks up imports made by admins, in any process
     buttons = settings.search.suggestions
     response = knowledge.search(query, limit=buttons + 1)
@@ -84,13 +83,16 @@ async def question(
         await message.answer(renderer.t(f"search.talk.{response.talk or 'greeting'}", locale))
         return
     if response.intent:
-        # A request the knowledge base cannot answer: point to the channel that can.
+        # A request the knowledge base cannot answer: point to the channel that can. The
+        # question is kept for "send this as feedback" (an answered one writes nothing).
+        await state.update_data(last_question=query)
         await message.answer(
             renderer.t(f"search.intent.{response.intent}", locale),
             reply_markup=keyboards.search_intent(locale, response.intent),
         )
         return
     if response.abstained or not response.hits:
+        await state.update_data(last_question=query)  # for "send this as a suggestion"
         hits = [(h.code, h.name) for h in response.hits]
         engine = knowledge.snapshot.engine
         event = next((engine.events.get(k) for k in response.events), None)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.domain.errors import UserFacingError
+from bot.telegram.inbox import InboxTicket
 from bot.telegram.middlewares import is_transient, redeliverable
 from bot.telegram.rendering import Renderer
 
@@ -41,9 +43,19 @@ async def lost_race(event: ErrorEvent, renderer: Renderer, locale: str | None = 
         await update.message.answer(renderer.t("case.changed_concurrently", locale))
 
 
-async def unexpected(event: ErrorEvent, renderer: Renderer, locale: str | None = None) -> None:
+async def unexpected(
+    event: ErrorEvent,
+    renderer: Renderer,
+    locale: str | None = None,
+    inbox_ticket: InboxTicket | None = None,
+) -> None:
     """Anything else (a bug, the database gone for a moment): the transaction was rolled back,
-    so the person is told that nothing was saved and to try again, never left without a word."""
+    so the person is told that nothing was saved and to try again, never left without a word.
+
+    An update from the inbox is first tried again by the inbox itself (most such failures pass:
+    a lock, a restart of the database): the person hears about it only after the last try."""
+    if inbox_ticket is not None and not inbox_ticket.final:
+        raise SkipHandler  # unhandled: the inbox keeps the update and tries again
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     if redeliverable.get() and is_transient(event.exception):
         # The webhook answers 503 and Telegram delivers the update again: no apology for a

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import column, event, select, table, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -20,7 +20,12 @@ try:
 except ImportError:  # pragma: no cover - Windows: SQLite there is for one process anyway
     fcntl = None  # type: ignore[assignment]
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^revision\s*=\s*["\']([^"\']+)["\']', re.M)
+_DOWN = re.compile(r'^down_revision\s*=\s*["\']([^"\']+)["\']', re.M)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -29,6 +34,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # A database error's message never carries the statement's values (names, phones and
     # addresses of citizens): they would end up in the logs.
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    if parsed.drivername == "sqlite+aiosqlite":
+        # The same driver, one thread hand-off per statement (storage/sqlite_driver.py).
+        from storage import sqlite_driver
+
+        sqlite_driver.register()
+        parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -37,7 +48,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -46,9 +57,39 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             if database and database != ":memory:":
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode a NORMAL commit survives a crash of the process (not of the
+                # machine) without an fsync: about 4 ms less per update on an ordinary disk.
+                # What must survive a power cut too commits with `durably` (FULL): the
+                # inbox, whose updates Telegram no longer holds once confirmed. A FULL commit
+                # also syncs every NORMAL commit before it.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "checkin")
+        def _back_to_normal(dbapi_conn: Any, record: Any) -> None:
+            if record.info.pop(_DURABLE, False):
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
     return engine
+
+
+_DURABLE = "durable_commit"
+
+
+async def durably(session: AsyncSession) -> None:
+    """Make the session's transaction commit to disk, whatever the machine does next: call
+    before its first write. (SQLite: synchronous=FULL on its connection until it is back in
+    the pool; PostgreSQL commits durably anyway.)"""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = await session.connection()
+    if connection.info.get(_DURABLE):
+        return
+    # Outside SQLite's transaction: the driver opens it only at the first write.
+    await connection.exec_driver_sql("PRAGMA synchronous=FULL")
+    connection.info[_DURABLE] = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -58,6 +99,8 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config pointing at our migrations; no alembic.ini file needed."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -74,6 +117,8 @@ async def migrate(engine: AsyncEngine, revision: str = "head", *, down: bool = F
     once: they take turns, and the later ones find the schema already there."""
 
     def _run(connection: Connection) -> None:
+        from alembic import command
+
         cfg = alembic_config(connection)
         if down:
             command.downgrade(cfg, revision)
@@ -109,3 +154,38 @@ async def _file_lock(database: str | None) -> AsyncIterator[None]:
         yield
     finally:
         handle.close()  # closing the file releases the lock
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files (None if they do not form one
+    line): checking it costs no Alembic import."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text("utf-8")
+        if found := _REVISION.search(source):
+            revisions.add(found.group(1))
+        if found := _DOWN.search(source):
+            parents.add(found.group(1))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None for an empty one)."""
+    version = table("alembic_version", column("version_num"))
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(select(version.c.version_num))).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None
+
+
+async def upgrade_if_needed(engine: AsyncEngine) -> bool:
+    """Bring the schema to the newest migration; when it is there already (every start but
+    the first after an upgrade), Alembic is not even imported. Whether it migrated."""
+    head = head_revision()
+    if head is not None and await current_revision(engine) == head:
+        return False
+    await migrate(engine)
+    return True

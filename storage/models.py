@@ -189,6 +189,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_due_at", "status", "due_at"),
         Index("ix_cases_citizen_received", "citizen_id", "received_at"),
+        # Reports read a period's cases through these, never the whole table.
+        Index("ix_cases_received_at", "received_at"),
+        Index("ix_cases_answered_at", "answered_at"),
+        Index("ix_cases_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,6 +231,9 @@ class Case(Base):
     transferred_late: Mapped[int] = mapped_column(default=0)  # count of late transfers
     rating: Mapped[str | None] = mapped_column(String(16))
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # When the tick must look at this open case next (a reminder, the escalation, a progress
+    # update); None when nothing more is due. The tick reads only the cases due by now.
+    next_action_at: Mapped[datetime | None] = mapped_column(index=True)
     # The update that created the case: a re-delivered update never creates a second one.
     source_key: Mapped[str] = mapped_column(String(128), unique=True)
     # Optimistic lock: an UPDATE that finds another version lost a race (two officials acting
@@ -259,6 +266,8 @@ class CaseEvent(Base):
     """Append-only history: every change of a case, with who and when (NĐ 20/2008 Điều 9, 14)."""
 
     __tablename__ = "case_events"
+    # Reports count one kind of event in a period (transfers) through this index.
+    __table_args__ = (Index("ix_case_events_action_at", "action", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -344,14 +353,35 @@ class MessageLink(Base):
     kind: Mapped[str] = mapped_column(String(16))  # card | answer | info_request | notice
 
 
-class ProcessedUpdate(Base):
-    """Telegram re-delivers updates after a crash; each update is handled once."""
+class InboxUpdate(Base):
+    """Every update Telegram handed over: stored before its offset is confirmed (getUpdates)
+    or before the webhook answers 200, and marked done in the transaction of its handler.
 
-    __tablename__ = "processed_updates"
+    An update is therefore handled once, or retried, but never lost: Telegram forgets an
+    update once it is confirmed, and re-delivers one that was not (for about a day), which
+    the primary key turns away. Done rows are kept as that record for two days."""
 
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_queue", "bot_id", "status", "update_id"),
+        Index("ix_inbox_chat", "bot_id", "chat_id", "update_id"),
+        Index("ix_inbox_received_at", "received_at"),
+    )
+
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[datetime]
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The chat the update belongs to: one chat's updates are handled in order.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The update as Telegram sent it (None for one handled without the inbox, e.g. the shell).
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class FsmRecord(Base):

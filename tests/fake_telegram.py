@@ -420,7 +420,7 @@ class Call:
     files: dict[str, UploadedFile] = field(default_factory=dict)
     #: Messages this call created or changed (also for copyMessage, whose result is a MessageId).
     messages: list[JSON] = field(default_factory=list)
-    #: When the call was answered (time.monotonic()).
+    #: When the call was answered (``time.monotonic()``), for latency measurements.
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -1307,8 +1307,9 @@ class FakeTelegram:
         target = self._edit_target(params)
         if target is None:
             return True, []
-        _, _, message = target
-        if message.get("text") == text and message.get("reply_markup") == markup:
+        chat_id, message_id, message = target
+        known = (chat_id, message_id) in self.messages  # an unseen message is not "unmodified"
+        if known and message.get("text") == text and message.get("reply_markup") == markup:
             raise ApiError(400, _NOT_MODIFIED)
         edited = {key: value for key, value in message.items() if key != "reply_markup"}
         edited.update(text=text, edit_date=_now())
@@ -1324,8 +1325,9 @@ class FakeTelegram:
         target = self._edit_target(params)
         if target is None:
             return True, []
-        _, _, message = target
-        if message.get("reply_markup") == markup:
+        chat_id, message_id, message = target
+        known = (chat_id, message_id) in self.messages  # an unseen message is not "unmodified"
+        if known and message.get("reply_markup") == markup:
             raise ApiError(400, _NOT_MODIFIED)
         edited = {key: value for key, value in message.items() if key != "reply_markup"}
         edited["edit_date"] = _now()

@@ -45,6 +45,7 @@ from bot.domain.reply_clock import (
 )
 from bot.domain.reply_clock import working_days_between as count_working_days
 from bot.domain.routing import Place, RouteDecision, Rule, route_case
+from bot.domain.schedule import Schedule
 from bot.domain.statuses import FINAL_STATUSES, OPEN_STATUSES, Kind, Status, check_transition
 from bot.settings import CaseSettings
 from knowledge.places import Gazetteer
@@ -134,6 +135,7 @@ class CaseService:
         tz: ZoneInfo,
         events: EventPublisher | None = None,
         places: Gazetteer | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         self.settings = settings
         # The province's communes (None: commune routing off, PROVINCE_CODE empty).
@@ -141,6 +143,11 @@ class CaseService:
         self.clock = clock
         self.tz = tz
         self.events: EventPublisher = events or NullPublisher()
+        # When the tick must look at a case next; kept up to date on every change.
+        self.schedule = schedule or Schedule(
+            tz=tz, thresholds=frozenset(n for n in settings.reminder_days_before if n > 0) | {0},
+            progress_days=settings.progress_update_days,
+        )  # fmt: skip
         self._calendar: tuple[tuple[HolidayOverride, ...], WorkCalendar] | None = None
 
     # ---- the reply clock -------------------------------------------------------------
@@ -291,6 +298,7 @@ class CaseService:
             transferred_late=0,
             source_key=draft.draft_id,
         )
+        case.next_action_at = self.schedule.next_action(case, now)
         await CaseRepo(session).add(case)
         attachments = draft.attachments[: self.settings.max_attachments]
         CaseRepo(session).add_attachments(case.id, attachments, "citizen")
@@ -368,6 +376,8 @@ class CaseService:
         check_transition(case.code, case.status, to)
         before = case.status
         case.status = to
+        # The due date may have moved too (extension, transfer): reschedule the tick's look.
+        case.next_action_at = self.schedule.next_action(case, self.clock.now())
         self.record_event(session, case, actor, action, before, to, details)
         await session.flush()
 

@@ -19,7 +19,7 @@ every minute still catches each of them on its day.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,7 @@ from bot.domain.reports import (
     reply_medians,
     week_before,
 )
+from bot.domain.schedule import Schedule
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
 from storage.models import Agency, AnswerDraft, Case, CaseEvent
@@ -63,6 +64,10 @@ log = logging.getLogger(__name__)
 # When the tick sends (day start, weekly weekday, monthly and quarterly days, the satisfaction
 # target) comes from ReportSettings (REPORT_* variables), with the provincial plans' dates
 # as defaults.
+
+# Cases looked at per query, and at most per tick (the rest wait for the next minute).
+CASE_BATCH = 500
+MAX_CASES_PER_TICK = 5000
 
 # What a tick returns: cases acted on, reports sent (all kinds, then by kind), outbox rows.
 COUNTERS = (
@@ -132,6 +137,7 @@ class _Tick:
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.agencies: dict[str, Agency] = {}
         self.history: dict[int, list[CaseEvent]] = {}
+        self.schedule = Schedule.of(app.settings)
         self.awaiting: dict[int, AnswerDraft] = {}
 
     # ---- helpers -----------------------------------------------------------------------
@@ -153,37 +159,54 @@ class _Tick:
 
     # ---- cases -------------------------------------------------------------------------
     async def cases(self) -> None:
+        """Act on the cases whose next action is due (`Case.next_action_at`), then schedule
+        their next one: a tick reads only what is due, however many cases there are."""
         if not self.awake:
             return
+        statuses = [s.value for s in OPEN_STATUSES]
+        repo = CaseRepo(self.session)
+        await self.follow_settings(repo, statuses)
         settings = self.app.settings.cases
-        thresholds = {n for n in settings.reminder_days_before if n > 0} | {0}
+        thresholds = self.schedule.thresholds
         progress_days: int = settings.progress_update_days
-        self.agencies = {a.code: a for a in await AgencyRepo(self.session).all()}
-        before = None
-        if not progress_days:
-            # Only cases within reach of a reminder, or past due, need a look.
-            horizon = self.today + timedelta(days=max(thresholds) + 1)
-            before = datetime.combine(horizon, time(0), tzinfo=self.tz)
-        open_cases = await CaseRepo(self.session).open_due_before(
-            [s.value for s in OPEN_STATUSES], before
-        )
-        self.history = await EventRepo(self.session).of_cases(
-            [c.id for c in open_cases], ("reminder", "escalated", "progress_update")
-        )
-        self.awaiting = await AnswerDraftRepo(self.session).awaiting_approval(
-            [c.id for c in open_cases]
-        )
-        for case in open_cases:
-            left = days_left(self.now, case.due_at, self.tz)
-            due_key = case.due_at.isoformat()
-            if left in thresholds and not self.recorded(
-                case, "reminder", days_left=left, due_at=due_key
-            ):
-                await self.remind(case, left)
-            if self.now > case.due_at and not self.recorded(case, "escalated"):
-                await self.escalate(case, -left)
-            if progress_days:
-                await self.progress_update(case, progress_days)
+        looked = 0
+        while looked < MAX_CASES_PER_TICK:
+            due = await repo.due_for_action(statuses, self.now, CASE_BATCH)
+            if not due:
+                break
+            looked += len(due)
+            if not self.agencies:
+                self.agencies = {a.code: a for a in await AgencyRepo(self.session).all()}
+            self.history = await EventRepo(self.session).of_cases(
+                [c.id for c in due], ("reminder", "escalated", "progress_update")
+            )
+            self.awaiting = await AnswerDraftRepo(self.session).awaiting_approval(
+                [c.id for c in due]
+            )
+            for case in due:
+                left = days_left(self.now, case.due_at, self.tz)
+                due_key = case.due_at.isoformat()
+                if left in thresholds and not self.recorded(
+                    case, "reminder", days_left=left, due_at=due_key
+                ):
+                    await self.remind(case, left)
+                if self.now > case.due_at and not self.recorded(case, "escalated"):
+                    await self.escalate(case, -left)
+                if progress_days:
+                    await self.progress_update(case, progress_days)
+                case.next_action_at = self.schedule.next_action(
+                    case, self.now, self.history.get(case.id, ())
+                )
+            await self.session.flush()
+            if len(due) < CASE_BATCH:
+                break
+
+    async def follow_settings(self, repo: CaseRepo, statuses: list[str]) -> None:
+        """Once per set of schedule settings (reminder days, progress interval, day start,
+        time zone): when they change, every open case is looked at again and rescheduled."""
+        if await ReportRunRepo(self.session).claim("schedule", self.schedule.fingerprint, self.now):
+            moved = await repo.reschedule_all(statuses, self.now)
+            log.info("schedule settings changed: %d open cases will be looked at again", moved)
 
     async def remind(self, case: Case, left: int) -> None:
         """The agency's group is reminded; admins stand in for a group not bound yet."""

@@ -289,9 +289,7 @@ async def late_cases(
     on the 5th of each month)."""
     zone = tz or ZoneInfo("Asia/Ho_Chi_Minh")
     found: list[LateCase] = []
-    for row, agency_name in await ReportRepo(session).late(
-        start, end, open_statuses=_OPEN, agency=agency
-    ):
+    for row in await ReportRepo(session).late(start, end, open_statuses=_OPEN, agency=agency):
         # Lateness in local calendar days: up to the answer, or up to the period's last day.
         stop = row.answered_at if row.answered_at is not None else end - timedelta(seconds=1)
         days = (stop.astimezone(zone).date() - row.due_at.astimezone(zone).date()).days
@@ -301,7 +299,7 @@ async def late_cases(
                 code=row.code,
                 kind=row.kind,
                 agency=row.agency,
-                agency_name=agency_name or row.agency,
+                agency_name=row.agency_name or row.agency,
                 assignee_name=row.assignee_name,
                 status=row.status,
                 received_at=row.received_at,

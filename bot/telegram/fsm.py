@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from aiogram.fsm.storage.base import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.models import FsmRecord
 from storage.repositories import FsmRepo
 
 
@@ -30,6 +32,12 @@ def _state_name(state: StateType) -> str | None:
 # join that transaction: a handler that fails leaves the conversation where it was, and on
 # SQLite a second connection would wait for the update's own write lock.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
+
+
+# Per update session: the FSM rows it loaded (None: known to be absent), so a handler that
+# reads and writes its state several times costs one SELECT, and the writes reach the
+# database once, when the update's transaction commits.
+_ROWS = "fsm_rows"
 
 
 class SqlAlchemyStorage(BaseStorage):
@@ -46,7 +54,6 @@ class SqlAlchemyStorage(BaseStorage):
         shared = current_session.get()
         if shared is not None:
             yield shared
-            await shared.flush()
             return
         if write:
             async with self.sessions.begin() as session:
@@ -55,27 +62,52 @@ class SqlAlchemyStorage(BaseStorage):
             async with self.sessions() as session:
                 yield session
 
+    @staticmethod
+    async def _row(session: AsyncSession, key: str) -> FsmRecord | None:
+        rows: dict[str, FsmRecord | None] = session.info.setdefault(_ROWS, {})
+        if key not in rows:
+            rows[key] = await FsmRepo(session).get(key)
+        return rows[key]
+
+    @staticmethod
+    def _add(session: AsyncSession, key: str, state: str | None, data: dict[str, Any]) -> None:
+        session.info.setdefault(_ROWS, {})[key] = FsmRepo(session).add(key, state, data)
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Store the state for this key."""
         async with self._session(write=True) as session:
-            await FsmRepo(session).set_state(self.key_builder.build(key), _state_name(state))
+            k = self.key_builder.build(key)
+            row = await self._row(session, k)
+            if row is None:
+                self._add(session, k, _state_name(state), {})
+            else:
+                row.state = _state_name(state)
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The stored state, or None."""
         async with self._session(write=False) as session:
-            row = await FsmRepo(session).get(self.key_builder.build(key))
+            row = await self._row(session, self.key_builder.build(key))
             return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Store the data for this key (JSON-serialisable)."""
         async with self._session(write=True) as session:
-            await FsmRepo(session).set_data(self.key_builder.build(key), dict(data))
+            k = self.key_builder.build(key)
+            row = await self._row(session, k)
+            # A copy: the loaded row keeps what the database holds until this assignment, so
+            # the change is seen (and written) when the transaction commits.
+            copied = copy.deepcopy(dict(data))
+            if row is None:
+                self._add(session, k, None, copied)
+            else:
+                row.data = copied
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The stored data, or an empty dict."""
         async with self._session(write=False) as session:
-            row = await FsmRepo(session).get(self.key_builder.build(key))
-            return dict(row.data) if row and row.data else {}
+            row = await self._row(session, self.key_builder.build(key))
+            # A copy: a caller that changes what it got must not change the loaded row.
+            return copy.deepcopy(row.data) if row and row.data else {}
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""

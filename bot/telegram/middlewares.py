@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.telegram import postcommit
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
-from storage.repositories import AdminRepo, CitizenRepo, UpdateRepo
+from storage.repositories import AdminRepo, CitizenRepo, InboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,18 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DisconnectionError | ConnectionError | TimeoutError | OSError)
 
 
+class _AlreadyHandled(Exception):
+    """Another worker recorded this update first: everything this one did is rolled back."""
+
+
 class DbSessionMiddleware(BaseMiddleware):
     """Opens the update's session and owns its transaction; skips re-delivered updates.
 
     Telegram re-delivers an update whose offset was not confirmed (Bot API getUpdates): the
-    update id is recorded in the same transaction as everything the handler does, so a handled
-    update is never handled twice and a failed one is retried as a whole.
+    update is recorded as handled (`InboxRepo.finish`, one statement) in the same transaction
+    as everything the handler does, so a handled update is never handled twice and a failed
+    one is retried as a whole. The record is written last, so on SQLite the database is only
+    locked for writing once the handler writes (or at the very end), not while it reads.
     """
 
     def __init__(
@@ -54,26 +60,41 @@ class DbSessionMiddleware(BaseMiddleware):
         self.after_commit = after_commit
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        update_id = event.update_id if isinstance(event, Update) else None
+        bot_id = data["bot"].id
+        # Set by the inbox worker, which has claimed the update: no need to look it up first.
+        ticket = data.get("inbox_ticket")
         # Everything the handler tells Telegram waits for the commit (see postcommit): a
         # rollback leaves no "sent" toast behind, and no transaction waits on Telegram.
         buffer = postcommit.PostCommit()
         data["post_commit"] = buffer
-        async with self.sessions() as session, session.begin():
-            if isinstance(event, Update):
-                bot = data["bot"]
-                fresh = await UpdateRepo(session).claim(bot.id, event.update_id, self.clock.now())
-                if not fresh:
-                    log.info("update %s already handled; skipped", event.update_id)
+        try:
+            async with self.sessions() as session, session.begin():
+                if (
+                    update_id is not None
+                    and ticket is None
+                    and await InboxRepo(session).is_done(bot_id, update_id)
+                ):
+                    log.info("update %s already handled; skipped", update_id)
                     data["duplicate_update"] = True
                     return None
-            data["session"] = session
-            token = current_session.set(session)
-            deferred = postcommit.current.set(buffer)
-            try:
-                result = await handler(event, data)
-            finally:
-                postcommit.current.reset(deferred)
-                current_session.reset(token)
+                data["session"] = session
+                token = current_session.set(session)
+                deferred = postcommit.current.set(buffer)
+                try:
+                    result = await handler(event, data)
+                finally:
+                    postcommit.current.reset(deferred)
+                    current_session.reset(token)
+                if update_id is not None and not await InboxRepo(session).finish(
+                    bot_id, update_id, self.clock.now()
+                ):
+                    raise _AlreadyHandled
+        except _AlreadyHandled:
+            log.info("update %s was handled meanwhile; this run rolled back", update_id)
+            return None
+        if ticket is not None:
+            ticket.done = True
         if self.after_commit is not None:
             self.after_commit()  # wake the outbox sender: the transaction is durable now
         await postcommit.run_after_commit(data["bot"], buffer, data.get("fsm_storage"))

@@ -7,8 +7,10 @@ user and knowledge-base text only ever reaches a message through autoescaped ren
 
 from __future__ import annotations
 
+import html
 import json
 import re
+import sys
 from collections.abc import Callable
 from datetime import date, datetime
 from importlib import resources
@@ -129,6 +131,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates ship with the code: no file-system check on every render.
+            auto_reload=False,
         )
         self.env.filters["dt"] = self._format_datetime
         self.env.filters["d"] = self._format_date
@@ -236,6 +240,16 @@ def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
         parts.append((prefix + chunk).rstrip() + suffix)
         stack = new_stack
     return [p for p in parts if p.strip()]
+
+
+def html_to_terminal(text: str) -> str:
+    """Telegram HTML to plain terminal text (bold kept as ANSI when printing to a TTY)."""
+    bold_on, bold_off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+    text = re.sub(r"<b>", bold_on, text)
+    text = re.sub(r"</b>", bold_off, text)
+    text = re.sub(r'<a href="([^"]*)">([^<]*)</a>', r"\2 (\1)", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text)
 
 
 def mention(user_id: int | None, name: str | None) -> str:

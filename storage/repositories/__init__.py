@@ -3,6 +3,7 @@ never commits (the caller owns the transaction)."""
 
 from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
 from storage.repositories.fsm import FsmRepo
+from storage.repositories.inbox import InboxRepo
 from storage.repositories.knowledge import (
     AdminRepo,
     AgencyRepo,
@@ -18,7 +19,7 @@ from storage.repositories.knowledge import (
 )
 from storage.repositories.locks import TICK_LOCK_KEY, try_transaction_lock
 from storage.repositories.outbox import OutboxRepo
-from storage.repositories.people import CitizenRepo, UpdateRepo
+from storage.repositories.people import CitizenRepo
 from storage.repositories.ratelimit import RateRepo
 from storage.repositories.reports import ReportRepo, ReportRunRepo
 
@@ -32,6 +33,7 @@ __all__ = [
     "EventRepo",
     "FsmRepo",
     "HolidayRepo",
+    "InboxRepo",
     "KbVersionRepo",
     "LexiconRepo",
     "LifeEventRepo",
@@ -43,7 +45,6 @@ __all__ = [
     "ReportRunRepo",
     "RoutingRuleRepo",
     "TICK_LOCK_KEY",
-    "UpdateRepo",
     "agency_to_record",
     "procedure_to_record",
     "try_transaction_lock",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AnswerDraft, Case, CaseAttachment, CaseEvent, MessageLink
@@ -107,20 +107,31 @@ class CaseRepo:
             query = query.where(Case.received_at >= since)
         return (await self.session.scalars(query.order_by(Case.id))).all()
 
-    async def open_due_before(
-        self, statuses: Collection[str], before: datetime | None
+    async def due_for_action(
+        self, statuses: Collection[str], now: datetime, limit: int
     ) -> Sequence[Case]:
-        """Open cases (optionally due before `before`), locked against a concurrent tick."""
-        query = (
-            select(Case)
+        """Open cases whose next action is due by `now`, soonest first (through the
+        `next_action_at` index); locked, and skipped by a concurrent tick on PostgreSQL."""
+        return (
+            await self.session.scalars(
+                select(Case)
+                .where(Case.next_action_at <= now, Case.status.in_(list(statuses)))
+                .order_by(Case.next_action_at, Case.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+
+    async def reschedule_all(self, statuses: Collection[str], at: datetime) -> int:
+        """Make every open case due for a look at `at` (after the schedule's settings
+        changed); how many."""
+        result = await self.session.execute(
+            update(Case)
             .where(Case.status.in_(list(statuses)))
-            .order_by(Case.id)
-            # Serialises concurrent ticks on PostgreSQL (SQLite has one writer anyway).
-            .with_for_update()
+            .values(next_action_at=at)
+            .execution_options(synchronize_session=False)
         )
-        if before is not None:
-            query = query.where(Case.due_at < before)
-        return (await self.session.scalars(query)).all()
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def open_by_agency(
         self, statuses: Collection[str], now: datetime
@@ -226,17 +237,22 @@ class MessageLinkRepo:
         )
 
     async def newest(self, case_id: int, chat_id: int, kind: str) -> int | None:
-        """The newest message of this kind for the case in the chat (e.g. its card)."""
-        return await self.session.scalar(
-            select(MessageLink.message_id)
-            .where(
-                MessageLink.case_id == case_id,
-                MessageLink.chat_id == chat_id,
-                MessageLink.kind == kind,
+        """The newest message of this kind for the case in the chat (e.g. its card).
+
+        Links are written by the outbox sender in transactions of its own, never pending in
+        the caller's session: the caller's pending rows are not flushed for this read (a tick
+        queuing a hundred reminders flushes them once, not before each card lookup)."""
+        with self.session.no_autoflush:
+            return await self.session.scalar(
+                select(MessageLink.message_id)
+                .where(
+                    MessageLink.case_id == case_id,
+                    MessageLink.chat_id == chat_id,
+                    MessageLink.kind == kind,
+                )
+                .order_by(MessageLink.message_id.desc())
+                .limit(1)
             )
-            .order_by(MessageLink.message_id.desc())
-            .limit(1)
-        )
 
     async def of_case(
         self, case_id: int, chat_id: int | None = None, kinds: Collection[str] = ()

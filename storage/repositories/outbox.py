@@ -61,7 +61,8 @@ class OutboxRepo:
         link_kind: str | None = None,
         purpose: str = "",
     ) -> OutboxMessage:
-        """Queue one message in the caller's transaction."""
+        """Queue one message in the caller's transaction (inserted when the session flushes:
+        a tick that queues a hundred messages writes them in one statement)."""
         row = OutboxMessage(
             chat_id=chat_id,
             method=method,
@@ -75,7 +76,6 @@ class OutboxRepo:
             created_at=now,
         )
         self.session.add(row)
-        await self.session.flush()
         return row
 
     async def claim(self, now: datetime, *, until: datetime, token: str, batch: int) -> list[int]:

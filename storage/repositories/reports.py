@@ -46,6 +46,19 @@ def _open_at(end: datetime, open_statuses: Collection[str]) -> ColumnElement[boo
     )
 
 
+def _touching(start: datetime, open_statuses: Collection[str]) -> ColumnElement[bool]:
+    """Every case a report on [start, end) can count: received in the period, answered or
+    closed since its start, or open now. Each part has its index, so a report reads the
+    period's cases rather than the whole table. (A case open at the period's end and not open
+    now was answered or closed since: its answered_at or closed_at is after the start.)"""
+    return or_(
+        Case.received_at >= start,
+        Case.answered_at >= start,
+        Case.closed_at >= start,
+        Case.status.in_(list(open_statuses)),
+    )
+
+
 class ReportRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -75,9 +88,11 @@ class ReportRepo:
             "neutral": and_(closed, Case.rating == "neutral"),
             "bad": and_(closed, Case.rating == "bad"),
         }
-        query = select(
-            Case.agency, *(_count(cond).label(name) for name, cond in measures.items())
-        ).group_by(Case.agency)
+        query = (
+            select(Case.agency, *(_count(cond).label(name) for name, cond in measures.items()))
+            .where(_touching(start, open_statuses))
+            .group_by(Case.agency)
+        )
         if agency is not None:
             query = query.where(Case.agency == agency)
         counts: dict[str, dict[str, int]] = {}
@@ -137,20 +152,31 @@ class ReportRepo:
         *,
         open_statuses: Collection[str],
         agency: str | None = None,
-    ) -> list[tuple[Case, str | None]]:
-        """Cases answered late in [start, end) or still open past their due date at `end`,
-        with their agency's name, by agency, assignee and due date."""
+    ) -> list[Any]:
+        """Cases answered late in [start, end) or still open past their due date at `end`
+        (the columns the list shows, and `agency_name`), by agency, assignee and due date."""
         answered_late = and_(_within(Case.answered_at, start, end), Case.answered_at > Case.due_at)
         overdue_open = and_(_open_at(end, open_statuses), Case.due_at < end)
         query = (
-            select(Case, Agency.name)
+            select(
+                Case.id,
+                Case.code,
+                Case.kind,
+                Case.agency,
+                Case.assignee_name,
+                Case.status,
+                Case.received_at,
+                Case.due_at,
+                Case.answered_at,
+                Agency.name.label("agency_name"),
+            )
             .outerjoin(Agency, Agency.code == Case.agency)
-            .where(or_(answered_late, overdue_open))
+            .where(_touching(start, open_statuses), or_(answered_late, overdue_open))
             .order_by(Agency.name, Case.agency, Case.assignee_name, Case.due_at, Case.id)
         )
         if agency is not None:
             query = query.where(Case.agency == agency)
-        return [(row, name) for row, name in await self.session.execute(query)]
+        return list(await self.session.execute(query))
 
 
 class ReportRunRepo:

@@ -347,3 +347,35 @@ def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
     assert cli.invoke(app, ["kb", "event-remove", "lam_dau"]).exit_code == 1
     bad = cli.invoke(app, ["kb", "event-add", "x", "X", "--triggers", "a b", "--procedures", ""])
     assert bad.exit_code == 2 and "no procedure" in bad.output
+
+
+def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path) -> None:
+    # Importing aiogram costs seconds (it builds every Bot API type): `kb search`, the
+    # calendar, routing rules and a tick with nothing due start without it.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from bot.cli import app\n"
+        "for args in (['kb', 'search', 'lam so do'], ['calendar', 'due', '2026-11-23T09:00'],\n"
+        "             ['calendar', 'days-off', '2026'], ['agencies', 'list'],\n"
+        "             ['rules', 'add', 'STP', '--keyword', 'hộ tịch'],\n"
+        "             ['tick', '--now', '2026-11-24T03:00+07:00']):\n"
+        "    result = CliRunner().invoke(app, args)\n"
+        "    assert result.exit_code == 0, (args, result.output)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    env.pop("BOT_TOKEN", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

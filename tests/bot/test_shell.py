@@ -16,7 +16,7 @@ from bot.app import App, create_app
 from bot.clock import FixedClock
 from bot.settings import DatabaseSettings, Settings
 from bot.shell import ShellChat, html_to_terminal, parse_time, shell_settings, tick_moments
-from storage.models import Case, MessageLink, ProcessedUpdate
+from storage.models import Case, InboxUpdate, MessageLink
 from tests.harness import sqlite_url
 
 # Monday 2026-11-23 09:00 in Hà Nội.
@@ -152,7 +152,7 @@ async def test_restarting_on_the_same_database_keeps_answering(database_url: str
         assert "Xin chào" in second.printed()
         await chat.handle_line("xin giay xac nhan doc than")
         assert "tình trạng hôn nhân" in second.printed()
-        assert await count(second, ProcessedUpdate.update_id) == 4  # none skipped, none lost
+        assert await count(second, InboxUpdate.update_id) == 4  # none skipped, none lost
     finally:
         await second.close()
 

@@ -14,8 +14,8 @@ from bot.housekeeping import housekeep
 from bot.settings import RetentionSettings
 from bot.telegram.fsm import SqlAlchemyStorage
 from storage.db import create_engine, create_session_factory, migrate
-from storage.models import FsmRecord, OutboxMessage, ProcessedUpdate, RateBooking
-from storage.repositories import UpdateRepo
+from storage.models import FsmRecord, InboxUpdate, OutboxMessage, RateBooking
+from storage.repositories import InboxRepo
 from tests.fake_telegram import FakeTelegram
 from tests.harness import make_settings
 
@@ -67,9 +67,11 @@ async def test_housekeeping_prunes_what_is_older_than_its_retention(
                         purpose="",
                     )
                 )
-            repo = UpdateRepo(session)
-            await repo.claim(42, 1, now - timedelta(days=3))
-            await repo.claim(42, 2, now - timedelta(hours=30))
+            repo = InboxRepo(session)
+            await repo.finish(42, 1, now - timedelta(days=3))
+            await repo.finish(42, 2, now - timedelta(hours=30))
+            # Still waiting to be handled: kept however old it is.
+            await repo.store(42, [(3, 7, {"update_id": 3})], now - timedelta(days=3))
             session.add(FsmRecord(key="old", state="Intake:content", data={}))
             session.add(FsmRecord(key="new", state="Intake:content", data={}))
             session.add(RateBooking(key="g", at=1.0))
@@ -81,15 +83,15 @@ async def test_housekeeping_prunes_what_is_older_than_its_retention(
         deleted = await housekeep(app)
         assert deleted == {
             "outbox": 1,
-            "processed_updates": 1,
+            "inbox": 1,
             "fsm_records": 1,
             "rate_bookings": 1,
         }
         async with app.sessions() as session:
             left = (await session.scalars(select(OutboxMessage.payload))).all()
             assert sorted(p["text"] for p in left) == ["10 sent", "40 failed", "40 pending"]
-            ids = (await session.scalars(select(ProcessedUpdate.update_id))).all()
-            assert list(ids) == [2]
+            ids = (await session.scalars(select(InboxUpdate.update_id))).all()
+            assert sorted(ids) == [2, 3]
             keys = (await session.scalars(select(FsmRecord.key))).all()
             assert list(keys) == ["new"]
         assert (await housekeep(app)) == dict.fromkeys(deleted, 0)

@@ -12,15 +12,23 @@ from sqlalchemy import inspect, select
 from bot.telegram.fsm import SqlAlchemyStorage
 from bot.telegram.outbox import enqueue
 from knowledge.records import AgencyRecord, ProcedureRecord
-from storage.db import alembic_config, create_engine, create_session_factory, migrate
+from storage.db import (
+    alembic_config,
+    create_engine,
+    create_session_factory,
+    current_revision,
+    head_revision,
+    migrate,
+    upgrade_if_needed,
+)
 from storage.models import Base, OutboxMessage
 from storage.repositories import (
     AgencyRepo,
     CitizenRepo,
     HolidayRepo,
+    InboxRepo,
     LifeEventRepo,
     ProcedureRepo,
-    UpdateRepo,
 )
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -50,6 +58,22 @@ async def test_stairway_every_migration_up_down_up(database_url: str) -> None:
         assert await _tables(engine) == set(Base.metadata.tables)
         await migrate(engine, "base", down=True)
         assert await _tables(engine) == set()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_schema_at_head_is_not_migrated_again(database_url: str) -> None:
+    # The newest revision is read from the migration files, as Alembic reads it.
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(database_url)
+    try:
+        assert await current_revision(engine) is None
+        assert await upgrade_if_needed(engine) is True
+        assert await current_revision(engine) == head_revision()
+        assert await upgrade_if_needed(engine) is False
+        await migrate(engine, "0001", down=True)
+        assert await upgrade_if_needed(engine) is True
+        assert await _tables(engine) == set(Base.metadata.tables)
     finally:
         await engine.dispose()
 
@@ -116,9 +140,37 @@ async def test_chat_binding_moves_and_migrates(sessions) -> None:  # type: ignor
 
 async def test_update_claim_is_idempotent(sessions) -> None:  # type: ignore[no-untyped-def]
     async with sessions.begin() as session:
-        assert await UpdateRepo(session).claim(42, 1, NOW) is True
-        assert await UpdateRepo(session).claim(42, 1, NOW) is False
-        assert await UpdateRepo(session).claim(42, 2, NOW) is True
+        assert await InboxRepo(session).finish(42, 1, NOW) is True
+        assert await InboxRepo(session).finish(42, 1, NOW) is False
+        assert await InboxRepo(session).finish(42, 2, NOW) is True
+
+
+async def test_inbox_claims_in_order_one_chat_at_a_time(sessions) -> None:  # type: ignore[no-untyped-def]
+    until = NOW + timedelta(minutes=5)
+    async with sessions.begin() as session:
+        repo = InboxRepo(session)
+        rows = [(1, 100, {"update_id": 1}), (2, 100, {"update_id": 2}), (3, 200, {"update_id": 3})]
+        assert await repo.store(42, rows, NOW) == 3
+        assert await repo.store(42, rows[:1], NOW) == 0  # re-delivered: ignored
+        assert await repo.store(43, rows[:1], NOW) == 1  # another bot's update 1
+        [first] = await repo.claim(42, NOW, until=until, token="a", limit=1)
+        assert (first.update_id, first.chat_id, first.payload) == (1, 100, {"update_id": 1})
+        # Chat 100's next update waits while another worker holds its first one.
+        assert [
+            r.update_id for r in await repo.claim(42, NOW, until=until, token="b", limit=9)
+        ] == [3]
+        assert [
+            r.update_id for r in await repo.claim(42, NOW, until=until, token="a", limit=9)
+        ] == [2]
+        assert await repo.finish(42, 1, NOW) is True
+        await repo.retry(42, 2, "a", when=NOW + timedelta(seconds=2), error="boom")
+        assert await repo.claim(42, NOW, until=until, token="c", limit=9) == []
+        later = NOW + timedelta(seconds=3)
+        [again] = await repo.claim(42, later, until=until, token="c", limit=9)
+        assert (again.update_id, again.attempts, again.last_error) == (2, 1, "boom")
+        assert await repo.fail(42, 2, "c", error="boom again") is True
+        assert await repo.release("b") == 1  # update 3, claimed by a worker that stopped
+        assert await repo.counts(42) == {"pending": 1, "done": 1, "failed": 1}
 
 
 async def test_datetimes_come_back_aware_utc(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -226,9 +278,9 @@ async def test_fsm_storage_in_redis_survives_a_new_connection() -> None:
 
 async def test_old_update_ids_are_pruned(sessions) -> None:  # type: ignore[no-untyped-def]
     async with sessions.begin() as session:
-        await UpdateRepo(session).claim(42, 1, NOW - timedelta(days=3))
-        await UpdateRepo(session).claim(42, 2, NOW)
+        await InboxRepo(session).finish(42, 1, NOW - timedelta(days=3))
+        await InboxRepo(session).finish(42, 2, NOW)
     async with sessions.begin() as session:
-        assert await UpdateRepo(session).prune(NOW - timedelta(days=2)) == 1
-        assert await UpdateRepo(session).claim(42, 1, NOW) is True  # forgotten
-        assert await UpdateRepo(session).claim(42, 2, NOW) is False  # still remembered
+        assert await InboxRepo(session).prune(NOW - timedelta(days=2)) == 1
+        assert await InboxRepo(session).finish(42, 1, NOW) is True  # forgotten
+        assert await InboxRepo(session).finish(42, 2, NOW) is False  # still remembered

@@ -1,0 +1,209 @@
+"""The inbox of Telegram updates: stored on receipt, claimed by workers, marked done by the
+handler's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import InboxUpdate
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+
+def _insert(session: AsyncSession) -> Any:
+    """INSERT with ON CONFLICT, in the dialect of the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(InboxUpdate)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(InboxUpdate)
+
+
+def _claimable(bot_id: int, now: datetime) -> Any:
+    return and_(
+        InboxUpdate.bot_id == bot_id,
+        InboxUpdate.status == PENDING,
+        InboxUpdate.next_attempt_at <= now,
+        or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now),
+    )
+
+
+class InboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store(
+        self, bot_id: int, updates: Sequence[tuple[int, int | None, dict[str, Any]]], now: datetime
+    ) -> int:
+        """Store (update id, chat id, payload) rows; ids already known are ignored. How many
+        were new."""
+        if not updates:
+            return 0
+        rows = [
+            {
+                "bot_id": bot_id,
+                "update_id": update_id,
+                "chat_id": chat_id,
+                "payload": payload,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "received_at": now,
+            }
+            for update_id, chat_id, payload in updates
+        ]
+        # One statement compiled once for any batch: the rows travel as parameters.
+        stmt = _insert(self.session).on_conflict_do_nothing().returning(InboxUpdate.update_id)
+        return len((await self.session.execute(stmt, rows)).all())
+
+    async def claim(
+        self, bot_id: int, now: datetime, *, until: datetime, token: str, limit: int
+    ) -> list[InboxUpdate]:
+        """Claim up to `limit` due updates for `token`, oldest first, skipping chats whose
+        earlier update is being handled under another worker's claim (one chat's updates go
+        in order, also across processes)."""
+        earlier = aliased(InboxUpdate)
+        busy = exists().where(
+            earlier.bot_id == InboxUpdate.bot_id,
+            earlier.chat_id == InboxUpdate.chat_id,
+            earlier.status == PENDING,
+            earlier.claimed_until >= now,
+            earlier.claim_token != token,
+            earlier.update_id < InboxUpdate.update_id,
+        )
+        due = (
+            select(InboxUpdate.update_id)
+            .where(_claimable(bot_id, now), ~busy)
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+        # One statement: the claimable condition is checked again under the row lock
+        # (PostgreSQL), so two workers never claim the same update.
+        rows = await self.session.scalars(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(due), _claimable(bot_id, now))
+            .values(claim_token=token, claimed_until=until)
+            .returning(InboxUpdate)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(rows, key=lambda row: row.update_id)
+
+    async def is_done(self, bot_id: int, update_id: int) -> bool:
+        """Whether this update was handled already."""
+        status = await self.session.scalar(
+            select(InboxUpdate.status).where(
+                InboxUpdate.bot_id == bot_id, InboxUpdate.update_id == update_id
+            )
+        )
+        return status == DONE
+
+    async def finish(self, bot_id: int, update_id: int, now: datetime) -> bool:
+        """Record the update as handled, in the handler's transaction (one statement, also for
+        an update that never went through the inbox); False when it was handled before."""
+        stmt = _insert(self.session).values(
+            bot_id=bot_id,
+            update_id=update_id,
+            status=DONE,
+            attempts=1,
+            next_attempt_at=now,
+            received_at=now,
+            handled_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[InboxUpdate.bot_id, InboxUpdate.update_id],
+            set_={
+                "status": DONE,
+                "handled_at": now,
+                "claim_token": None,
+                "claimed_until": None,
+                "attempts": InboxUpdate.attempts + 1,
+            },
+            where=InboxUpdate.status != DONE,
+        )
+        result = await self.session.execute(stmt)
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    async def retry(
+        self, bot_id: int, update_id: int, token: str, *, when: datetime, error: str
+    ) -> None:
+        """The handler failed: try the update again at `when`."""
+        await self.session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.claim_token == token,
+                InboxUpdate.status == PENDING,
+            )
+            .values(
+                attempts=InboxUpdate.attempts + 1,
+                next_attempt_at=when,
+                claim_token=None,
+                claimed_until=None,
+                last_error=error,
+            )
+        )
+
+    async def fail(self, bot_id: int, update_id: int, token: str, *, error: str) -> bool:
+        """Give up on an update that failed every attempt (kept, with its error)."""
+        result = await self.session.execute(
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.claim_token == token,
+                InboxUpdate.status == PENDING,
+            )
+            .values(
+                status=FAILED,
+                attempts=InboxUpdate.attempts + 1,
+                claim_token=None,
+                claimed_until=None,
+                last_error=error,
+            )
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    async def release(self, token: str) -> int:
+        """Hand back updates claimed by `token` that were not handled (a worker stopping)."""
+        result = await self.session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.claim_token == token, InboxUpdate.status == PENDING)
+            .values(claim_token=None, claimed_until=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def latest(self, bot_id: int) -> tuple[int, datetime | None]:
+        """The highest update id handled for this bot (0 if none) and when one last was."""
+        row = (
+            await self.session.execute(
+                select(func.max(InboxUpdate.update_id), func.max(InboxUpdate.handled_at)).where(
+                    InboxUpdate.bot_id == bot_id, InboxUpdate.status == DONE
+                )
+            )
+        ).one()
+        return int(row[0] or 0), row[1]
+
+    async def counts(self, bot_id: int | None = None) -> dict[str, int]:
+        """How many updates are pending, done and failed."""
+        query = select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status)
+        if bot_id is not None:
+            query = query.where(InboxUpdate.bot_id == bot_id)
+        found = {status: int(n) for status, n in await self.session.execute(query)}
+        return {status: found.get(status, 0) for status in (PENDING, DONE, FAILED)}
+
+    async def prune(self, before: datetime) -> int:
+        """Forget handled updates received before `before` (Telegram re-delivers an update
+        for about a day); pending and failed ones are kept."""
+        result = await self.session.execute(
+            delete(InboxUpdate).where(InboxUpdate.status == DONE, InboxUpdate.received_at < before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

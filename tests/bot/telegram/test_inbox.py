@@ -1,0 +1,150 @@
+"""The inbox: updates stored on receipt, handled by workers, retried, never handled twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import create_inbox
+from bot.clock import FixedClock
+from bot.telegram.inbox import InboxWorker, chat_of, store_updates
+from storage.models import InboxUpdate
+from storage.repositories import InboxRepo
+from tests.fake_telegram import make_callback_update, make_message_update
+from tests.harness import ADMIN, CITIZEN, GROUP_A, OFFICIAL_A, START, Harness
+
+
+async def _rows(h: Harness) -> list[InboxUpdate]:
+    async with h.app.sessions() as session:
+        return list(await session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)))
+
+
+def _answers(h: Harness, chat: int) -> list[str]:
+    return [
+        c.params["text"] for c in h.server.calls_to("sendMessage") if c.ok and c.chat_id == chat
+    ]
+
+
+def test_chat_of_an_update() -> None:
+    assert chat_of(make_message_update("hi", chat_id=CITIZEN)) == CITIZEN
+    assert chat_of(make_message_update("hi", chat_id=GROUP_A, user_id=OFFICIAL_A)) == GROUP_A
+    press = make_callback_update("m:help", user_id=CITIZEN, chat_id=CITIZEN, message_id=3)
+    assert chat_of(press) == CITIZEN
+    assert chat_of({"update_id": 1, "poll": {"id": "p"}}) is None
+
+
+AGENCIES_CSV = "code,name,chat_id,parent\nSTP-X,Sở Tư pháp tỉnh X,,\n"
+
+
+def admin_sends_agencies(h: Harness) -> dict[str, object]:
+    """An admin's upload of the agency directory (the bot downloads it: getFile)."""
+    h.server.add_file("ag", AGENCIES_CSV.encode(), file_path="documents/co_quan.csv")
+    return make_message_update(chat_id=ADMIN, document_file_id="ag", document_name="co_quan.csv")
+
+
+async def test_an_update_whose_handler_failed_is_not_recorded_as_handled(
+    harness: Harness,
+) -> None:
+    # The record that an update was handled belongs to the handler's transaction: when the
+    # handler fails (here Telegram fails the file download), Telegram's re-delivery of the
+    # update is handled, not skipped as if it had been.
+    harness.server.fail_next("getFile", error_code=500, description="Internal Server Error")
+    update = admin_sends_agencies(harness)
+    await harness.dp.feed_raw_update(harness.bot, update)
+    assert harness.last_text(ADMIN).startswith("Xin lỗi, đã có lỗi")  # nothing was saved
+    await harness.dp.feed_raw_update(harness.bot, update)  # re-delivered
+    assert "Kiểm tra thử" in harness.last_text(ADMIN)
+    answers = len(_answers(harness, ADMIN))
+    await harness.dp.feed_raw_update(harness.bot, update)  # and once handled, it is skipped
+    assert len(_answers(harness, ADMIN)) == answers
+
+
+async def test_stored_updates_are_handled_once_even_if_delivered_twice(harness: Harness) -> None:
+    clock = FixedClock(START)
+    worker = create_inbox(harness.dp, harness.bot, harness.app, clock=clock)
+    first = make_message_update("dang ky ket hon can gi", chat_id=CITIZEN)
+    second = make_message_update("/help", chat_id=CITIZEN)
+    assert await store_updates(harness.app.sessions, harness.bot.id, [first, second], clock) == 2
+    # Telegram re-delivers a batch whose confirmation was lost: nothing new is stored.
+    assert await store_updates(harness.app.sessions, harness.bot.id, [first], clock) == 0
+    assert await worker.drain() == 2
+    assert await worker.drain() == 0
+    answers = _answers(harness, CITIZEN)
+    assert len(answers) == 2 and "kết hôn" in answers[0]  # in the order they came
+    assert [(r.update_id, r.status, r.chat_id) for r in await _rows(harness)] == [
+        (first["update_id"], "done", CITIZEN),
+        (second["update_id"], "done", CITIZEN),
+    ]
+
+
+async def test_a_worker_that_died_leaves_its_updates_to_another_after_the_claim(
+    harness: Harness,
+) -> None:
+    clock = FixedClock(START)
+    update = make_message_update("dang ky ket hon can gi", chat_id=CITIZEN)
+    await store_updates(harness.app.sessions, harness.bot.id, [update], clock)
+    async with harness.app.sessions.begin() as session:  # a worker claims it, then dies
+        [claimed] = await InboxRepo(session).claim(
+            harness.bot.id, clock.now(), until=clock.now() + timedelta(minutes=5),
+            token="dead", limit=10,
+        )  # fmt: skip
+    assert claimed.update_id == update["update_id"]
+    other = create_inbox(harness.dp, harness.bot, harness.app, clock=clock)
+    assert await other.drain() == 0  # still claimed
+    clock.advance(minutes=6)
+    assert await other.drain() == 1
+    assert len(_answers(harness, CITIZEN)) == 1
+
+
+async def test_an_update_that_keeps_failing_is_kept_as_failed_and_the_citizen_is_told(
+    harness: Harness,
+) -> None:
+    clock = FixedClock(START)
+    worker = InboxWorker(
+        harness.dp,
+        harness.bot,
+        harness.app.sessions,
+        clock=clock,
+        max_attempts=3,
+        apology=lambda chat: harness.app.renderer.t("common.unexpected", "vi"),
+    )
+    broken = {
+        "update_id": 777_001,
+        "message": {
+            "message_id": 1,
+            "date": "not a date",
+            "chat": {"id": CITIZEN, "type": "private"},
+            "text": "xin chao",
+        },
+    }
+    await store_updates(harness.app.sessions, harness.bot.id, [broken], clock)
+    for attempt in (1, 2):
+        assert await worker.drain() == 1
+        [row] = await _rows(harness)
+        assert (row.status, row.attempts) == ("pending", attempt)
+        assert "ValidationError" in (row.last_error or "")
+        assert await worker.drain() == 0  # waits for its backoff
+        clock.advance(seconds=2.0**attempt)
+    assert await worker.drain() == 1
+    [row] = await _rows(harness)
+    assert (row.status, row.attempts) == ("failed", 3)
+    await harness.sender.deliver_all()
+    [apology] = _answers(harness, CITIZEN)
+    assert apology.startswith("Xin lỗi") and "thử lại" in apology
+
+
+async def test_handled_updates_are_pruned_by_housekeeping(harness: Harness) -> None:
+    from bot.housekeeping import housekeep
+
+    clock = FixedClock(START - timedelta(days=3))
+    old = make_message_update("/help", chat_id=CITIZEN)
+    await store_updates(harness.app.sessions, harness.bot.id, [old], clock)
+    await create_inbox(harness.dp, harness.bot, harness.app, clock=clock).drain()
+    clock.set(START)
+    new = make_message_update("/help", chat_id=CITIZEN)
+    await store_updates(harness.app.sessions, harness.bot.id, [new], clock)
+    # RETENTION_UPDATES_DAYS: Telegram re-delivers an update for about a day.
+    assert harness.app.settings.retention.updates_days < 3
+    assert (await housekeep(harness.app))["inbox"] == 1
+    assert [r.update_id for r in await _rows(harness)] == [new["update_id"]]
