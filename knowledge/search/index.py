@@ -8,10 +8,11 @@ fields, accented syllables marked with "~" ("~đăng").
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
@@ -33,7 +34,9 @@ class Posting(NamedTuple):
 
     ids: array[int]
     sat: array[float]  # saturated field-weighted tf: tf / (k1 + tf)
-    strength: array[float]  # match strength of the strongest field holding the term
+    # The strongest field holding the term, as a position in `Index.strengths` (one byte a
+    # posting instead of a float: 10,000 procedures hold about two million postings).
+    strength: array[int]
 
 
 class Phrase(NamedTuple):
@@ -53,9 +56,11 @@ def _content(pairs: Sequence[Pair]) -> _Content:
     """The syllables and two-syllable words of a name or keyword, filler words left out."""
     keep = [not is_stop_word(f, a) for f, a in pairs]
     unigrams = tuple(dict.fromkeys(f for (f, _), k in zip(pairs, keep, strict=False) if k))
+    # Interned: every document naming "đăng ký" shares one string (10,000 procedures hold
+    # hundreds of thousands of these).
     bigrams = tuple(
         dict.fromkeys(
-            f"{pairs[i][0]} {pairs[i + 1][0]}"
+            sys.intern(f"{pairs[i][0]} {pairs[i + 1][0]}")
             for i in range(len(pairs) - 1)
             if keep[i] and keep[i + 1]
         )
@@ -86,43 +91,35 @@ class Index:
             key=lambda nw: -strength_of.get(nw[0], 0.2),
         )
 
-        # Pass 1: tokenise every field once; keep term counts and lengths.
-        # The build holds millions of terms. It keeps them in containers the cyclic garbage
-        # collector does not track (plain dicts of str → number, arrays) or stops tracking
-        # (tuples of str), so the collections its allocations trigger stay few and short
-        # without switching the collector off, which would affect the whole process.
-        counts_of: list[list[dict[str, int]]] = [[] for _ in fields]
-        lengths: list[list[int]] = [[] for _ in fields]
+        # Two passes over the records, each document's terms built and dropped in turn: BM25F
+        # needs every field's average length before any weight, and keeping every document's
+        # term counts until then cost several times the finished index in resident memory
+        # (freed small objects scattered among the kept ones are not given back to the system).
+        # Tokenising twice costs a little build time; the kept index is all that stays.
+        def field_terms(rec: ProcedureRecord) -> Iterator[tuple[int, str, list[Sequence[Pair]]]]:
+            for slot, (fname, _) in enumerate(fields):
+                if fname == "keywords":
+                    yield slot, fname, [analyze(k)[:limit] for k in rec.keywords]
+                else:
+                    yield slot, fname, [analyze(getattr(rec, fname))[:limit]]
+
+        # Pass 1: lengths, and what is kept per document (name words, name/keyword phrases).
+        lengths: list[array[int]] = [array("i") for _ in fields]
         name_words: list[tuple[str, ...]] = []
         phrases: list[tuple[_Content, ...]] = []
         content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
         for rec in records:
-            for slot, (fname, _) in enumerate(fields):
-                if fname == "keywords":
-                    chunks = [analyze(k)[:limit] for k in rec.keywords]
-                else:
-                    chunks = [analyze(getattr(rec, fname))[:limit]]
-                terms: list[str] = []
-                length = 0
-                for pairs in chunks:
-                    folded = [f for f, _ in pairs]
-                    length += len(folded)
-                    terms += folded
-                    if fname in accented:
-                        terms += ["~" + a for f, a in pairs if a != f]
-                    if fname in bigrammed and len(pairs) > 1:
-                        terms += [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
-                        if fname in accented:
-                            content_bigrams.update(
-                                [
-                                    f"{f1} {f2}"
-                                    for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
-                                    if a1 not in STOP_WORDS and a2 not in STOP_WORDS
-                                ]
-                            )
-                # Counted into a plain dict: the collector always tracks a Counter.
-                counts_of[slot].append(dict(Counter(terms).items()))
-                lengths[slot].append(length)
+            for slot, fname, chunks in field_terms(rec):
+                lengths[slot].append(sum(len(pairs) for pairs in chunks))
+                if fname in accented and fname in bigrammed:
+                    for pairs in chunks:
+                        content_bigrams.update(
+                            [
+                                f"{f1} {f2}"
+                                for (f1, a1), (f2, a2) in zip(pairs, pairs[1:], strict=False)
+                                if a1 not in STOP_WORDS and a2 not in STOP_WORDS
+                            ]
+                        )
                 if fname == "name":
                     name_words.append(tuple(dict.fromkeys(f for pairs in chunks for f, _ in pairs)))
                     phrases.append((_content(chunks[0]),))
@@ -137,32 +134,38 @@ class Index:
             avg = (total / n_docs if n_docs else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
+        # Document ids in two bytes while they fit (any province's KB), else four.
+        id_type = "H" if n_docs <= 0xFFFF else "i"
+        self.strengths = tuple(sorted({n[3] for n in norms}))
+        code_of = {value: code for code, value in enumerate(self.strengths)}
         postings: dict[str, Posting] = {}
-        for doc in range(n_docs):
+        for doc, rec in enumerate(records):
             tf: dict[str, float] = {}
-            best: dict[str, float] = {}
-            tf_get = tf.get
-            for slot, (weight, b, avg, strength) in enumerate(norms):
-                counts = counts_of[slot][doc]
-                if not counts:
+            best: dict[str, int] = {}
+            for slot, fname, chunks in field_terms(rec):
+                terms: list[str] = []
+                for pairs in chunks:
+                    folded = [f for f, _ in pairs]
+                    terms += folded
+                    if fname in accented:
+                        terms += ["~" + a for f, a in pairs if a != f]
+                    if fname in bigrammed and len(pairs) > 1:
+                        terms += [f"{a} {b}" for a, b in zip(folded, folded[1:], strict=False)]
+                if not terms:
                     continue
+                weight, b, avg, strength = norms[slot]
                 norm = weight / (1.0 - b + b * lengths[slot][doc] / avg)
-                if not tf:
-                    tf = {term: count * norm for term, count in counts.items()}
-                    tf_get = tf.get
-                    best = dict.fromkeys(counts, strength)
-                    continue
-                best.update(dict.fromkeys(counts.keys() - best.keys(), strength))
-                for term, count in counts.items():
-                    tf[term] = tf_get(term, 0.0) + count * norm
+                for term, count in Counter(terms).items():
+                    tf[term] = tf.get(term, 0.0) + count * norm
+                    if term not in best:
+                        best[term] = code_of[strength]  # fields go strongest first
             for term, value in tf.items():
                 post = postings.get(term)
                 if post is None:
-                    post = postings[term] = Posting(array("i"), array("f"), array("f"))
+                    post = postings[term] = Posting(array(id_type), array("f"), array("B"))
                 post.ids.append(doc)
                 post.sat.append(value / (k1 + value))
                 post.strength.append(best[term])
-        del counts_of
 
         self.postings = postings
         self.idf: dict[str, float] = {
@@ -247,6 +250,7 @@ class Index:
         """(saturated tf, field strength) of each of `terms` present in `doc`."""
         found: dict[str, tuple[float, float]] = {}
         postings = self.postings
+        strengths = self.strengths
         for term in terms:
             post = postings.get(term)
             if post is None:
@@ -254,5 +258,5 @@ class Index:
             ids = post.ids
             j = bisect_left(ids, doc)
             if j < len(ids) and ids[j] == doc:
-                found[term] = (post.sat[j], post.strength[j])
+                found[term] = (post.sat[j], strengths[post.strength[j]])
         return found

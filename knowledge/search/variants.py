@@ -22,6 +22,7 @@ answer's family (or its life event), never from one that only shares "cáº¥p giáº
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -233,7 +234,7 @@ class Families:
             ]
             bi = tuple(
                 dict.fromkeys(
-                    f"{pairs[i][0]} {pairs[i + 1][0]}"
+                    sys.intern(f"{pairs[i][0]} {pairs[i + 1][0]}")
                     for i in range(len(pairs) - 1)
                     if keep[i] and keep[i + 1]
                 )
