@@ -39,8 +39,12 @@ from storage.repositories import InboxRepo
 
 log = logging.getLogger(__name__)
 
-# A claimed update not finished by then is claimed again (a worker that died).
-CLAIM_SECONDS = 300
+# A claimed update not finished by then is claimed again (a worker that died, `kill -9`).
+# Short, so a restarted bot soon handles what its predecessor was handling; a slow handler
+# whose claim runs out is harmless: the update is recorded as done in the handler's own
+# transaction (`InboxRepo.finish`), so of two runs only the first to commit counts and the
+# other rolls back.
+CLAIM_SECONDS = 30
 # Backoff 1, 2, 4 … 60 s between attempts: about three minutes in all, enough to ride out a
 # database restart, short enough that the citizen is not left waiting for hours.
 MAX_ATTEMPTS = 8
