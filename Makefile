@@ -35,8 +35,8 @@ eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval tests/data/heldout2_questions.jsonl --kb $(SAMPLE53)
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev_variants_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval tests/data/check_variants_questions.jsonl --kb $(KB)
-	if [ -f tests/data/heldout3_questions.jsonl ]; then \
-		$(VENV)/bin/citizen-bot kb eval tests/data/heldout3_questions.jsonl --kb $(KB); fi
+	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl; do \
+		[ -f $$set ] && $(VENV)/bin/citizen-bot kb eval $$set --kb $(KB); done; true
 
 i18n: $(VENV)/.installed  ## JSON catalogs (a branch's new keys) → Fluent locales/<locale>/*.ftl
 	$(VENV)/bin/python -m bot.telegram.i18n_convert
