@@ -208,7 +208,8 @@ async def measure(url: str, repeat: int) -> dict[str, tuple[float, float | None,
 
     late_ms, items = await timed(late, repeat, undo)
     results["monthly late list"] = (ms, ref, "<= 1000 ms")
-    results[f"  of which the list ({len(items)} cases, SQL)"] = (late_ms, None, "")
+    results["  of which the list (SQL)"] = (late_ms, None, "")
+    results["  late cases in the list"] = (float(len(items)), None, "")
     async with app.sessions.begin() as session:
         session.add(ReportRun(kind="monthly", period=month.key, at=NOW.astimezone(UTC)))
         total = await session.scalar(select(func.count()).select_from(Case))

@@ -5,13 +5,15 @@ so no handler or service can forget it."""
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Any
 
 from sqlalchemy import JSON, String, event, inspect
 from sqlalchemy.orm import Session
 
-_KEEP = frozenset("\n\t")
+# Unicode category Cc is exactly C0 (U+0000–U+001F), DEL and C1 (U+007F–U+009F); line
+# breaks and tabs are kept (carriage returns were made line breaks before).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def strip_controls(text: str) -> str:
@@ -20,8 +22,9 @@ def strip_controls(text: str) -> str:
     joiner of emoji sequences) are kept."""
     if text.isprintable():
         return text
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in _KEEP or unicodedata.category(ch) != "Cc")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", text)
 
 
 def clean_value(value: Any) -> Any:

@@ -8,6 +8,8 @@ PostgreSQL refuses NUL in text values, and control characters have no place in w
 
 from __future__ import annotations
 
+import re
+
 from storage.sanitize import strip_controls
 
 __all__ = [
@@ -25,9 +27,13 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 
+# Characters outside the Basic Multilingual Plane: two UTF-16 units each (a surrogate pair).
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of every Telegram text limit."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text) + len(_ASTRAL.findall(text))
 
 
 def index_at_units(text: str, units: int) -> int:
@@ -36,6 +42,8 @@ def index_at_units(text: str, units: int) -> int:
         return 0
     if len(text) * 2 <= units:
         return len(text)
+    if _ASTRAL.search(text, 0, units) is None:
+        return min(units, len(text))  # one unit per character up to there
     total = 0
     for i, ch in enumerate(text):
         total += 2 if ord(ch) > 0xFFFF else 1

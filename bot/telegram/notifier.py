@@ -72,6 +72,7 @@ class Notifier:
         self.max_extensions = max_extensions
         self.scheduled: Any = None  # bot.telegram.scheduled.ScheduledMessages, set by the factory
         self._queued = 0
+        self._last_split: tuple[str, list[str]] | None = None
         self.outbox_clock: Clock = SystemClock()
 
     async def publish(self, session: AsyncSession, event: ev.DomainEvent) -> int:
@@ -182,7 +183,13 @@ class Notifier:
         reply_to: int | None = None,
     ) -> int:
         """Queue `text` in parts under Telegram's 4096-character limit; return how many."""
-        parts = split_html(text)
+        # The same report goes to every admin: it is split once.
+        last = self._last_split
+        if last is not None and last[0] == text:
+            parts = last[1]
+        else:
+            parts = split_html(text)
+            self._last_split = (text, parts)
         for i, part in enumerate(parts):
             payload: dict[str, Any] = {"text": part}
             if i == len(parts) - 1 and markup is not None:

@@ -455,9 +455,16 @@ class OutboxSender:
             )
         elif row.method == "upload_photo":
             # A new image (a chart), uploaded as multipart/form-data (Bot API "Sending files").
+            if "chart" in p:
+                from bot.telegram.charts import draw_payload_chart
+
+                # Matplotlib is CPU work: off the event loop.
+                image = await asyncio.to_thread(draw_payload_chart, p["chart"])
+            else:
+                image = base64.b64decode(p["data"])
             result = await self.bot.send_photo(
                 row.chat_id,
-                BufferedInputFile(base64.b64decode(p["data"]), filename=p["filename"]),
+                BufferedInputFile(image, filename=p["filename"]),
                 caption=p.get("caption"),
                 reply_markup=markup,
                 reply_parameters=reply,

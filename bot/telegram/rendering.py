@@ -228,7 +228,10 @@ def split_html(text: str, limit: int = SAFE_TEXT_LIMIT) -> list[str]:
     while rest:
         prefix = "".join(f"<{n}{a}>" for n, a in stack)
         closing = sum(len(n) + 3 for n, _ in stack)
-        if utf16_len(prefix) + utf16_len(rest) + closing <= limit:
+        room = limit - utf16_len(prefix) - closing
+        # A text never has fewer UTF-16 units than characters: a long rest is not measured
+        # (measuring it at every cut made a long list quadratic).
+        if len(rest) <= room and utf16_len(rest) <= room:
             parts.append(prefix + rest)
             break
         # Room for closing whatever is open at the cut.

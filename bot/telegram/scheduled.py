@@ -3,7 +3,6 @@ rendered from the domain's ReminderDue / EscalationDue / ProgressDue / ReportDue
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -15,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain import events as ev
 from bot.domain.reports import Figures, Period, group_late, percent, previous
 from bot.settings import Settings
-from bot.telegram.charts import ChartLabels, ChartRow, weekly_chart
-from bot.telegram.outbox import upload_payload
+from bot.telegram.charts import ChartLabels, ChartRow, chart_payload
 from storage.models import Agency, Case
 from storage.repositories import AdminRepo, CitizenRepo
 
@@ -312,14 +310,15 @@ class ScheduledMessages:
                 self.chart_row(n.r.plain("chart.week", self.locale, week=week), now),
             ]
             labels = self.labels(n, f"{title} · {agency.name}")
-            # Matplotlib is CPU work: off the event loop.
-            image = await asyncio.to_thread(weekly_chart, rows, target, labels)
             caption = self.caption(n, event, agency, now, then, event.medians.get(agency.code))
+            # Drawn by the outbox when it is sent (see chart_payload).
             await n.enqueue(
                 session,
                 chat_id=agency.chat_id,
                 method="upload_photo",
-                payload=upload_payload(image, f"tuan-{week}-{agency.code}.png", caption),
+                payload=chart_payload(
+                    rows, target, labels, f"tuan-{week}-{agency.code}.png", caption
+                ),
                 purpose="weekly_chart",
             )
         readers = await self.report_chats(session)
@@ -346,8 +345,7 @@ class ScheduledMessages:
                 caption = self.caption(
                     n, event, None, total, sum(before.values(), Figures()), event.medians.get(None)
                 )
-            image = await asyncio.to_thread(weekly_chart, rows, target, labels)
-            payload = upload_payload(image, f"tuan-{week}.png", caption)
+            payload = chart_payload(rows, target, labels, f"tuan-{week}.png", caption)
             for chat in chats:
                 await n.enqueue(
                     session,
