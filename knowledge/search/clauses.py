@@ -1,0 +1,93 @@
+"""Which part of a long message asks: the clause that asks weighs more than the story around it.
+
+Citizens often tell a story before they ask ("xin chào, tôi là người Pháp, lấy vợ Việt, đang
+sống ở Đà Nẵng, thẻ tạm trú của tôi sắp hết, tôi cần gia hạn thế nào"). Every word of the
+story used to weigh as much as the question, so a procedure matching the story ("kết hôn")
+could beat the one asked for ("gia hạn tạm trú"). The message is cut into clauses at
+punctuation and at a few discourse words ("nhưng", "giờ"); a clause **asks** when it carries
+an asking cue (muốn, cần, xin, làm sao, thế nào, ở đâu, gì, a final "không", a question
+mark…). When some clauses ask and others only tell, the telling clauses' words weigh
+`STORY_WEIGHT` in the search; when no clause asks, or all do, every word weighs the same.
+
+Life events, qualifiers and intents are still read on the whole message: the story is where a
+situation ("bố tôi vừa mất") or a variant ("chồng người Hàn") is told.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.lexicon import Lexicon, Pair
+from knowledge.normalize import analyze
+
+__all__ = ["STORY_WEIGHT", "clause_focus"]
+
+STORY_WEIGHT = 0.7
+# Punctuation that ends a clause; "?" also marks the clause before it as asking.
+_CUT_RE = re.compile(r"([,.;:!?\n]+)")
+# Discourse words that start a new clause (said bare or with their marks).
+_BREAK_WORDS = frozenset({"nhưng", "nhung", "giờ", "gio", "bây", "hiện", "vậy", "vay"})
+_BREAK_NEXT = {"bây": "giờ", "hiện": "giờ"}
+# Asking cues: a clause carrying one asks for something.
+_ASK = """
+muốn | cần | xin | làm sao | thế nào | như thế nào | ra sao | ở đâu | chỗ nào | nơi nào | gì
+| được không | có được không | có phải | phải làm | bao lâu | bao nhiêu | mấy ngày | hỏi
+| thủ tục | hướng dẫn | có cần | nên làm | có được | được nhận | được hưởng | được hỗ trợ
+| làm thế nào | làm giấy | làm lại | đăng ký | đăng kí | có ai | nhờ
+"""
+_ASK_MATCHER = Lexicon(
+    (p.strip(), "ask") for p in _ASK.replace("\n", " ").split("|") if p.strip()
+)
+# A clause that ends in "không" (before particles) is a yes/no question.
+_PARTICLES = frozenset({"a", "ạ", "à", "nhỉ", "nhi", "nhé", "nhe", "nha", "vậy", "vay", "hả", "ha"})
+
+
+def _clauses(text: str) -> list[tuple[list[Pair], bool]]:
+    """The message's clauses, each with its syllables and whether a "?" ended it."""
+    parts = _CUT_RE.split(text)
+    out: list[tuple[list[Pair], bool]] = []
+    for k in range(0, len(parts), 2):
+        pairs = analyze(parts[k])
+        mark = "?" in parts[k + 1] if k + 1 < len(parts) else False
+        # a discourse word inside the clause starts another one
+        start = 0
+        for i, (_, acc) in enumerate(pairs):
+            if i > start and acc in _BREAK_WORDS:
+                nxt = _BREAK_NEXT.get(acc)
+                if nxt is None or (i + 1 < len(pairs) and pairs[i + 1][1] == nxt):
+                    out.append((pairs[start:i], False))
+                    start = i
+        out.append((pairs[start:], mark))
+    return out
+
+
+def _asks(pairs: list[Pair], mark: bool) -> bool:
+    if mark or any(True for _ in _ASK_MATCHER.find(pairs)):
+        return True
+    tail = [f for f, a in pairs if a not in _PARTICLES]
+    return bool(tail) and tail[-1] == "khong"
+
+
+def clause_focus(text: str, limit: int) -> list[float] | None:
+    """A weight per syllable of `analyze(text)[:limit]`: `STORY_WEIGHT` for syllables of clauses
+    that only tell, 1 elsewhere; None when the message is one clause, or no clause or every
+    clause asks (nothing to set apart)."""
+    clauses = _clauses(text)
+    if len(clauses) < 2:
+        return None
+    weights: list[float] = []
+    asking = telling = 0
+    for pairs, mark in clauses:
+        if not pairs:
+            continue
+        if _asks(pairs, mark):
+            asking += 1
+            weights += [1.0] * len(pairs)
+        else:
+            telling += 1
+            weights += [STORY_WEIGHT] * len(pairs)
+    if not asking or not telling:
+        return None
+    if len(weights) != len(analyze(text)):
+        return None  # the cut split a token ("1.001193"): do not guess the alignment
+    return weights[:limit]
