@@ -125,6 +125,9 @@ class SearchConfig:
     # adds this much to the confidence logit and to the ranking score.
     conf_event: float = 3.0
     rank_event: float = 1.0
+    # A situation's procedure is at least this sure times its prior (after the discount for
+    # another procedure named): the usual first step of a clearly told situation is answered.
+    event_confidence: float = 0.75
     # Variants: siblings of the best candidate ranked within this window of it (ranking
     # score units) compete on how well their qualifiers fit the question.
     variant_window: float = 3.0

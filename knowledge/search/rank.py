@@ -180,6 +180,9 @@ def rank(
             + cfg.conf_event * event
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
+        # The usual first step of a situation the question tells (and names nothing else):
+        # "vợ mới đẻ được 10 ngày" needs a birth registration however few words it shares.
+        confidence = max(confidence, cfg.event_confidence * event)
         # rank on the logit: near-certain candidates still differ in their evidence
         rank_score = (
             logit
