@@ -113,10 +113,25 @@ def make_event(key: str, name: str, triggers: str, procedures: str) -> LifeEvent
     return LifeEvent(key=key, name=name.strip(), triggers=trig, procedures=procs)
 
 
+# A trigger "bỏ + em bé" is a combination: every part said within this many syllables of the
+# others, in any order ("có người bỏ một em bé trước cổng", "em bé bị bỏ ở cổng chùa").
+COMBINATION_SPAN = 8
+_NUMBER_LIGHT = ("mot", "một")  # a digit inside a trigger reads like "một" ("nâng thêm 1 tầng")
+
+
+def _parts(trigger: str) -> tuple[str, ...]:
+    """The parts of a combination trigger ("bỏ + em bé"), or the trigger alone."""
+    return tuple(p.strip() for p in trigger.split("+") if analyze(p))
+
+
+def _as_light(pairs: Sequence[Pair]) -> list[Pair]:
+    return [_NUMBER_LIGHT if f.isdigit() else (f, a) for f, a in pairs]
+
+
 class LifeEvents:
     """An immutable set of life events and a matcher for their triggers."""
 
-    __slots__ = ("_by_key", "_matcher")
+    __slots__ = ("_by_key", "_combos", "_matcher", "_parts")
 
     def __init__(self, events: Iterable[LifeEvent] = ()) -> None:
         """Build from events; a later event with the same key replaces the earlier."""
@@ -128,8 +143,23 @@ class LifeEvents:
         # A trigger is matched like a lexicon phrase whose "expansion" is its event's key.
         # When two events share a trigger the later one wins, as in the lexicon.
         self._matcher = Lexicon(
-            (trigger, key.replace("_", " ")) for key, e in by_key.items() for trigger in e.triggers
+            (trigger, key.replace("_", " "))
+            for key, e in by_key.items()
+            for trigger in e.triggers
+            if len(_parts(trigger)) == 1
         )
+        # Combinations: their parts are matched like triggers, then looked for together.
+        combos: list[tuple[tuple[tuple[str, ...], ...], str]] = []
+        parts: set[str] = set()
+        for key, e in by_key.items():
+            for trigger in e.triggers:
+                split = _parts(trigger)
+                if len(split) > 1:
+                    folded = tuple(tuple(f for f, _ in analyze(p)) for p in split)
+                    combos.append((folded, key))
+                    parts.update(split)
+        self._combos = tuple(combos)
+        self._parts = Lexicon((p, p) for p in sorted(parts))
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -152,6 +182,7 @@ class LifeEvents:
         """Triggers found in analysed (folded, accented) syllables, longest first."""
         out: list[EventMatch] = []
         by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
+        pairs = _as_light(pairs)
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
             if m.entry.key[-1] == "mat" and m.end < len(pairs):
                 following = pairs[m.end][0]
@@ -162,6 +193,36 @@ class LifeEvents:
             event = by_expansion.get(m.entry.expansion)
             if event is not None:
                 out.append(EventMatch(m.start, m.end, event))
+        if self._combos:
+            out += self._find_combinations(pairs)
+        return out
+
+    def _find_combinations(self, pairs: Sequence[Pair]) -> list[EventMatch]:
+        """Combination triggers whose parts are all said within `COMBINATION_SPAN`."""
+        where: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        for m in self._parts.find(pairs, EVENT_GAP_WORDS, max_gap=3, overlapping=True):
+            where.setdefault(m.entry.key, []).append((m.start, m.end))
+        out: list[EventMatch] = []
+        for parts, key in self._combos:
+            spans = [where.get(p) for p in parts]
+            if not all(spans):
+                continue
+            # the first part's occurrences anchor a window the other parts must fall in
+            for start, end in spans[0] or ():
+                found = [(start, end)]
+                for other in spans[1:]:
+                    near = [
+                        s
+                        for s in other or ()
+                        if 0 <= (s[0] - end if s[0] >= end else start - s[1]) <= COMBINATION_SPAN
+                    ]
+                    if not near:
+                        break
+                    found.append(near[0])
+                else:
+                    event = self._by_key[key]
+                    out += [EventMatch(a, b, event) for a, b in found]
+                    break
         return out
 
 
