@@ -140,3 +140,10 @@ class SearchConfig:
     # the engine ask instead of answer.
     sure_above: float = 0.9
     rival_margin: float = 0.01
+    # A service seldom in a procedure KB ("visa", "đăng kiểm") said in the question makes the
+    # engine ask, unless the best candidate's name or keywords say it, or the question names
+    # that candidate (phrase share at least `named_phrase`: "chấm dứt hộ kinh doanh có phải
+    # quyết toán thuế không" asks about the procedure it names), or says `named_share` of
+    # its name.
+    named_phrase: float = 0.75
+    named_share: float = 0.6

@@ -119,6 +119,7 @@ class SearchEngine:
             or scored[0].confidence < cfg.abstain_below
             or bool(reading.intent)
             or self._too_close(scored, events)
+            or self._elsewhere(scored, reading)
         )
         if reading.intent == SMALLTALK:
             hits = []
@@ -137,6 +138,22 @@ class SearchEngine:
             variant=found.variant,
             talk=reading.talk if reading.intent == SMALLTALK else "",
         )
+
+    def _elsewhere(self, scored: list[Scored], reading: Reading) -> bool:
+        """The question names a service seldom in a procedure KB ("xin visa", "đăng kiểm")
+        and the best candidate's name and keywords do not say it: this KB lacks it, so the
+        engine asks rather than answer with whatever shares the other words."""
+        if not reading.elsewhere or not scored:
+            return False
+        top = scored[0]
+        feats = top.features
+        if feats.get("phrase", 1.0) >= self.config.named_phrase or (
+            feats.get("name", 1.0) >= self.config.named_share
+        ):
+            return False  # the question names this procedure; the service is a side question
+        rec = self._records[top.doc]
+        said = " " + " ".join(f for text in (rec.name, *rec.keywords) for f, _ in analyze(text))
+        return not any(f" {' '.join(key)} " in said + " " for key in reading.elsewhere)
 
     def _too_close(self, scored: list[Scored], events: list[str]) -> bool:
         """Two unrelated procedures answer the question about as well: ask which one (the
