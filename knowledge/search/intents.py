@@ -82,7 +82,7 @@ chia tài sản khi ly hôn | quyền nuôi con | tranh chấp hợp đồng | n
 nợ tiền | đòi nợ | bị lừa | lừa đảo | có phạm pháp không | có vi phạm pháp luật không
 có hợp pháp không | bị phạt bao nhiêu | phạt bao nhiêu tiền | đánh người | bạo lực gia đình
 chồng đánh vợ | ai được chia | được chia bao nhiêu | tranh chấp lao động | legal advice | lawyer
-divorce
+divorce | sue | lawsuit | court | unpaid salary | unpaid wages | not pay my salary
 """
 _FEEDBACK = """
 phản ánh | kiến nghị | góp ý | làm chậm | giải quyết chậm | làm hồ sơ chậm | xử lý chậm
