@@ -201,6 +201,8 @@ class LifeEvents:
         """Combination triggers whose parts are all said within `COMBINATION_SPAN`."""
         where: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         for m in self._parts.find(pairs, EVENT_GAP_WORDS, max_gap=3, overlapping=True):
+            if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1] != m.entry.accented[0]:
+                continue  # one syllable typed bare is too ambiguous ("roi" is not "rơi")
             where.setdefault(m.entry.key, []).append((m.start, m.end))
         out: list[EventMatch] = []
         for parts, key in self._combos:

@@ -19,6 +19,7 @@ import re
 
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.normalize import analyze
+from knowledge.search.fillers import STOP_MATCHER, is_stop_word
 
 __all__ = ["STORY_WEIGHT", "clause_focus"]
 
@@ -68,19 +69,31 @@ def _asks(pairs: list[Pair], mark: bool) -> bool:
     return bool(tail) and tail[-1] == "khong"
 
 
+def _names_nothing(pairs: list[Pair]) -> bool:
+    """Only filler and asking words ("em phải làm sao", "thì thế nào ạ")."""
+    asked = [False] * len(pairs)
+    for matcher in (_ASK_MATCHER, STOP_MATCHER):
+        for m in matcher.find(pairs):
+            asked[m.start : m.end] = [True] * (m.end - m.start)
+    return all(a or is_stop_word(f, acc) for (f, acc), a in zip(pairs, asked, strict=True))
+
+
 def clause_focus(text: str, limit: int) -> list[float] | None:
     """A weight per syllable of `analyze(text)[:limit]`: `STORY_WEIGHT` for syllables of clauses
     that only tell, 1 elsewhere; None when the message is one clause, or no clause or every
-    clause asks (nothing to set apart)."""
-    clauses = _clauses(text)
+    clause asks (nothing to set apart). An asking clause that names nothing ("em phải làm
+    sao") asks about the clause before it."""
+    clauses = [(pairs, mark) for pairs, mark in _clauses(text) if pairs]
     if len(clauses) < 2:
         return None
+    asks = [_asks(pairs, mark) for pairs, mark in clauses]
+    for k in range(len(clauses) - 1, 0, -1):
+        if asks[k] and _names_nothing(clauses[k][0]):
+            asks[k - 1] = True
     weights: list[float] = []
     asking = telling = 0
-    for pairs, mark in clauses:
-        if not pairs:
-            continue
-        if _asks(pairs, mark):
+    for (pairs, _), ask in zip(clauses, asks, strict=True):
+        if ask:
             asking += 1
             weights += [1.0] * len(pairs)
         else:
