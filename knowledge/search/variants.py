@@ -262,8 +262,13 @@ class Families:
         words, or the one specific word the shorter name has ("khai sinh")."""
         if a == b:
             return False
-        shared = len(self.specific[a] & self.specific[b])
-        return shared >= 1 and shared >= min(2, len(self.specific[a]), len(self.specific[b]))
+        common = self.specific[a] & self.specific[b]
+        shared = len(common)
+        if shared >= 1 and shared >= min(2, len(self.specific[a]), len(self.specific[b])):
+            return True
+        # one rare object word is enough ("rượu": "Cấp Giấy phép bán lẻ rượu" and "Đăng ký
+        # bán rượu tiêu dùng tại chỗ" say it in different words)
+        return any(" " not in w and w.isalpha() for w in common)
 
     def fit(self, doc: int, said: Counter[str]) -> float:
         """How well a procedure's qualifiers match what the question says."""
