@@ -33,6 +33,7 @@ __all__ = [
     "default_life_events",
     "load_life_events",
     "parse_life_event_lines",
+    "read_numbers",
 ]
 
 DEFAULT_LIFE_EVENTS_PATH = Path(__file__).with_name("data") / "life_events.tsv"
@@ -42,7 +43,7 @@ DEFAULT_WEIGHT = 0.5
 # numerals ("bố tôi vừa mất", "ông nhà tôi mất", "mua lại một mảnh đất").
 _GAP = """
 tôi em mình tao tui cháu con anh chị nhà của bọn chúng ta mới vừa đã đang sắp rồi cũng bị được
-một hai ba bốn mấy vài các những cái chiếc căn lô mảnh miếng thửa lại thêm luôn hẳn
+một hai ba bốn mấy vài các những cái chiếc căn lô mảnh miếng thửa lại thêm luôn hẳn đứa
 """
 EVENT_GAP_WORDS: frozenset[str] = frozenset(
     {w for w in _GAP.split()} | {f for w in _GAP.split() for f, _ in analyze(w)}
@@ -116,7 +117,8 @@ def make_event(key: str, name: str, triggers: str, procedures: str) -> LifeEvent
 # A trigger "bỏ + em bé" is a combination: every part said within this many syllables of the
 # others, in any order ("có người bỏ một em bé trước cổng", "em bé bị bỏ ở cổng chùa").
 COMBINATION_SPAN = 8
-_NUMBER_LIGHT = ("mot", "một")  # a digit inside a trigger reads like "một" ("nâng thêm 1 tầng")
+_NUMERALS = "một hai ba bốn năm sáu bảy tám chín mười".split()
+_NUMBER_WORDS: dict[str, Pair] = {str(i): analyze(w)[0] for i, w in enumerate(_NUMERALS, 1)}
 
 
 def _parts(trigger: str) -> tuple[str, ...]:
@@ -124,8 +126,10 @@ def _parts(trigger: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in trigger.split("+") if analyze(p))
 
 
-def _as_light(pairs: Sequence[Pair]) -> list[Pair]:
-    return [_NUMBER_LIGHT if f.isdigit() else (f, a) for f, a in pairs]
+def read_numbers(pairs: Sequence[Pair]) -> list[Pair]:
+    """Digits read as the numerals people also type ("1 mình" is "một mình", "nâng thêm 1
+    tầng" is "nâng thêm một tầng"), for matching phrases; other tokens unchanged."""
+    return [_NUMBER_WORDS.get(f, (f, a)) for f, a in pairs]
 
 
 class LifeEvents:
@@ -182,7 +186,7 @@ class LifeEvents:
         """Triggers found in analysed (folded, accented) syllables, longest first."""
         out: list[EventMatch] = []
         by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
-        pairs = _as_light(pairs)
+        pairs = read_numbers(pairs)
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
             if m.entry.key[-1] == "mat" and m.end < len(pairs):
                 following = pairs[m.end][0]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.lexicon import Lexicon, Pair
-from knowledge.lifeevents import COST_WORDS, EVENT_GAP_WORDS
+from knowledge.lifeevents import COST_WORDS, EVENT_GAP_WORDS, read_numbers
 from knowledge.normalize import analyze
 from knowledge.records import ProcedureRecord
 from knowledge.search.fillers import is_stop_word
@@ -194,7 +194,7 @@ class Qualifiers:
             else (f, a)
             for i, (f, a) in enumerate(pairs)
         ]
-        found = self._keys(self._cues, pairs)
+        found = self._keys(self._cues, read_numbers(pairs))
         found.update(self._keys(self._names, [(f, f) for f in expanded]))
         found["nuoc_ngoai"] += self._foreign(pairs)
         # "con 5 tuổi", "bé 3 tháng": a child; "con trai 16 tuổi": not one.
