@@ -121,7 +121,9 @@ def rank(
         chosen.extend(ties[: size - len(chosen)])
     else:
         chosen = list(approx)
-    chosen.extend(d for d in prior if d not in approx)
+    # every procedure of a told situation is a candidate, however far the words ranked it
+    taken = set(chosen)
+    chosen.extend(d for d in prior if d not in taken)
     # Exact BM25F and per-term field strengths for the chosen documents.
     needed: set[str] = set(weights)
     for unit in q.units:
