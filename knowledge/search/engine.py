@@ -238,13 +238,18 @@ class SearchEngine:
         events: list[str] = []
         prior: dict[int, float] = {}
         told = [False] * len(typed)
-        for m in self.events.find(typed):
-            for i in range(m.start, m.end):
+        matches = [(m.start, m.end, m.event.key) for m in self.events.find(typed)]
+        # "sang Úc thăm ông bà" tells a trip abroad without any trigger phrase
+        trip = self.config.trip_event
+        if trip in self._event_docs:
+            matches += [(a, b, trip) for a, b in _QUALIFIERS.trips(typed)]
+        for start, end, key in matches:
+            for i in range(start, end):
                 told[i] = True
-            if m.event.key in events:
+            if key in events:
                 continue
-            events.append(m.event.key)
-            for d, w in self._event_docs.get(m.event.key, {}).items():
+            events.append(key)
+            for d, w in self._event_docs.get(key, {}).items():
                 prior[d] = max(prior.get(d, 0.0), w)
         found = _Found(q, reading, events, language)
         found.typed = typed

@@ -52,6 +52,8 @@ _NOT_OBJECT = frozenset(_NOT_OBJECT_WORDS.split())
 _ACTION_KEYS = "cap_lai doi thay_doi xoa cham_dut tam_ngung gia_han thu_hoi khoi_phuc nuoc_ngoai"
 _ACTIONS = frozenset(_ACTION_KEYS.split())
 _SEGMENT_RE = re.compile(r"([,;(])")
+# Travel verbs before a country tell a trip abroad: folded → accented.
+_TRAVEL = {"di": "đi", "sang": "sang", "qua": "qua", "bay": "bay"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,27 @@ class Qualifiers:
             parts = [*raw.split("\t"), "", ""]
             rows.append((parts[0].strip(), parts[1], parts[2]))
         return cls(rows)
+
+    def trips(self, pairs: Sequence[Pair]) -> list[tuple[int, int]]:
+        """Where the question tells a trip abroad: a travel verb right before a country
+        ("cho cháu sang Úc thăm ông bà", "bay qua Nhật"), as [start, end) spans."""
+        out: list[tuple[int, int]] = []
+        for i in range(1, len(pairs)):
+            verb = pairs[i - 1]
+            if verb[0] not in _TRAVEL or verb[1] not in (verb[0], _TRAVEL[verb[0]]):
+                continue
+            for folded, accented in self._countries.get(pairs[i][0], ()):
+                got = pairs[i : i + len(folded)]
+                if len(got) != len(folded) or any(
+                    f != want or a not in (f, acc)
+                    for (f, a), want, acc in zip(got, folded, accented, strict=True)
+                ):
+                    continue
+                if len(folded) == 1 and got[0][1] == folded[0] != accented[0]:
+                    continue  # "qua my" typed bare: "Mỹ" or "my"?
+                out.append((i - 1, i + len(folded)))
+                break
+        return out
 
     def _foreign(self, pairs: Sequence[Pair]) -> int:
         """How many times the question names a foreign country as someone's ("chồng người
