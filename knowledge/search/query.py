@@ -228,10 +228,13 @@ def _corrections(pairs: list[Pair], i: int, content: list[bool], index: Index) -
         if len(word) < 2 or not word.isalpha():
             return []
         cands = {c for c in _sound_alikes(word) if index.known(c)}
-        found = process.extract(
-            word, index.vocab_list, scorer=OSA.distance, score_cutoff=1, limit=20
-        )
-        cands.update(c for c, _, _ in found)
+        # A well-formed syllable typed with its marks is a real word the KB lacks ("Úc",
+        # "gái"), not a slip: only by-ear confusions apply to it.
+        if pairs[i][1] == word or not is_syllable(word):
+            found = process.extract(
+                word, index.vocab_list, scorer=OSA.distance, score_cutoff=1, limit=20
+            )
+            cands.update(c for c, _, _ in found)
         in_context = sorted(c for c in cands if fits(c))
         if in_context:
             return in_context[:3]
