@@ -117,7 +117,7 @@ def make_event(key: str, name: str, triggers: str, procedures: str) -> LifeEvent
 # A trigger "bỏ + em bé" is a combination: every part said within this many syllables of the
 # others, in any order ("có người bỏ một em bé trước cổng", "em bé bị bỏ ở cổng chùa").
 COMBINATION_SPAN = 8
-_NUMERALS = "một hai ba bốn năm sáu bảy tám chín mười".split()
+_NUMERALS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"]
 _NUMBER_WORDS: dict[str, Pair] = {str(i): analyze(w)[0] for i, w in enumerate(_NUMERALS, 1)}
 
 
@@ -205,7 +205,10 @@ class LifeEvents:
         """Combination triggers whose parts are all said within `COMBINATION_SPAN`."""
         where: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         for m in self._parts.find(pairs, EVENT_GAP_WORDS, max_gap=3, overlapping=True):
-            if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1] != m.entry.accented[0]:
+            if (
+                m.end - m.start == 1
+                and pairs[m.start][0] == pairs[m.start][1] != m.entry.accented[0]
+            ):
                 continue  # one syllable typed bare is too ambiguous ("roi" is not "rơi")
             where.setdefault(m.entry.key, []).append((m.start, m.end))
         out: list[EventMatch] = []

@@ -36,9 +36,7 @@ muốn | cần | xin | làm sao | thế nào | như thế nào | ra sao | ở đ
 | thủ tục | hướng dẫn | có cần | nên làm | có được | được nhận | được hưởng | được hỗ trợ
 | làm thế nào | làm giấy | làm lại | đăng ký | đăng kí | có ai | nhờ
 """
-_ASK_MATCHER = Lexicon(
-    (p.strip(), "ask") for p in _ASK.replace("\n", " ").split("|") if p.strip()
-)
+_ASK_MATCHER = Lexicon((p.strip(), "ask") for p in _ASK.replace("\n", " ").split("|") if p.strip())
 # A clause that ends in "không" (before particles) is a yes/no question.
 _PARTICLES = frozenset({"a", "ạ", "à", "nhỉ", "nhi", "nhé", "nhe", "nha", "vậy", "vay", "hả", "ha"})
 
