@@ -103,7 +103,8 @@ visa | xin visa | làm visa | thị thực | xin thị thực | chứng minh tà
 | chứng nhận lãnh sự | lãnh sự | nhập khẩu | xuất khẩu hàng | hải quan | thông quan
 | vật liệu nổ | vũ khí | súng | pháo hoa | lắp điện | đồng hồ điện | đồng hồ nước
 | tiền điện | tiền nước | cắt điện | mất điện | lịch cắt điện | tài khoản ngân hàng
-| mở tài khoản | thẻ atm | vay tín chấp | thi tốt nghiệp | thi đại học | điểm thi
+| mở tài khoản | thẻ atm | vay tín chấp | vay ưu đãi | vay vốn ưu đãi | ngân hàng chính sách
+| thi tốt nghiệp | thi đại học | điểm thi
 | xét tuyển | tuyển sinh | sim | số điện thoại | wifi | phạt nguội | nộp phạt | giá đất
 | bảng giá đất | đền bù | giải phóng mặt bằng | lương tối thiểu | lương cơ sở | giá vàng
 | thời tiết | xổ số | bank account | tax | taxes | military service | sim card
