@@ -93,14 +93,15 @@ hẹn lên hẹn xuống | hẹn đi hẹn lại | hẹn tới hẹn lui | cáu 
 # Requests for services that are not administrative procedures of a commune or province
 # KB, or that such a KB seldom holds: checked against the best candidate's name and keywords
 # (a KB that has the procedure still answers it), else the engine asks instead of guessing.
-# Not "đóng thuế": "sang tên đất có phải đóng thuế không" asks about the procedure's costs.
+# Not "đóng thuế" ("sang tên đất có phải đóng thuế không" asks about the costs of the
+# procedure) nor "nhập khẩu" (also "nhập hộ khẩu", a permanent residence).
 _ELSEWHERE = """
 visa | xin visa | làm visa | thị thực | xin thị thực | chứng minh tài chính | đăng kiểm
 | kiểm định xe | nghĩa vụ quân sự | khám nghĩa vụ | đi nghĩa vụ | nhập ngũ | giấy gọi nhập ngũ
 | quyết toán thuế | hoàn thuế | thuế thu nhập | thuế thu nhập cá nhân
 | thuế đất | thuế nhà đất | học lái xe | học lái | học bằng lái | trung tâm dạy lái
 | bảo hiểm xe máy | bảo hiểm ô tô | bảo hiểm xe | bảo hiểm nhân thọ | hợp pháp hóa lãnh sự
-| chứng nhận lãnh sự | lãnh sự | nhập khẩu | xuất khẩu hàng | hải quan | thông quan
+| chứng nhận lãnh sự | lãnh sự | xuất khẩu hàng | nhập khẩu hàng | hải quan | thông quan
 | vật liệu nổ | vũ khí | súng | pháo hoa | lắp điện | đồng hồ điện | đồng hồ nước
 | tiền điện | tiền nước | cắt điện | mất điện | lịch cắt điện | tài khoản ngân hàng
 | mở tài khoản | thẻ atm | vay tín chấp | vay ưu đãi | vay vốn ưu đãi | ngân hàng chính sách
