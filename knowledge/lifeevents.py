@@ -135,7 +135,7 @@ def read_numbers(pairs: Sequence[Pair]) -> list[Pair]:
 class LifeEvents:
     """An immutable set of life events and a matcher for their triggers."""
 
-    __slots__ = ("_by_key", "_combos", "_matcher", "_parts")
+    __slots__ = ("_by_key", "_by_part", "_combos", "_matcher", "_parts")
 
     def __init__(self, events: Iterable[LifeEvent] = ()) -> None:
         """Build from events; a later event with the same key replaces the earlier."""
@@ -163,6 +163,10 @@ class LifeEvents:
                     combos.append((folded, key))
                     parts.update(split)
         self._combos = tuple(combos)
+        by_part: dict[tuple[str, ...], list[int]] = {}
+        for n, (folded, _) in enumerate(combos):
+            by_part.setdefault(folded[0], []).append(n)
+        self._by_part = by_part  # combinations by their first part
         self._parts = Lexicon((p, p) for p in sorted(parts))
 
     def __len__(self) -> int:
@@ -212,7 +216,8 @@ class LifeEvents:
                 continue  # one syllable typed bare is too ambiguous ("roi" is not "rơi")
             where.setdefault(m.entry.key, []).append((m.start, m.end))
         out: list[EventMatch] = []
-        for parts, key in self._combos:
+        candidates = sorted({n for part in where for n in self._by_part.get(part, ())})
+        for parts, key in (self._combos[n] for n in candidates):
             spans = [where.get(p) for p in parts]
             if not all(spans):
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.lexicon import Lexicon, Pair
+from knowledge.lexicon import Lexicon
 from knowledge.normalize import analyze
 from knowledge.search.fillers import STOP_MATCHER, is_stop_word
 
@@ -41,10 +41,12 @@ _ASK_MATCHER = Lexicon((p.strip(), "ask") for p in _ASK.replace("\n", " ").split
 _PARTICLES = frozenset({"a", "ạ", "à", "nhỉ", "nhi", "nhé", "nhe", "nha", "vậy", "vay", "hả", "ha"})
 
 
-def _clauses(text: str) -> list[tuple[list[Pair], bool]]:
-    """The message's clauses, each with its syllables and whether a "?" ended it."""
+def _clauses(text: str) -> list[tuple[int, int, bool]]:
+    """The message's clauses as [start, end) syllable spans of `analyze(text)`, each with
+    whether a "?" ended it."""
     parts = _CUT_RE.split(text)
-    out: list[tuple[list[Pair], bool]] = []
+    out: list[tuple[int, int, bool]] = []
+    base = 0
     for k in range(0, len(parts), 2):
         pairs = analyze(parts[k])
         mark = "?" in parts[k + 1] if k + 1 < len(parts) else False
@@ -54,26 +56,12 @@ def _clauses(text: str) -> list[tuple[list[Pair], bool]]:
             if i > start and acc in _BREAK_WORDS:
                 nxt = _BREAK_NEXT.get(acc)
                 if nxt is None or (i + 1 < len(pairs) and pairs[i + 1][1] == nxt):
-                    out.append((pairs[start:i], False))
+                    out.append((base + start, base + i, False))
                     start = i
-        out.append((pairs[start:], mark))
+        if start < len(pairs):
+            out.append((base + start, base + len(pairs), mark))
+        base += len(pairs)
     return out
-
-
-def _asks(pairs: list[Pair], mark: bool) -> bool:
-    if mark or any(True for _ in _ASK_MATCHER.find(pairs)):
-        return True
-    tail = [f for f, a in pairs if a not in _PARTICLES]
-    return bool(tail) and tail[-1] == "khong"
-
-
-def _names_nothing(pairs: list[Pair]) -> bool:
-    """Only filler and asking words ("em phải làm sao", "thì thế nào ạ")."""
-    asked = [False] * len(pairs)
-    for matcher in (_ASK_MATCHER, STOP_MATCHER):
-        for m in matcher.find(pairs):
-            asked[m.start : m.end] = [True] * (m.end - m.start)
-    return all(a or is_stop_word(f, acc) for (f, acc), a in zip(pairs, asked, strict=True))
 
 
 def clause_focus(text: str, limit: int) -> list[float] | None:
@@ -81,24 +69,31 @@ def clause_focus(text: str, limit: int) -> list[float] | None:
     that only tell, 1 elsewhere; None when the message is one clause, or no clause or every
     clause asks (nothing to set apart). An asking clause that names nothing ("em phải làm
     sao") asks about the clause before it."""
-    clauses = [(pairs, mark) for pairs, mark in _clauses(text) if pairs]
+    clauses = [c for c in _clauses(text) if c[1] > c[0]]
     if len(clauses) < 2:
         return None
-    asks = [_asks(pairs, mark) for pairs, mark in clauses]
-    for k in range(len(clauses) - 1, 0, -1):
-        if asks[k] and _names_nothing(clauses[k][0]):
-            asks[k - 1] = True
-    weights: list[float] = []
-    asking = telling = 0
-    for (pairs, _), ask in zip(clauses, asks, strict=True):
-        if ask:
-            asking += 1
-            weights += [1.0] * len(pairs)
-        else:
-            telling += 1
-            weights += [STORY_WEIGHT] * len(pairs)
-    if not asking or not telling:
-        return None
-    if len(weights) != len(analyze(text)):
+    pairs = analyze(text)
+    if clauses[-1][1] != len(pairs):
         return None  # the cut split a token ("1.001193"): do not guess the alignment
+    ask_cue = [False] * len(pairs)
+    for m in _ASK_MATCHER.find(pairs):
+        ask_cue[m.start : m.end] = [True] * (m.end - m.start)
+    idle = list(ask_cue)  # asking words and filler: they name nothing
+    for m in STOP_MATCHER.find(pairs):
+        idle[m.start : m.end] = [True] * (m.end - m.start)
+    idle = [i or is_stop_word(f, a) for i, (f, a) in zip(idle, pairs, strict=True)]
+    asks: list[bool] = []
+    for lo, hi, mark in clauses:
+        tail = [f for f, a in pairs[lo:hi] if a not in _PARTICLES]
+        asks.append(mark or any(ask_cue[lo:hi]) or (bool(tail) and tail[-1] == "khong"))
+    for k in range(len(clauses) - 1, 0, -1):
+        lo, hi, _ = clauses[k]
+        if asks[k] and all(idle[lo:hi]):
+            asks[k - 1] = True
+    if all(asks) or not any(asks):
+        return None
+    weights = [1.0] * len(pairs)
+    for (lo, hi, _), ask in zip(clauses, asks, strict=True):
+        if not ask:
+            weights[lo:hi] = [STORY_WEIGHT] * (hi - lo)
     return weights[:limit]
