@@ -128,6 +128,9 @@ class SearchConfig:
     # A situation's procedure is at least this sure times its prior (after the discount for
     # another procedure named): the usual first step of a clearly told situation is answered.
     event_confidence: float = 0.75
+    # A procedure that several recognised events lead to gets this share of the weights of the
+    # others on top of its strongest.
+    event_agreement: float = 0.2
     # The life event a trip to a named country tells ("cho cháu sang Úc"), if the events have it.
     trip_event: str = "di_nuoc_ngoai"
     # Variants: siblings of the best candidate ranked within this window of it (ranking

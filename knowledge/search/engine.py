@@ -243,6 +243,7 @@ class SearchEngine:
         trip = self.config.trip_event
         if trip in self._event_docs:
             matches += [(a, b, trip) for a, b in _QUALIFIERS.trips(typed)]
+        support: dict[int, float] = {}
         for start, end, key in matches:
             for i in range(start, end):
                 told[i] = True
@@ -251,6 +252,11 @@ class SearchEngine:
             events.append(key)
             for d, w in self._event_docs.get(key, {}).items():
                 prior[d] = max(prior.get(d, 0.0), w)
+                support[d] = support.get(d, 0.0) + w
+        # a procedure several told situations lead to ("mẹ liệt sĩ" + "mới mất") is likelier
+        # than one only the strongest leads to
+        for d, total in support.items():
+            prior[d] += self.config.event_agreement * (total - prior[d])
         found = _Found(q, reading, events, language)
         found.typed = typed
         if not self._records:

@@ -184,7 +184,7 @@ def rank(
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
         # "vợ mới đẻ được 10 ngày" needs a birth registration however few words it shares.
-        confidence = max(confidence, cfg.event_confidence * event)
+        confidence = max(confidence, cfg.event_confidence * min(1.0, event))
         # rank on the logit: near-certain candidates still differ in their evidence
         rank_score = (
             logit

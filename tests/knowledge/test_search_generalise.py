@@ -208,3 +208,12 @@ def test_second_development_set_floor(engine: SearchEngine) -> None:
     assert report.top1 >= 0.82, report.format()
     assert report.seen >= 0.93, report.format()
     assert report.abstain >= 0.9, report.format()
+
+
+def test_a_procedure_several_told_situations_lead_to_wins(engine: SearchEngine) -> None:
+    # "mẹ liệt sĩ" + "mới mất": a death (khai tử) and a person with merit who died (the
+    # funeral allowance of người có công) — the procedure both lead to answers
+    response = engine.search("bà tôi là mẹ liệt sĩ, mới mất hôm qua")
+    assert {"nguoi_than_mat", "nguoi_co_cong_mat"} <= set(response.events)
+    assert response.best is not None and response.best.code == "9.000911"
+    assert "1.000656" in [h.code for h in response.related]
