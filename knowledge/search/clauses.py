@@ -21,7 +21,7 @@ from knowledge.lexicon import Lexicon
 from knowledge.normalize import analyze
 from knowledge.search.fillers import STOP_MATCHER, is_stop_word
 
-__all__ = ["STORY_WEIGHT", "clause_focus"]
+__all__ = ["STORY_WEIGHT", "clause_breaks", "clause_focus"]
 
 STORY_WEIGHT = 0.7
 # Punctuation that ends a clause; "?" also marks the clause before it as asking.
@@ -62,6 +62,19 @@ def _clauses(text: str) -> list[tuple[int, int, bool]]:
             out.append((base + start, base + len(pairs), mark))
         base += len(pairs)
     return out
+
+
+def clause_breaks(text: str) -> frozenset[int]:
+    """Positions in `analyze(text)` where punctuation started a new clause: two syllables on
+    either side of a comma do not make a word ("mới chào đời, cần lo" says no "đổi căn")."""
+    out: set[int] = set()
+    base = 0
+    parts = _CUT_RE.split(text)
+    for k in range(0, len(parts), 2):
+        if base:
+            out.add(base)
+        base += len(analyze(parts[k]))
+    return frozenset(out)
 
 
 def clause_focus(text: str, limit: int) -> list[float] | None:

@@ -10,7 +10,7 @@ from knowledge.lexicon import Lexicon, Pair
 from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
 from knowledge.records import ProcedureRecord
-from knowledge.search.clauses import clause_focus
+from knowledge.search.clauses import clause_breaks, clause_focus
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
 from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
@@ -223,8 +223,11 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
-        focus = clause_focus(text, self.config.max_query_syllables) if language == "vi" else None
-        q = parse(search_text, self._index, focus) if self._records else Query()
+        focus, breaks = None, frozenset[int]()
+        if language == "vi":
+            focus = clause_focus(text, self.config.max_query_syllables)
+            breaks = clause_breaks(text)
+        q = parse(search_text, self._index, focus, breaks) if self._records else Query()
         # Intents, situations and qualifiers are read as typed: a typo repaired against the
         # KB's vocabulary must not invent one ("mua vé" is one letter from "mua xe", and
         # "chậm", which no procedure says, is not "khám").

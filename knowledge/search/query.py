@@ -284,11 +284,18 @@ def _names_something(
     return False
 
 
-def parse(query: str, index: Index, focus: Sequence[float] | None = None) -> Query:
+def parse(
+    query: str,
+    index: Index,
+    focus: Sequence[float] | None = None,
+    breaks: frozenset[int] = frozenset(),
+) -> Query:
     """The units and weighted terms of `query`, read against `index` and its lexicon.
 
     `focus` weighs each syllable of the question (`knowledge.search.clauses`: the story
-    around the clause that asks weighs less); ignored when the asking part names nothing."""
+    around the clause that asks weighs less); ignored when the asking part names nothing.
+    `breaks` are the positions where punctuation started a clause: no two-syllable word spans
+    them."""
     cfg = index.config
     lexicon = index.lexicon
     # A question is a sentence or two; a pasted page must not cost more than that.
@@ -331,6 +338,10 @@ def parse(query: str, index: Index, focus: Sequence[float] | None = None) -> Que
     slot_focus: list[float] = []
     i = 0
     while i < len(pairs):
+        if i in breaks and slots and slots[-1] is not None:
+            slots.append(None)
+            slot_unit.append(None)
+            slot_focus.append(1.0)
         match = starts.get(i)
         if match is not None:
             exp = [f for f, _ in match.entry.tokens]

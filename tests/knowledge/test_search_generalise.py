@@ -217,3 +217,14 @@ def test_a_procedure_several_told_situations_lead_to_wins(engine: SearchEngine) 
     assert {"nguoi_than_mat", "nguoi_co_cong_mat"} <= set(response.events)
     assert response.best is not None and response.best.code == "9.000911"
     assert "1.000656" in [h.code for h in response.related]
+
+
+def test_no_two_syllable_word_across_punctuation(engine: SearchEngine) -> None:
+    from knowledge.search.clauses import clause_breaks
+
+    text = "con gái mới chào đời, cần lo giấy gì"
+    assert clause_breaks(text) == frozenset({5})
+    joined = parse(text, engine._index)
+    cut = parse(text, engine._index, breaks=clause_breaks(text))
+    assert "doi can" in joined.terms  # "đời, cần" read as "đổi căn" (cước)
+    assert "doi can" not in cut.terms
