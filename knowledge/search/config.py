@@ -127,7 +127,7 @@ class SearchConfig:
     rank_event: float = 1.0
     # A situation's procedure is at least this sure times its prior (after the discount for
     # another procedure named): the usual first step of a clearly told situation is answered.
-    event_confidence: float = 0.75
+    event_confidence: float = 0.9
     # A procedure that several recognised events lead to gets this share of the weights of the
     # others on top of its strongest.
     event_agreement: float = 0.2
