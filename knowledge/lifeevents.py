@@ -54,7 +54,10 @@ _LOST = """
 giấy sổ thẻ bằng hộ căn chứng hồ ví bóp túi điện xe tiền cà vẹt passport cccd cmnd biển đăng
 bản hợp bảo phiếu trích con dấu
 """
-_LOST_THINGS = frozenset(f for w in _LOST.split() for f, _ in analyze(w, expand=False))
+_LOST_THINGS: dict[str, set[str]] = {}
+for _word in _LOST.split():
+    for _f, _a in analyze(_word, expand=False):
+        _LOST_THINGS.setdefault(_f, set()).add(_a)
 # "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
 _COST = "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng"
 COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
@@ -126,6 +129,19 @@ def _parts(trigger: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in trigger.split("+") if analyze(p))
 
 
+def _lost_not_dead(pairs: Sequence[Pair], key: tuple[str, ...], end: int) -> bool:
+    """A phrase ending in "mất" followed by a thing one loses, or by what something takes
+    ("mất giấy khai sinh", "mất bao lâu"): no death."""
+    if key[-1] != "mat" or end >= len(pairs):
+        return False
+    folded, accented = pairs[end]
+    lost = _LOST_THINGS.get(folded)
+    # typed with marks, it must be the thing ("mất vì tai nạn" is no "mất ví")
+    if lost is not None and (accented == folded or accented in lost):
+        return True
+    return folded in COST_WORDS
+
+
 def read_numbers(pairs: Sequence[Pair]) -> list[Pair]:
     """Digits read as the numerals people also type ("1 mình" is "một mình", "nâng thêm 1
     tầng" is "nâng thêm một tầng"), for matching phrases; other tokens unchanged."""
@@ -192,10 +208,8 @@ class LifeEvents:
         by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
         pairs = read_numbers(pairs)
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
-            if m.entry.key[-1] == "mat" and m.end < len(pairs):
-                following = pairs[m.end][0]
-                if following in _LOST_THINGS or following in COST_WORDS:
-                    continue
+            if _lost_not_dead(pairs, m.entry.key, m.end):
+                continue
             if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1]:
                 continue  # one syllable typed bare is too ambiguous ("bao" is not "bão")
             event = by_expansion.get(m.entry.expansion)
@@ -214,6 +228,8 @@ class LifeEvents:
                 and pairs[m.start][0] == pairs[m.start][1] != m.entry.accented[0]
             ):
                 continue  # one syllable typed bare is too ambiguous ("roi" is not "rơi")
+            if _lost_not_dead(pairs, m.entry.key, m.end):
+                continue  # "mất sổ bảo hiểm xã hội" is a loss, not a death
             where.setdefault(m.entry.key, []).append((m.start, m.end))
         out: list[EventMatch] = []
         candidates = sorted({n for part in where for n in self._by_part.get(part, ())})

@@ -228,3 +228,17 @@ def test_no_two_syllable_word_across_punctuation(engine: SearchEngine) -> None:
     cut = parse(text, engine._index, breaks=clause_breaks(text))
     assert "doi can" in joined.terms  # "đời, cần" read as "đổi căn" (cước)
     assert "doi can" not in cut.terms
+
+
+@pytest.mark.parametrize(
+    ("text", "event", "told"),
+    [
+        ("mình bị mất sổ bảo hiểm xã hội khi chuyển nhà", "tu_tuat", False),  # a loss
+        ("bố tôi đóng bảo hiểm xã hội 20 năm, vừa mất", "tu_tuat", True),
+        ("em út nhà tôi mới mất vì tai nạn giao thông", "nguoi_than_mat", True),  # "vì", not "ví"
+        ("bà tôi mất ví ở chợ", "nguoi_than_mat", False),
+    ],
+)
+def test_a_loss_is_no_death_in_combinations_either(text: str, event: str, told: bool) -> None:
+    keys = {m.event.key for m in default_life_events().find(analyze(text))}
+    assert (event in keys) is told
