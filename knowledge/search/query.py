@@ -147,12 +147,17 @@ def _decode(pairs: list[Pair], index: Index) -> list[Pair]:
             # A well-formed syllable nobody indexed is most likely a real word the KB
             # lacks ("xăng" typed bare is not "nâng"): only by-ear confusions apply to it.
             if index.is_word(folded) or not is_syllable(folded):
-                cands.update(
+                edits = (
                     c
                     for c, _, _ in process.extract(
                         folded, index.word_list, scorer=OSA.distance, score_cutoff=1, limit=20
                     )
                 )
+                if acc != folded and is_syllable(folded):
+                    # marks typed on a real syllable ("đứt"): only a letter left out is a
+                    # slip ("kẩu" → "khẩu", "giấ" → "giấy"), not another vowel ("đất")
+                    edits = (c for c in edits if len(c) == len(folded) + 1)
+                cands.update(edits)
             fits = sorted(
                 c
                 for c in cands

@@ -242,3 +242,10 @@ def test_no_two_syllable_word_across_punctuation(engine: SearchEngine) -> None:
 def test_a_loss_is_no_death_in_combinations_either(text: str, event: str, told: bool) -> None:
     keys = {m.event.key for m in default_life_events().find(analyze(text))}
     assert (event in keys) is told
+
+
+def test_a_known_syllable_with_real_marks_keeps_its_vowel(engine: SearchEngine) -> None:
+    # "đứt" is a word (cut off), not a slip for "đất": no "cắt đất" (land split) here
+    q = parse("bị máy cắt đứt ngón tay", engine._index)
+    assert ("dat", "dat") not in q.pairs
+    assert "tach" not in q.words
