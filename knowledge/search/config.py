@@ -151,4 +151,7 @@ class SearchConfig:
     # quyết toán thuế không" asks about the procedure it names), or says `named_share` of
     # its name.
     named_phrase: float = 0.75
+    # A question every word of which (coverage and two-syllable words at least this share) is
+    # found in one family of variants and in nothing else names that family: answered.
+    family_coverage: float = 0.99
     named_share: float = 0.6

@@ -116,7 +116,7 @@ class SearchEngine:
             hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
         abstained = (
             not scored
-            or scored[0].confidence < cfg.abstain_below
+            or (scored[0].confidence < cfg.abstain_below and not self._family_named(scored))
             or bool(reading.intent)
             or self._too_close(scored, events)
             or self._elsewhere(scored, reading)
@@ -138,6 +138,23 @@ class SearchEngine:
             variant=found.variant,
             talk=reading.talk if reading.intent == SMALLTALK else "",
         )
+
+    def _family_named(self, scored: list[Scored]) -> bool:
+        """The question is said whole by one family of variants and by nothing else
+        ("karaoke", "rượu"): its plain member (first, see `_choose_variant`) answers, its
+        siblings are the buttons under it."""
+        top = scored[0]
+        full = self.config.family_coverage
+        if top.features.get("coverage", 0.0) < full or top.features.get("bigrams", 0.0) < full:
+            return False
+        siblings = 0
+        for r in scored[1 : self.config.related_pool]:
+            if r.features.get("coverage", 0.0) < full:
+                continue
+            if not self._families.siblings(top.doc, r.doc):
+                return False
+            siblings += 1
+        return siblings > 0
 
     def _elsewhere(self, scored: list[Scored], reading: Reading) -> bool:
         """The question names a service seldom in a procedure KB ("xin visa", "đăng kiểm")

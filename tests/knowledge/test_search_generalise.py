@@ -249,3 +249,10 @@ def test_a_known_syllable_with_real_marks_keeps_its_vowel(engine: SearchEngine) 
     q = parse("bị máy cắt đứt ngón tay", engine._index)
     assert ("dat", "dat") not in q.pairs
     assert "tach" not in q.words
+
+
+def test_a_word_only_one_family_says_names_that_family(engine: SearchEngine) -> None:
+    response = engine.search("karaoke")
+    assert response.best is not None and response.best.code == "9.001401"  # the plain one
+    assert "9.001402" in [h.code for h in response.related]
+    assert engine.search("giấy phép").abstained  # said whole by unrelated procedures
