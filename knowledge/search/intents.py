@@ -69,6 +69,7 @@ nộp rồi mà chưa | đã nộp mà chưa | nộp lâu rồi | mã hồ sơ |
 chưa thấy trả | chưa thấy gọi | chưa thấy kết quả | chưa thấy giấy | sao chưa thấy
 mà chưa thấy | vẫn chưa thấy | vẫn chưa có kết quả | vẫn chưa nhận được | chưa được trả
 chờ mãi | đợi mãi | chờ lâu quá | đợi lâu quá | quá ngày hẹn | hết hạn hẹn
+sao chưa về | chưa về tài khoản | chưa nhận được tiền | chưa thấy tiền | chưa được nhận tiền
 """
 _COMPLAINT = """
 khiếu nại | tố cáo | đơn khiếu nại | đơn tố cáo | tố giác | khởi kiện | kiện ra tòa | đi kiện
