@@ -33,6 +33,7 @@ __all__ = [
     "default_life_events",
     "load_life_events",
     "parse_life_event_lines",
+    "read_numbers",
 ]
 
 DEFAULT_LIFE_EVENTS_PATH = Path(__file__).with_name("data") / "life_events.tsv"
@@ -42,7 +43,7 @@ DEFAULT_WEIGHT = 0.5
 # numerals ("bố tôi vừa mất", "ông nhà tôi mất", "mua lại một mảnh đất").
 _GAP = """
 tôi em mình tao tui cháu con anh chị nhà của bọn chúng ta mới vừa đã đang sắp rồi cũng bị được
-một hai ba bốn mấy vài các những cái chiếc căn lô mảnh miếng thửa lại thêm luôn hẳn
+một hai ba bốn mấy vài các những cái chiếc căn lô mảnh miếng thửa lại thêm luôn hẳn đứa
 """
 EVENT_GAP_WORDS: frozenset[str] = frozenset(
     {w for w in _GAP.split()} | {f for w in _GAP.split() for f, _ in analyze(w)}
@@ -53,7 +54,10 @@ _LOST = """
 giấy sổ thẻ bằng hộ căn chứng hồ ví bóp túi điện xe tiền cà vẹt passport cccd cmnd biển đăng
 bản hợp bảo phiếu trích con dấu
 """
-_LOST_THINGS = frozenset(f for w in _LOST.split() for f, _ in analyze(w, expand=False))
+_LOST_THINGS: dict[str, set[str]] = {}
+for _word in _LOST.split():
+    for _f, _a in analyze(_word, expand=False):
+        _LOST_THINGS.setdefault(_f, set()).add(_a)
 # "mất bao lâu", "mất mấy ngày", "mất phí": "mất" is what it takes, not a death.
 _COST = "bao mấy nhiêu thời tiền phí công hết khoảng tầm chừng"
 COST_WORDS = frozenset(f for w in _COST.split() for f, _ in analyze(w))
@@ -113,10 +117,41 @@ def make_event(key: str, name: str, triggers: str, procedures: str) -> LifeEvent
     return LifeEvent(key=key, name=name.strip(), triggers=trig, procedures=procs)
 
 
+# A trigger "bỏ + em bé" is a combination: every part said within this many syllables of the
+# others, in any order ("có người bỏ một em bé trước cổng", "em bé bị bỏ ở cổng chùa").
+COMBINATION_SPAN = 8
+_NUMERALS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười"]
+_NUMBER_WORDS: dict[str, Pair] = {str(i): analyze(w)[0] for i, w in enumerate(_NUMERALS, 1)}
+
+
+def _parts(trigger: str) -> tuple[str, ...]:
+    """The parts of a combination trigger ("bỏ + em bé"), or the trigger alone."""
+    return tuple(p.strip() for p in trigger.split("+") if analyze(p))
+
+
+def _lost_not_dead(pairs: Sequence[Pair], key: tuple[str, ...], end: int) -> bool:
+    """A phrase ending in "mất" followed by a thing one loses, or by what something takes
+    ("mất giấy khai sinh", "mất bao lâu"): no death."""
+    if key[-1] != "mat" or end >= len(pairs):
+        return False
+    folded, accented = pairs[end]
+    lost = _LOST_THINGS.get(folded)
+    # typed with marks, it must be the thing ("mất vì tai nạn" is no "mất ví")
+    if lost is not None and (accented == folded or accented in lost):
+        return True
+    return folded in COST_WORDS
+
+
+def read_numbers(pairs: Sequence[Pair]) -> list[Pair]:
+    """Digits read as the numerals people also type ("1 mình" is "một mình", "nâng thêm 1
+    tầng" is "nâng thêm một tầng"), for matching phrases; other tokens unchanged."""
+    return [_NUMBER_WORDS.get(f, (f, a)) for f, a in pairs]
+
+
 class LifeEvents:
     """An immutable set of life events and a matcher for their triggers."""
 
-    __slots__ = ("_by_key", "_matcher")
+    __slots__ = ("_by_key", "_by_part", "_combos", "_matcher", "_parts")
 
     def __init__(self, events: Iterable[LifeEvent] = ()) -> None:
         """Build from events; a later event with the same key replaces the earlier."""
@@ -128,8 +163,27 @@ class LifeEvents:
         # A trigger is matched like a lexicon phrase whose "expansion" is its event's key.
         # When two events share a trigger the later one wins, as in the lexicon.
         self._matcher = Lexicon(
-            (trigger, key.replace("_", " ")) for key, e in by_key.items() for trigger in e.triggers
+            (trigger, key.replace("_", " "))
+            for key, e in by_key.items()
+            for trigger in e.triggers
+            if len(_parts(trigger)) == 1
         )
+        # Combinations: their parts are matched like triggers, then looked for together.
+        combos: list[tuple[tuple[tuple[str, ...], ...], str]] = []
+        parts: set[str] = set()
+        for key, e in by_key.items():
+            for trigger in e.triggers:
+                split = _parts(trigger)
+                if len(split) > 1:
+                    folded = tuple(tuple(f for f, _ in analyze(p)) for p in split)
+                    combos.append((folded, key))
+                    parts.update(split)
+        self._combos = tuple(combos)
+        by_part: dict[tuple[str, ...], list[int]] = {}
+        for n, (folded, _) in enumerate(combos):
+            by_part.setdefault(folded[0], []).append(n)
+        self._by_part = by_part  # combinations by their first part
+        self._parts = Lexicon((p, p) for p in sorted(parts))
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -152,16 +206,53 @@ class LifeEvents:
         """Triggers found in analysed (folded, accented) syllables, longest first."""
         out: list[EventMatch] = []
         by_expansion = {key.replace("_", " "): e for key, e in self._by_key.items()}
+        pairs = read_numbers(pairs)
         for m in self._matcher.find(pairs, EVENT_GAP_WORDS, max_gap=3):
-            if m.entry.key[-1] == "mat" and m.end < len(pairs):
-                following = pairs[m.end][0]
-                if following in _LOST_THINGS or following in COST_WORDS:
-                    continue
+            if _lost_not_dead(pairs, m.entry.key, m.end):
+                continue
             if m.end - m.start == 1 and pairs[m.start][0] == pairs[m.start][1]:
                 continue  # one syllable typed bare is too ambiguous ("bao" is not "bão")
             event = by_expansion.get(m.entry.expansion)
             if event is not None:
                 out.append(EventMatch(m.start, m.end, event))
+        if self._combos:
+            out += self._find_combinations(pairs)
+        return out
+
+    def _find_combinations(self, pairs: Sequence[Pair]) -> list[EventMatch]:
+        """Combination triggers whose parts are all said within `COMBINATION_SPAN`."""
+        where: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        for m in self._parts.find(pairs, EVENT_GAP_WORDS, max_gap=3, overlapping=True):
+            if (
+                m.end - m.start == 1
+                and pairs[m.start][0] == pairs[m.start][1] != m.entry.accented[0]
+            ):
+                continue  # one syllable typed bare is too ambiguous ("roi" is not "rơi")
+            if _lost_not_dead(pairs, m.entry.key, m.end):
+                continue  # "mất sổ bảo hiểm xã hội" is a loss, not a death
+            where.setdefault(m.entry.key, []).append((m.start, m.end))
+        out: list[EventMatch] = []
+        candidates = sorted({n for part in where for n in self._by_part.get(part, ())})
+        for parts, key in (self._combos[n] for n in candidates):
+            spans = [where.get(p) for p in parts]
+            if not all(spans):
+                continue
+            # the first part's occurrences anchor a window the other parts must fall in
+            for start, end in spans[0] or ():
+                found = [(start, end)]
+                for other in spans[1:]:
+                    near = [
+                        s
+                        for s in other or ()
+                        if 0 <= (s[0] - end if s[0] >= end else start - s[1]) <= COMBINATION_SPAN
+                    ]
+                    if not near:
+                        break
+                    found.append(near[0])
+                else:
+                    event = self._by_key[key]
+                    out += [EventMatch(a, b, event) for a, b in found]
+                    break
         return out
 
 

@@ -125,6 +125,14 @@ class SearchConfig:
     # adds this much to the confidence logit and to the ranking score.
     conf_event: float = 3.0
     rank_event: float = 1.0
+    # A situation's procedure is at least this sure times its prior (after the discount for
+    # another procedure named): the usual first step of a clearly told situation is answered.
+    event_confidence: float = 0.9
+    # A procedure that several recognised events lead to gets this share of the weights of the
+    # others on top of its strongest.
+    event_agreement: float = 0.2
+    # The life event a trip to a named country tells ("cho cháu sang Úc"), if the events have it.
+    trip_event: str = "di_nuoc_ngoai"
     # Variants: siblings of the best candidate ranked within this window of it (ranking
     # score units) compete on how well their qualifiers fit the question.
     variant_window: float = 3.0
@@ -137,3 +145,13 @@ class SearchConfig:
     # the engine ask instead of answer.
     sure_above: float = 0.9
     rival_margin: float = 0.01
+    # A service seldom in a procedure KB ("visa", "đăng kiểm") said in the question makes the
+    # engine ask, unless the best candidate's name or keywords say it, or the question names
+    # that candidate (phrase share at least `named_phrase`: "chấm dứt hộ kinh doanh có phải
+    # quyết toán thuế không" asks about the procedure it names), or says `named_share` of
+    # its name.
+    named_phrase: float = 0.75
+    # A question every word of which (coverage and two-syllable words at least this share) is
+    # found in one family of variants and in nothing else names that family: answered.
+    family_coverage: float = 0.99
+    named_share: float = 0.6

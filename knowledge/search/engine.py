@@ -10,6 +10,7 @@ from knowledge.lexicon import Lexicon, Pair
 from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
 from knowledge.records import ProcedureRecord
+from knowledge.search.clauses import clause_breaks, clause_focus
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
 from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
@@ -115,9 +116,10 @@ class SearchEngine:
             hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
         abstained = (
             not scored
-            or scored[0].confidence < cfg.abstain_below
+            or (scored[0].confidence < cfg.abstain_below and not self._family_named(scored))
             or bool(reading.intent)
             or self._too_close(scored, events)
+            or self._elsewhere(scored, reading)
         )
         if reading.intent == SMALLTALK:
             hits = []
@@ -136,6 +138,39 @@ class SearchEngine:
             variant=found.variant,
             talk=reading.talk if reading.intent == SMALLTALK else "",
         )
+
+    def _family_named(self, scored: list[Scored]) -> bool:
+        """The question is said whole by one family of variants and by nothing else
+        ("karaoke", "rượu"): its plain member (first, see `_choose_variant`) answers, its
+        siblings are the buttons under it."""
+        top = scored[0]
+        full = self.config.family_coverage
+        if top.features.get("coverage", 0.0) < full or top.features.get("bigrams", 0.0) < full:
+            return False
+        siblings = 0
+        for r in scored[1 : self.config.related_pool]:
+            if r.features.get("coverage", 0.0) < full:
+                continue
+            if not self._families.siblings(top.doc, r.doc):
+                return False
+            siblings += 1
+        return siblings > 0
+
+    def _elsewhere(self, scored: list[Scored], reading: Reading) -> bool:
+        """The question names a service seldom in a procedure KB ("xin visa", "đăng kiểm")
+        and the best candidate's name and keywords do not say it: this KB lacks it, so the
+        engine asks rather than answer with whatever shares the other words."""
+        if not reading.elsewhere or not scored:
+            return False
+        top = scored[0]
+        feats = top.features
+        if feats.get("phrase", 1.0) >= self.config.named_phrase or (
+            feats.get("name", 1.0) >= self.config.named_share
+        ):
+            return False  # the question names this procedure; the service is a side question
+        rec = self._records[top.doc]
+        said = " " + " ".join(f for text in (rec.name, *rec.keywords) for f, _ in analyze(text))
+        return not any(f" {' '.join(key)} " in said + " " for key in reading.elsewhere)
 
     def _too_close(self, scored: list[Scored], events: list[str]) -> bool:
         """Two unrelated procedures answer the question about as well: ask which one (the
@@ -205,7 +240,11 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
-        q = parse(search_text, self._index) if self._records else Query()
+        focus, breaks = None, frozenset[int]()
+        if language == "vi":
+            focus = clause_focus(text, self.config.max_query_syllables)
+            breaks = clause_breaks(text)
+        q = parse(search_text, self._index, focus, breaks) if self._records else Query()
         # Intents, situations and qualifiers are read as typed: a typo repaired against the
         # KB's vocabulary must not invent one ("mua vé" is one letter from "mua xe", and
         # "chậm", which no procedure says, is not "khám").
@@ -219,14 +258,25 @@ class SearchEngine:
         events: list[str] = []
         prior: dict[int, float] = {}
         told = [False] * len(typed)
-        for m in self.events.find(typed):
-            for i in range(m.start, m.end):
+        matches = [(m.start, m.end, m.event.key) for m in self.events.find(typed)]
+        # "sang Úc thăm ông bà" tells a trip abroad without any trigger phrase
+        trip = self.config.trip_event
+        if trip in self._event_docs:
+            matches += [(a, b, trip) for a, b in _QUALIFIERS.trips(typed)]
+        support: dict[int, float] = {}
+        for start, end, key in matches:
+            for i in range(start, end):
                 told[i] = True
-            if m.event.key in events:
+            if key in events:
                 continue
-            events.append(m.event.key)
-            for d, w in self._event_docs.get(m.event.key, {}).items():
+            events.append(key)
+            for d, w in self._event_docs.get(key, {}).items():
                 prior[d] = max(prior.get(d, 0.0), w)
+                support[d] = support.get(d, 0.0) + w
+        # a procedure several told situations lead to ("mẹ liệt sĩ" + "mới mất") is likelier
+        # than one only the strongest leads to
+        for d, total in support.items():
+            prior[d] += self.config.event_agreement * (total - prior[d])
         found = _Found(q, reading, events, language)
         found.typed = typed
         if not self._records:

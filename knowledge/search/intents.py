@@ -66,6 +66,10 @@ tình trạng hồ sơ | tra cứu hồ sơ | tra cứu tình trạng | kiểm t
 tiến độ hồ sơ | hồ sơ bị trễ | hồ sơ trễ hẹn | trễ hẹn | quá hẹn | quá hạn trả kết quả
 chưa có kết quả | chưa trả kết quả | chưa nhận được kết quả | sao chưa có | sao lâu vậy
 nộp rồi mà chưa | đã nộp mà chưa | nộp lâu rồi | mã hồ sơ | giấy hẹn trả kết quả
+chưa thấy trả | chưa thấy gọi | chưa thấy kết quả | chưa thấy giấy | sao chưa thấy
+mà chưa thấy | vẫn chưa thấy | vẫn chưa có kết quả | vẫn chưa nhận được | chưa được trả
+chờ mãi | đợi mãi | chờ lâu quá | đợi lâu quá | quá ngày hẹn | hết hạn hẹn
+sao chưa về | chưa về tài khoản | chưa nhận được tiền | chưa thấy tiền | chưa được nhận tiền
 """
 _COMPLAINT = """
 khiếu nại | tố cáo | đơn khiếu nại | đơn tố cáo | tố giác | khởi kiện | kiện ra tòa | đi kiện
@@ -79,12 +83,33 @@ chia tài sản khi ly hôn | quyền nuôi con | tranh chấp hợp đồng | n
 nợ tiền | đòi nợ | bị lừa | lừa đảo | có phạm pháp không | có vi phạm pháp luật không
 có hợp pháp không | bị phạt bao nhiêu | phạt bao nhiêu tiền | đánh người | bạo lực gia đình
 chồng đánh vợ | ai được chia | được chia bao nhiêu | tranh chấp lao động | legal advice | lawyer
-divorce
+divorce | sue | lawsuit | court | unpaid salary | unpaid wages | not pay my salary
 """
 _FEEDBACK = """
 phản ánh | kiến nghị | góp ý | làm chậm | giải quyết chậm | làm hồ sơ chậm | xử lý chậm
 thái độ không tốt | thái độ kém | hách dịch | gây khó dễ | gây khó khăn | nhũng nhiễu
 đòi thêm giấy tờ | bắt nộp thêm | đòi tiền | vòi tiền | ăn hối lộ | nhận hối lộ | tham nhũng
+hẹn lên hẹn xuống | hẹn đi hẹn lại | hẹn tới hẹn lui | cáu gắt | quát nạt | thái độ
+"""
+# Requests for services that are not administrative procedures of a commune or province
+# KB, or that such a KB seldom holds: checked against the best candidate's name and keywords
+# (a KB that has the procedure still answers it), else the engine asks instead of guessing.
+# Not "đóng thuế" ("sang tên đất có phải đóng thuế không" asks about the costs of the
+# procedure) nor "nhập khẩu" (also "nhập hộ khẩu", a permanent residence).
+_ELSEWHERE = """
+visa | xin visa | làm visa | thị thực | xin thị thực | chứng minh tài chính | đăng kiểm
+| kiểm định xe | nghĩa vụ quân sự | khám nghĩa vụ | đi nghĩa vụ | nhập ngũ | giấy gọi nhập ngũ
+| quyết toán thuế | hoàn thuế | thuế thu nhập | thuế thu nhập cá nhân
+| thuế đất | thuế nhà đất | học lái xe | học lái | học bằng lái | trung tâm dạy lái
+| bảo hiểm xe máy | bảo hiểm ô tô | bảo hiểm xe | bảo hiểm nhân thọ | hợp pháp hóa lãnh sự
+| chứng nhận lãnh sự | lãnh sự | xuất khẩu hàng | nhập khẩu hàng | hải quan | thông quan
+| vật liệu nổ | vũ khí | súng | pháo hoa | lắp điện | đồng hồ điện | đồng hồ nước
+| tiền điện | tiền nước | cắt điện | mất điện | lịch cắt điện | tài khoản ngân hàng
+| mở tài khoản | thẻ atm | vay tín chấp | vay ưu đãi | vay vốn ưu đãi | ngân hàng chính sách
+| thi tốt nghiệp | thi đại học | điểm thi
+| xét tuyển | tuyển sinh | sim | số điện thoại | wifi | phạt nguội | nộp phạt | giá đất
+| bảng giá đất | đền bù | giải phóng mặt bằng | lương tối thiểu | lương cơ sở | giá vàng
+| thời tiết | xổ số | bank account | tax | taxes | military service | sim card
 """
 # The facet asked for. Several may match; the first in this order wins for "the" facet.
 _FACETS = {
@@ -114,6 +139,7 @@ def _build_matcher() -> Lexicon:
     blocks += [(f"intent-{n}", b) for n, b in ((STATUS, _STATUS), (COMPLAINT, _COMPLAINT))]
     blocks += [(f"intent-{n}", b) for n, b in ((LEGAL, _LEGAL), (FEEDBACK, _FEEDBACK))]
     blocks += [(f"facet-{k}", b) for k, b in _FACETS.items()]
+    blocks += [("elsewhere", _ELSEWHERE)]
     for kind, block in blocks:
         for phrase in _phrases(block):
             kinds.setdefault(phrase, []).append(kind)
@@ -134,6 +160,8 @@ class Reading:
     facet: str = ""  # one of FACETS, or "" for the whole card
     smalltalk_only: bool = False  # nothing but greetings, thanks, filler
     talk: str = ""  # the kind of small talk: greeting, thanks, who, ack
+    # folded phrases naming a service seldom in a procedure KB ("visa", "đăng kiểm")
+    elsewhere: tuple[tuple[str, ...], ...] = ()
 
 
 def read_intent(pairs: Sequence[Pair], content: Sequence[bool]) -> Reading:
@@ -141,9 +169,12 @@ def read_intent(pairs: Sequence[Pair], content: Sequence[bool]) -> Reading:
     syllable i carries meaning (not filler) for the search."""
     found: set[str] = set()
     talk = [False] * len(pairs)
+    elsewhere: list[tuple[str, ...]] = []
     for m in _MATCHER.find(pairs, overlapping=True):
         kinds = m.entry.expansion.split()
         found.update(kinds)
+        if "elsewhere" in kinds:
+            elsewhere.append(m.entry.key)
         if any(k.startswith("talk-") for k in kinds):
             for i in range(m.start, m.end):
                 talk[i] = True
@@ -153,7 +184,13 @@ def read_intent(pairs: Sequence[Pair], content: Sequence[bool]) -> Reading:
     smalltalk_only = any(talk) and not any(c and not t for c, t in zip(content, talk, strict=True))
     if smalltalk_only and not intent:
         intent = SMALLTALK
-    return Reading(intent=intent, facet=facet, smalltalk_only=smalltalk_only, talk=kind)
+    return Reading(
+        intent=intent,
+        facet=facet,
+        smalltalk_only=smalltalk_only,
+        talk=kind,
+        elsewhere=tuple(elsewhere),
+    )
 
 
 # ---------------------------------------------------------------------------------- English

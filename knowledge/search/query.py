@@ -51,6 +51,10 @@ class Query:
     pairs: list[Pair] = field(default_factory=list)  # the repaired syllables of the question
     content: list[bool] = field(default_factory=list)  # syllable i is neither filler nor aside
     expanded: list[str] = field(default_factory=list)  # folded syllables, lexicon phrases expanded
+    bigram_weights: list[float] = field(default_factory=list)  # weight of each of `bigrams`
+    # Terms and words said only in a clause that tells rather than asks, with their weight
+    # (see `knowledge.search.clauses`); anything absent weighs 1.
+    focus: dict[str, float] = field(default_factory=dict)
 
 
 _REPEATS_RE = re.compile(r"(\w)\1+")
@@ -143,12 +147,17 @@ def _decode(pairs: list[Pair], index: Index) -> list[Pair]:
             # A well-formed syllable nobody indexed is most likely a real word the KB
             # lacks ("xăng" typed bare is not "nâng"): only by-ear confusions apply to it.
             if index.is_word(folded) or not is_syllable(folded):
-                cands.update(
+                edits = (
                     c
                     for c, _, _ in process.extract(
                         folded, index.word_list, scorer=OSA.distance, score_cutoff=1, limit=20
                     )
                 )
+                if acc != folded and is_syllable(folded):
+                    # marks typed on a real syllable ("đứt"): only a letter left out is a
+                    # slip ("kẩu" → "khẩu", "giấ" → "giấy"), not another vowel ("đất")
+                    edits = (c for c in edits if len(c) == len(folded) + 1)
+                cands.update(edits)
             fits = sorted(
                 c
                 for c in cands
@@ -224,10 +233,13 @@ def _corrections(pairs: list[Pair], i: int, content: list[bool], index: Index) -
         if len(word) < 2 or not word.isalpha():
             return []
         cands = {c for c in _sound_alikes(word) if index.known(c)}
-        found = process.extract(
-            word, index.vocab_list, scorer=OSA.distance, score_cutoff=1, limit=20
-        )
-        cands.update(c for c, _, _ in found)
+        # A well-formed syllable typed with its marks is a real word the KB lacks ("Úc",
+        # "gái"), not a slip: only by-ear confusions apply to it.
+        if pairs[i][1] == word or not is_syllable(word):
+            found = process.extract(
+                word, index.vocab_list, scorer=OSA.distance, score_cutoff=1, limit=20
+            )
+            cands.update(c for c, _, _ in found)
         in_context = sorted(c for c in cands if fits(c))
         if in_context:
             return in_context[:3]
@@ -255,8 +267,40 @@ def _corrections(pairs: list[Pair], i: int, content: list[bool], index: Index) -
     return fixes[:2]
 
 
-def parse(query: str, index: Index) -> Query:
-    """The units and weighted terms of `query`, read against `index` and its lexicon."""
+def _names_something(
+    pairs: list[Pair], content: list[bool], covered: list[bool], weigh: list[float], index: Index
+) -> bool:
+    """Whether the asking part of the question (weight 1) names a topic by itself: a lexicon
+    phrase, or a two-syllable word of the knowledge base ("gia hạn", "chủ hộ")."""
+    if all(w >= 1.0 for w in weigh):
+        return True
+    for i in range(len(pairs)):
+        if weigh[i] < 1.0 or not content[i]:
+            continue
+        if covered[i]:
+            return True
+        if (
+            i + 1 < len(pairs)
+            and weigh[i + 1] >= 1.0
+            and content[i + 1]
+            and f"{pairs[i][0]} {pairs[i + 1][0]}" in index.content_bigrams
+        ):
+            return True
+    return False
+
+
+def parse(
+    query: str,
+    index: Index,
+    focus: Sequence[float] | None = None,
+    breaks: frozenset[int] = frozenset(),
+) -> Query:
+    """The units and weighted terms of `query`, read against `index` and its lexicon.
+
+    `focus` weighs each syllable of the question (`knowledge.search.clauses`: the story
+    around the clause that asks weighs less); ignored when the asking part names nothing.
+    `breaks` are the positions where punctuation started a clause: no two-syllable word spans
+    them."""
     cfg = index.config
     lexicon = index.lexicon
     # A question is a sentence or two; a pasted page must not cost more than that.
@@ -279,10 +323,16 @@ def parse(query: str, index: Index) -> Query:
     content = [not s for s in stop]
     q = Query(pairs=pairs, content=content)
     terms = q.terms
+    weigh = list(focus or ())[: len(pairs)]
+    weigh += [1.0] * (len(pairs) - len(weigh))
+    if not _names_something(pairs, content, covered, weigh, index):
+        weigh = [1.0] * len(pairs)  # the asking clause names nothing: the story is the question
+    best_focus: dict[str, float] = {}
 
-    def add(term: str, weight: float) -> None:
+    def add(term: str, weight: float, f: float = 1.0) -> None:
         if weight > terms.get(term, 0.0):
             terms[term] = weight
+        best_focus[term] = max(best_focus.get(term, 0.0), f)
 
     def bigrams_of(tokens: Sequence[str], weight: float) -> list[tuple[str, float]]:
         return [(f"{a} {b}", weight) for a, b in zip(tokens, tokens[1:], strict=False)]
@@ -290,8 +340,13 @@ def parse(query: str, index: Index) -> Query:
     # The expanded sequence: each slot holds alternatives; None breaks bigrams.
     slots: list[list[tuple[str, float]] | None] = []
     slot_unit: list[Unit | None] = []
+    slot_focus: list[float] = []
     i = 0
     while i < len(pairs):
+        if i in breaks and slots and slots[-1] is not None:
+            slots.append(None)
+            slot_unit.append(None)
+            slot_focus.append(1.0)
         match = starts.get(i)
         if match is not None:
             exp = [f for f, _ in match.entry.tokens]
@@ -304,19 +359,23 @@ def parse(query: str, index: Index) -> Query:
             exp_terms += bigrams_of(exp, share * cfg.bigram_weight)
             phrase_terms = [(f, cfg.colloquial_weight) for f in phrase]
             phrase_terms += bigrams_of(phrase, cfg.colloquial_weight * cfg.bigram_weight)
+            fw = max(weigh[match.start : match.end])
             for t, w in exp_terms + phrase_terms:
-                add(t, w)
+                add(t, w, fw)
+            for word in (*exp, *phrase):
+                best_focus[word] = max(best_focus.get(word, 0.0), fw)
             q.words.update(exp)
             q.words.update(phrase)
             unit = Unit(
                 [exp_terms, phrase_terms],
-                hint * cfg.concept_weight * index.max_idf,
+                fw * hint * cfg.concept_weight * index.max_idf,
                 concept=True,
             )
             q.units.append(unit)
             for f in exp:
                 slots.append([(f, 1.0)])
                 slot_unit.append(None)
+                slot_focus.append(fw)
             q.expanded.extend(exp)
             i = match.end
             continue
@@ -324,6 +383,7 @@ def parse(query: str, index: Index) -> Query:
         if stop[i]:
             slots.append(None)
             slot_unit.append(None)
+            slot_focus.append(1.0)
             i += 1
             continue
         folded, acc = pairs[i]
@@ -334,18 +394,20 @@ def parse(query: str, index: Index) -> Query:
         fixes = _corrections(pairs, i, content, index)
         fix_weight = cfg.context_fix_weight if known_word else cfg.fuzzy_weight
         alts.extend((c, fix_weight / (1 + j)) for j, c in enumerate(fixes))
+        fw = weigh[i]
         for term, w in alts:
-            add(term, w)
+            add(term, w, fw)
             q.words.add(term)
         accent = ""
         if known_word and acc != folded:
             accent = "~" + acc
-            add(accent, cfg.accent_weight)
-        weight = index.idf_of(alts[0][0] if alts else "")
+            add(accent, cfg.accent_weight, fw)
+        weight = fw * index.idf_of(alts[0][0] if alts else "")
         unit = Unit([alts], weight, accent=accent)
         q.units.append(unit)
         slots.append(alts or None)
         slot_unit.append(unit)
+        slot_focus.append(fw)
         i += 1
 
     for k, (left, right) in enumerate(zip(slots, slots[1:], strict=False)):
@@ -353,9 +415,11 @@ def parse(query: str, index: Index) -> Query:
             continue
         options = [(f"{a} {b}", wa * wb * cfg.bigram_weight) for a, wa in left for b, wb in right]
         known = [(t, w) for t, w in options if t in index.postings]
+        fw = min(slot_focus[k], slot_focus[k + 1])
         for t, w in known:
-            add(t, w)
+            add(t, w, fw)
         q.bigrams.append(options)
+        q.bigram_weights.append(fw)
         # A syllable inside a known two-syllable word weighs as much as that word.
         for neighbour in (slot_unit[k], slot_unit[k + 1]):
             if neighbour is None:
@@ -363,4 +427,5 @@ def parse(query: str, index: Index) -> Query:
             neighbour.words.extend(t for t, _ in known)
             if not known:
                 neighbour.words.append("")  # a neighbour exists but the pair is unknown
+    q.focus = {t: f for t, f in best_focus.items() if f < 1.0}
     return q

@@ -61,15 +61,20 @@ def _unit_match(unit: Unit, st: dict[str, float], index: Index) -> float:
 def _phrase_cover(doc: int, q: Query, index: Index) -> float:
     """Best share of one of the doc's name/keyword phrases that the query says."""
     best = 0.0
+    focus = q.focus.get  # a phrase said only in the story counts for less
     for phrase in index.phrases[doc]:
         if phrase.bigrams:
             got = sum(
-                w for t, w in zip(phrase.bigrams, phrase.weights, strict=True) if t in q.terms
+                w * focus(t, 1.0)
+                for t, w in zip(phrase.bigrams, phrase.weights, strict=True)
+                if t in q.terms
             )
             share = got / phrase.total
         else:
             got = sum(
-                w for t, w in zip(phrase.unigrams, phrase.weights, strict=True) if t in q.words
+                w * focus(t, 1.0)
+                for t, w in zip(phrase.unigrams, phrase.weights, strict=True)
+                if t in q.words
             )
             share = 0.7 * got / phrase.total
         if share > best:
@@ -116,7 +121,9 @@ def rank(
         chosen.extend(ties[: size - len(chosen)])
     else:
         chosen = list(approx)
-    chosen.extend(d for d in prior if d not in approx)
+    # every procedure of a told situation is a candidate, however far the words ranked it
+    taken = set(chosen)
+    chosen.extend(d for d in prior if d not in taken)
     # Exact BM25F and per-term field strengths for the chosen documents.
     needed: set[str] = set(weights)
     for unit in q.units:
@@ -150,8 +157,9 @@ def rank(
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
         if q.bigrams:
             bigram_cover = sum(
-                max(w * st.get(t, 0.0) for t, w in options) for options in q.bigrams
-            ) / len(q.bigrams)
+                bw * max(w * st.get(t, 0.0) for t, w in options)
+                for options, bw in zip(q.bigrams, q.bigram_weights, strict=True)
+            ) / (sum(q.bigram_weights) or 1.0)
         else:
             bigram_cover = coverage
         name = index.name_words[d]
@@ -174,6 +182,9 @@ def rank(
             + cfg.conf_event * event
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
+        # The usual first step of a situation the question tells (and names nothing else):
+        # "vợ mới đẻ được 10 ngày" needs a birth registration however few words it shares.
+        confidence = max(confidence, cfg.event_confidence * min(1.0, event))
         # rank on the logit: near-certain candidates still differ in their evidence
         rank_score = (
             logit

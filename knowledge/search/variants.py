@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.lexicon import Lexicon, Pair
-from knowledge.lifeevents import COST_WORDS, EVENT_GAP_WORDS
+from knowledge.lifeevents import COST_WORDS, EVENT_GAP_WORDS, read_numbers
 from knowledge.normalize import analyze
 from knowledge.records import ProcedureRecord
 from knowledge.search.fillers import is_stop_word
@@ -53,6 +53,8 @@ _NOT_OBJECT = frozenset(_NOT_OBJECT_WORDS.split())
 _ACTION_KEYS = "cap_lai doi thay_doi xoa cham_dut tam_ngung gia_han thu_hoi khoi_phuc nuoc_ngoai"
 _ACTIONS = frozenset(_ACTION_KEYS.split())
 _SEGMENT_RE = re.compile(r"([,;(])")
+# Travel verbs before a country tell a trip abroad: folded → accented.
+_TRAVEL = {"di": "đi", "sang": "sang", "qua": "qua", "bay": "bay"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,27 @@ class Qualifiers:
             rows.append((parts[0].strip(), parts[1], parts[2]))
         return cls(rows)
 
+    def trips(self, pairs: Sequence[Pair]) -> list[tuple[int, int]]:
+        """Where the question tells a trip abroad: a travel verb right before a country
+        ("cho cháu sang Úc thăm ông bà", "bay qua Nhật"), as [start, end) spans."""
+        out: list[tuple[int, int]] = []
+        for i in range(1, len(pairs)):
+            verb = pairs[i - 1]
+            if verb[0] not in _TRAVEL or verb[1] not in (verb[0], _TRAVEL[verb[0]]):
+                continue
+            for folded, accented in self._countries.get(pairs[i][0], ()):
+                got = pairs[i : i + len(folded)]
+                if len(got) != len(folded) or any(
+                    f != want or a not in (f, acc)
+                    for (f, a), want, acc in zip(got, folded, accented, strict=True)
+                ):
+                    continue
+                if len(folded) == 1 and got[0][1] == folded[0] != accented[0]:
+                    continue  # "qua my" typed bare: "Mỹ" or "my"?
+                out.append((i - 1, i + len(folded)))
+                break
+        return out
+
     def _foreign(self, pairs: Sequence[Pair]) -> int:
         """How many times the question names a foreign country as someone's ("chồng người
         Mỹ", "sinh bên Nhật"): a country of two or more syllables counts alone."""
@@ -195,7 +218,7 @@ class Qualifiers:
             else (f, a)
             for i, (f, a) in enumerate(pairs)
         ]
-        found = self._keys(self._cues, pairs)
+        found = self._keys(self._cues, read_numbers(pairs))
         found.update(self._keys(self._names, [(f, f) for f in expanded]))
         found["nuoc_ngoai"] += self._foreign(pairs)
         # "con 5 tuổi", "bé 3 tháng": a child; "con trai 16 tuổi": not one.
@@ -263,8 +286,13 @@ class Families:
         words, or the one specific word the shorter name has ("khai sinh")."""
         if a == b:
             return False
-        shared = len(self.specific[a] & self.specific[b])
-        return shared >= 1 and shared >= min(2, len(self.specific[a]), len(self.specific[b]))
+        common = self.specific[a] & self.specific[b]
+        shared = len(common)
+        if shared >= 1 and shared >= min(2, len(self.specific[a]), len(self.specific[b])):
+            return True
+        # one rare object word is enough ("rượu": "Cấp Giấy phép bán lẻ rượu" and "Đăng ký
+        # bán rượu tiêu dùng tại chỗ" say it in different words)
+        return any(" " not in w and w.isalpha() for w in common)
 
     def fit(self, doc: int, said: Counter[str]) -> float:
         """How well a procedure's qualifiers match what the question says."""
