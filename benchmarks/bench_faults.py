@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tests.fake_telegram import FakeTelegram
-from tests.faults.test_faults import run_in_process, run_with_kills
-from tests.harness import sqlite_url
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.faults.test_faults import run_in_process, run_with_kills  # noqa: E402
+from tests.harness import sqlite_url  # noqa: E402
 
 
 async def main() -> None:

@@ -225,7 +225,9 @@ async def run_with_kills(
         sessions = create_session_factory(engine)
         try:
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
+            # Rows a killed sender had claimed wait for the claim to run out (OUTBOX_CLAIM_SECONDS,
+            # 120 s) before they are reconciled and sent: the run is watched that long at most.
+            deadline = loop.time() + 150
             report = await check(sessions, server, [citizen_id(i) for i in range(citizens)])
             while loop.time() < deadline and (
                 report.lost or report.cases < citizens or report.unacknowledged
