@@ -1,13 +1,6 @@
-"""What the operator sees: structured logs with personal data masked, one line per update,
-and Prometheus metrics (a registry per process, built by `Metrics`, never at import time).
-
-Masking is belt and braces. SQLAlchemy engines are created with ``hide_parameters=True`` so a
-database error never carries the statement's values; the `PersonalDataFilter` on the log
-handlers then masks, in every record (message, arguments, traceback): phone numbers, e-mail
-addresses, statement parameters, pydantic's ``input_value=…``, and every string a citizen
-typed or Telegram told us about a person (names, addresses, contacts) recently — names and
-addresses have no shape a pattern could find, so the filter remembers what it must not print.
-"""
+"""What the operator sees: one log line per update and Prometheus metrics (a registry per
+process, built by `Metrics`, never at import time). The masked logging itself is in
+`bot/logs.py` (no aiogram there), re-exported here."""
 
 from __future__ import annotations
 

@@ -131,44 +131,37 @@ class InboxRepo:
         result = await self.session.execute(stmt)
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
+    def _give_back(self, bot_id: int, update_id: int, token: str, error: str, **values: Any) -> Any:
+        """The statement that ends `token`'s claim on a pending update after a failed attempt."""
+        return (
+            update(InboxUpdate)
+            .where(
+                InboxUpdate.bot_id == bot_id,
+                InboxUpdate.update_id == update_id,
+                InboxUpdate.claim_token == token,
+                InboxUpdate.status == PENDING,
+            )
+            .values(
+                attempts=InboxUpdate.attempts + 1,
+                claim_token=None,
+                claimed_until=None,
+                last_error=error,
+                **values,
+            )
+        )
+
     async def retry(
         self, bot_id: int, update_id: int, token: str, *, when: datetime, error: str
     ) -> None:
         """The handler failed: try the update again at `when`."""
         await self.session.execute(
-            update(InboxUpdate)
-            .where(
-                InboxUpdate.bot_id == bot_id,
-                InboxUpdate.update_id == update_id,
-                InboxUpdate.claim_token == token,
-                InboxUpdate.status == PENDING,
-            )
-            .values(
-                attempts=InboxUpdate.attempts + 1,
-                next_attempt_at=when,
-                claim_token=None,
-                claimed_until=None,
-                last_error=error,
-            )
+            self._give_back(bot_id, update_id, token, error, next_attempt_at=when)
         )
 
     async def fail(self, bot_id: int, update_id: int, token: str, *, error: str) -> bool:
         """Give up on an update that failed every attempt (kept, with its error)."""
         result = await self.session.execute(
-            update(InboxUpdate)
-            .where(
-                InboxUpdate.bot_id == bot_id,
-                InboxUpdate.update_id == update_id,
-                InboxUpdate.claim_token == token,
-                InboxUpdate.status == PENDING,
-            )
-            .values(
-                status=FAILED,
-                attempts=InboxUpdate.attempts + 1,
-                claim_token=None,
-                claimed_until=None,
-                last_error=error,
-            )
+            self._give_back(bot_id, update_id, token, error, status=FAILED)
         )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
