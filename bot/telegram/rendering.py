@@ -17,7 +17,6 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.runtime.types import fluent_number
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
@@ -51,6 +50,11 @@ def _fluent_sources(locale: str) -> list[str]:
         return []
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".ftl")), key=lambda f: f.name)
     return [f.read_text("utf-8") for f in files]
+
+
+# The administrative date style, dd/mm/yyyy (and the time before it).
+DAY_FORMAT = "%d/%m/%Y"
+DAYTIME_FORMAT = "%H:%M %d/%m/%Y"
 
 
 class FluentCatalog:
@@ -88,11 +92,14 @@ class FluentCatalog:
     def _local(self, value: date) -> date:
         return value.astimezone(self.tz) if isinstance(value, datetime) else value
 
+    # Dates are all-numeric (dd/mm/yyyy, the administrative style) in both locales, which
+    # Babel would write with the same Latin digits: strftime gives the same text many times
+    # faster (a monthly late list formats thousands of dates).
     def _day(self, value: date) -> str:
-        return str(format_date(self._local(value), "dd/MM/yyyy", locale=self.locale))
+        return self._local(value).strftime(DAY_FORMAT)
 
     def _daytime(self, value: datetime) -> str:
-        return str(format_datetime(self._local(value), "HH:mm dd/MM/yyyy", locale=self.locale))
+        return self._local(value).strftime(DAYTIME_FORMAT)
 
     def __contains__(self, key: str) -> bool:
         return key in self.sources
@@ -146,12 +153,12 @@ class Renderer:
         return {loc: {**self.legacy[loc], **self.fluent[loc].sources} for loc in LOCALES}
 
     def _format_datetime(self, value: datetime) -> str:
-        return str(format_datetime(value.astimezone(self.tz), "HH:mm dd/MM/yyyy", locale="vi"))
+        return value.astimezone(self.tz).strftime(DAYTIME_FORMAT)
 
     def _format_date(self, value: date) -> str:
         if isinstance(value, datetime):
             value = value.astimezone(self.tz)
-        return str(format_date(value, "dd/MM/yyyy", locale="vi"))
+        return value.strftime(DAY_FORMAT)
 
     def locale_of(self, locale: str | None) -> str:
         return locale if locale in LOCALES else self.default_locale

@@ -322,7 +322,7 @@ def test_tick_dry_run_prints_the_texts_and_records_nothing(
 
 
 def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
-    query = "sắp về làm dâu thì phải làm giấy tờ gì"
+    query = "em sắp về ở rể bên nhà vợ thì làm gì"
     before = json.loads(cli.invoke(app, ["kb", "search", query, "--json"]).output)
     assert before["results"][0]["code"] != "1.004194"
     added = cli.invoke(
@@ -330,21 +330,21 @@ def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
         [
             "kb",
             "event-add",
-            "lam_dau",
-            "Về làm dâu",
+            "o_re",
+            "Về ở rể",
             "--triggers",
-            "về làm dâu|về nhà chồng",
+            "về ở rể|ở rể bên nhà vợ",
             "--procedures",
             "Đăng ký thường trú=1|Tách hộ",
         ],
     )
     assert added.exit_code == 0, added.output
     listed = cli.invoke(app, ["kb", "events"]).output
-    assert "lam_dau\tVề làm dâu\t1.004194 1.004236" in listed
+    assert "o_re\tVề ở rể\t1.004194 1.004236" in listed
     after = json.loads(cli.invoke(app, ["kb", "search", query, "--json"]).output)
     assert after["results"][0]["code"] == "1.004194"
-    assert cli.invoke(app, ["kb", "event-remove", "lam_dau"]).exit_code == 0
-    assert cli.invoke(app, ["kb", "event-remove", "lam_dau"]).exit_code == 1
+    assert cli.invoke(app, ["kb", "event-remove", "o_re"]).exit_code == 0
+    assert cli.invoke(app, ["kb", "event-remove", "o_re"]).exit_code == 1
     bad = cli.invoke(app, ["kb", "event-add", "x", "X", "--triggers", "a b", "--procedures", ""])
     assert bad.exit_code == 2 and "no procedure" in bad.output
 
