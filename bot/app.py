@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -141,7 +141,9 @@ async def create_app(
         tz=settings.bot.tz,
         events=events,
         schedule=Schedule.of(settings),
-        places=load_gazetteer(settings.bot.province_code) if settings.bot.province_code else None,
+        places=partial(load_gazetteer, settings.bot.province_code)
+        if settings.bot.province_code
+        else None,
     )
     answers = AnswerDesk(cases, settings.bot.admin_ids)
     app = App(

@@ -8,7 +8,7 @@ commit.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,12 +134,13 @@ class CaseService:
         clock: Clock,
         tz: ZoneInfo,
         events: EventPublisher | None = None,
-        places: Gazetteer | None = None,
+        places: Gazetteer | Callable[[], Gazetteer] | None = None,
         schedule: Schedule | None = None,
     ) -> None:
         self.settings = settings
-        # The province's communes (None: commune routing off, PROVINCE_CODE empty).
-        self.places = places
+        # The province's communes (None: commune routing off, PROVINCE_CODE empty); given as
+        # a loader, they are read on first use (a command that files nothing never does).
+        self._places = places
         self.clock = clock
         self.tz = tz
         self.events: EventPublisher = events or NullPublisher()
@@ -149,6 +150,12 @@ class CaseService:
             progress_days=settings.progress_update_days,
         )  # fmt: skip
         self._calendar: tuple[tuple[HolidayOverride, ...], WorkCalendar] | None = None
+
+    @property
+    def places(self) -> Gazetteer | None:
+        if callable(self._places):
+            self._places = self._places()
+        return self._places
 
     # ---- the reply clock -------------------------------------------------------------
     async def calendar(self, session: AsyncSession) -> WorkCalendar:

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import fluent_number
+from fluent.runtime.types import FluentInt
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
@@ -115,14 +115,37 @@ class FluentCatalog:
         return Markup(text)
 
 
+class _PlainInt(FluentInt):
+    """An integer for Fluent (plural variants still select on it), written without digit
+    grouping: both shipped locales write its digits the same, so Babel's number pattern is not
+    needed (a long report formats thousands of them)."""
+
+    def format(self, locale: Any) -> str:
+        return str(int(self))
+
+
 def _fluent_arg(value: Any) -> Any:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return fluent_number(value, useGrouping=False)
+        return _PlainInt(value, useGrouping=False)
     if isinstance(value, float | date):
         return value
     return escape(value)  # Markup stays as it is; everything else is escaped
+
+
+class _Catalogs(dict[str, FluentCatalog]):
+    """Locale → its Fluent catalog, parsed on first access."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        super().__init__()
+        self.tz = tz
+
+    def __missing__(self, locale: str) -> FluentCatalog:
+        if locale not in LOCALES:
+            raise KeyError(locale)
+        catalog = self[locale] = FluentCatalog(locale, self.tz, _fluent_sources(locale))
+        return catalog
 
 
 class Renderer:
@@ -143,7 +166,9 @@ class Renderer:
         )
         self.env.filters["dt"] = self._format_datetime
         self.env.filters["d"] = self._format_date
-        self.fluent = {loc: FluentCatalog(loc, tz, _fluent_sources(loc)) for loc in LOCALES}
+        # Each locale's catalogs are parsed when first used (a few tenths of a second: a
+        # command that prints no message does not pay for it).
+        self.fluent = _Catalogs(tz)
         self.legacy = {loc: _legacy_json(loc) for loc in LOCALES}
         self._compiled: dict[tuple[str, str], Template] = {}
 
