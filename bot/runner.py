@@ -41,51 +41,57 @@ async def run_polling(
     from bot.web import create_web_app, serve
 
     stop = asyncio.Event()
-    if handle_signals:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-    try:
-        async with background(settings, stop, known=known) as (ops, bot, dp):
-            inbox = create_inbox(dp, bot, ops.app)
-            poller = Poller(
-                bot,
-                ops.app.sessions,
-                allowed_updates=dp.resolve_used_update_types(),
-                on_stored=inbox.notify,
+    signals = stop_on_signals(stop) if handle_signals else contextlib.nullcontext()
+    async with signals, background(settings, stop, known=known) as (ops, bot, dp):
+        inbox = create_inbox(dp, bot, ops.app)
+        poller = Poller(
+            bot,
+            ops.app.sessions,
+            allowed_updates=dp.resolve_used_update_types(),
+            on_stored=inbox.notify,
+        )
+        runner = None
+        if settings.server.metrics_port:
+            runner = await serve(
+                create_web_app(ops), settings.server.metrics_host, settings.server.metrics_port
             )
-            runner = None
-            if settings.server.metrics_port:
-                runner = await serve(
-                    create_web_app(ops), settings.server.metrics_host, settings.server.metrics_port
-                )
-            workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
-            await dp.emit_startup(bot=bot, **workflow)
-            tasks = [
-                asyncio.create_task(inbox.run(stop), name="inbox"),
-                # Updates stored before a restart are handled before any new ones are fetched.
-                asyncio.create_task(poller.run(stop), name="polling"),
-            ]
-            log.info("polling started")
-            try:
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()  # a fatal polling error (a revoked token) ends the bot
-            finally:
-                stop.set()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                with contextlib.suppress(Exception):
-                    await dp.emit_shutdown(bot=bot, **workflow)
-                if runner is not None:
-                    await runner.cleanup()
+        workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
+        await dp.emit_startup(bot=bot, **workflow)
+        tasks = [
+            asyncio.create_task(inbox.run(stop), name="inbox"),
+            # Updates stored before a restart are handled before any new ones are fetched.
+            asyncio.create_task(poller.run(stop), name="polling"),
+        ]
+        log.info("polling started")
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a fatal polling error (a revoked token) ends the bot
+        finally:
+            stop.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            with contextlib.suppress(Exception):
+                await dp.emit_shutdown(bot=bot, **workflow)
+            if runner is not None:
+                await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def stop_on_signals(stop: asyncio.Event) -> AsyncIterator[None]:
+    """SIGTERM and SIGINT set `stop` (a graceful stop) while the block runs."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
     finally:
-        if handle_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    asyncio.get_running_loop().remove_signal_handler(sig)
+        for sig in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
 
 
 @contextlib.asynccontextmanager

@@ -14,11 +14,9 @@ Polling mode serves `/healthz` and `/metrics` on METRICS_PORT when it is set.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,13 +26,12 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from bot.app import App
 from bot.domain.statuses import OPEN_STATUSES
 from bot.observability import KnownPersonalData, Metrics
 from bot.settings import Settings
-from bot.telegram.middlewares import redeliverable
+from bot.telegram.middlewares import is_transient, redeliverable
 from storage.repositories import CaseRepo, OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -43,10 +40,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # What hands a raw update to the bot and says how to answer Telegram (an HTTP status).
 AcceptUpdate = Callable[[Bot, dict[str, Any]], Awaitable[int]]
-
-# Errors after which Telegram should deliver the update again: the database or the network
-# was away, and nothing of the update was stored.
-TRANSIENT = (OperationalError, DisconnectionError, ConnectionError, TimeoutError, OSError)
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -70,17 +63,13 @@ def update_feeder(dp: Dispatcher) -> AcceptUpdate:
         token = redeliverable.set(True)
         try:
             await dp.feed_raw_update(bot, update)
-        except TRANSIENT as exc:
-            # Nothing was stored: Telegram's re-delivery is the retry.
-            log.warning("update %s not handled, Telegram will deliver it again: %s", update_id, exc)
-            return 503
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                log.warning("update %s: database connection lost: %s", update_id, exc)
-                return 503
-            log.warning("update %s failed (%s); not retried", update_id, type(exc).__name__)
-            return 200
         except Exception as exc:
+            if is_transient(exc):
+                # Nothing was stored: Telegram's re-delivery is the retry.
+                log.warning(
+                    "update %s not handled, Telegram will deliver it again: %s", update_id, exc
+                )
+                return 503
             # A bug or a bad update: its transaction rolled back; a re-delivery would fail
             # again (aiogram has logged the traceback).
             log.warning("update %s failed (%s); not retried", update_id, type(exc).__name__)
@@ -233,17 +222,13 @@ async def serve(web_app: web.Application, host: str, port: int) -> web.AppRunner
 
 async def run_webhook(settings: Settings, *, known: KnownPersonalData | None = None) -> None:
     """Serve Telegram's webhook with health and metrics; deliver the outbox; tick."""
-    from bot.runner import background
+    from bot.runner import background, stop_on_signals
 
     server = settings.server
     if not server.webhook_url:
         raise ValueError("WEBHOOK_URL is not set")
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
-    async with background(settings, stop, known=known) as (ops, bot, dp):
+    async with stop_on_signals(stop), background(settings, stop, known=known) as (ops, bot, dp):
         secret = webhook_secret(settings)
         web_app = create_web_app(ops, dp=dp, bot=bot, path=server.webhook_path, secret=secret)
         runner = await serve(web_app, server.webhook_host, server.webhook_port)

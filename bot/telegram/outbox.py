@@ -217,15 +217,6 @@ async def enqueue(
     )
 
 
-def upload_payload(data: bytes, filename: str, caption: str | None = None) -> dict[str, Any]:
-    """Payload of an `upload_photo` row: the image itself travels in the row (base64 in the
-    JSON column), so any worker on any host can send it after a restart."""
-    payload: dict[str, Any] = {"data": base64.b64encode(data).decode("ascii"), "filename": filename}
-    if caption is not None:
-        payload["caption"] = caption
-    return payload
-
-
 def keyboard_payload(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
     """Serialise a keyboard for the outbox payload."""
     return markup.model_dump(mode="json", exclude_none=True) if markup else None
@@ -460,7 +451,7 @@ class OutboxSender:
 
                 # Matplotlib is CPU work: off the event loop.
                 image = await asyncio.to_thread(draw_payload_chart, p["chart"])
-            else:
+            else:  # a row queued by a version that drew the chart in the tick
                 image = base64.b64decode(p["data"])
             result = await self.bot.send_photo(
                 row.chat_id,
