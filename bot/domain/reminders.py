@@ -45,7 +45,7 @@ from bot.domain.reports import (
     reply_medians,
     week_before,
 )
-from bot.domain.schedule import Schedule
+from bot.domain.schedule import Schedule, recorded
 from bot.domain.statuses import OPEN_STATUSES
 from bot.settings import Settings
 from storage.models import Agency, AnswerDraft, Case, CaseEvent
@@ -152,10 +152,7 @@ class _Tick:
         )
 
     def recorded(self, case: Case, action: str, **details: Any) -> bool:
-        return any(
-            e.action == action and all((e.details or {}).get(k) == v for k, v in details.items())
-            for e in self.history.get(case.id, ())
-        )
+        return recorded(self.history.get(case.id, ()), action, **details)
 
     # ---- cases -------------------------------------------------------------------------
     async def cases(self) -> None:

@@ -31,6 +31,15 @@ from storage.models import Case, CaseEvent
 _OPEN = {s.value for s in OPEN_STATUSES}
 
 
+def recorded(history: Iterable[CaseEvent], action: str, **details: Any) -> bool:
+    """Whether `history` has an `action` event whose details include `details` (a reminder
+    for this many days left before this due date, the escalation, a progress step)."""
+    return any(
+        e.action == action and all((e.details or {}).get(k) == v for k, v in details.items())
+        for e in history
+    )
+
+
 @dataclass(frozen=True)
 class Schedule:
     tz: ZoneInfo
@@ -73,11 +82,7 @@ class Schedule:
         events = list(history) if history is not None else []
 
         def sent(action: str, **details: Any) -> bool:
-            return any(
-                e.action == action
-                and all((e.details or {}).get(k) == v for k, v in details.items())
-                for e in events
-            )
+            return recorded(events, action, **details)
 
         today = now.astimezone(self.tz).date()
         due_now = max(now, self._day_start(today))
