@@ -35,19 +35,43 @@ _MIN_KNOWN = 3
 
 
 class KnownPersonalData:
-    """Recently seen personal strings (names, typed texts, contacts), most recent last."""
+    """Recently seen personal strings (names, typed texts, contacts), most recent last.
+
+    Indexed by their first `_MIN_KNOWN` characters, so masking a log line costs a lookup per
+    position of the line, not a scan of every remembered string (thousands, in a burst)."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
         self._items: OrderedDict[str, None] = OrderedDict()
+        self._by_prefix: dict[str, set[str]] = {}
 
     def add(self, *values: str | None) -> None:
         for value in values:
             for part in _parts(value):
+                if part in self._items:
+                    self._items.move_to_end(part)
+                    continue
                 self._items[part] = None
-                self._items.move_to_end(part)
+                self._by_prefix.setdefault(part[:_MIN_KNOWN], set()).add(part)
         while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+            old, _ = self._items.popitem(last=False)
+            bucket = self._by_prefix.get(old[:_MIN_KNOWN])
+            if bucket is not None:
+                bucket.discard(old)
+                if not bucket:
+                    del self._by_prefix[old[:_MIN_KNOWN]]
+
+    def within(self, text: str) -> list[str]:
+        """The remembered strings that occur in `text`."""
+        found: set[str] = set()
+        index = self._by_prefix
+        if not index:
+            return []
+        for i in range(len(text) - _MIN_KNOWN + 1):
+            bucket = index.get(text[i : i + _MIN_KNOWN])
+            if bucket:
+                found.update(value for value in bucket if text.startswith(value, i))
+        return list(found)
 
     def __iter__(self) -> Any:
         return iter(list(self._items))
@@ -74,13 +98,14 @@ def _parts(value: str | None) -> list[str]:
     return [p for p in out if len(p) >= _MIN_KNOWN]
 
 
-def mask_text(text: str, known: Iterable[str] = ()) -> str:
+def mask_text(text: str, known: Iterable[str] | KnownPersonalData = ()) -> str:
     """`text` with personal data replaced by ***."""
     if not text:
         return text
     text = _SQL_PARAMETERS.sub("[parameters: " + MASK + "]", text)
     text = _INPUT_VALUE.sub("input_value=" + MASK, text)
-    for value in sorted(known, key=len, reverse=True):
+    values = known.within(text) if isinstance(known, KnownPersonalData) else known
+    for value in sorted(values, key=len, reverse=True):
         if value in text:
             # Whole words only ("An" in a name must not eat "An Hòa"); an escaped value may
             # end in a letter of an escape sequence, so only letters count as a boundary.
@@ -99,7 +124,7 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_masked", False):
             return True
-        known = list(self.known)
+        known = self.known
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep what there is

@@ -17,6 +17,7 @@ from bot.telegram import postcommit
 from bot.telegram.fsm import current_session
 from bot.telegram.rendering import Renderer
 from storage.repositories import AdminRepo, CitizenRepo, InboxRepo
+from storage.repositories.outbox import QUEUED
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class DbSessionMiddleware(BaseMiddleware):
         # rollback leaves no "sent" toast behind, and no transaction waits on Telegram.
         buffer = postcommit.PostCommit()
         data["post_commit"] = buffer
+        queued = False
         try:
             async with self.sessions() as session, session.begin():
                 if (
@@ -90,13 +92,17 @@ class DbSessionMiddleware(BaseMiddleware):
                     bot_id, update_id, self.clock.now()
                 ):
                     raise _AlreadyHandled
+                queued = bool(session.info.pop(QUEUED, False))
         except _AlreadyHandled:
             log.info("update %s was handled meanwhile; this run rolled back", update_id)
             return None
         if ticket is not None:
             ticket.done = True
-        if self.after_commit is not None:
-            self.after_commit()  # wake the outbox sender: the transaction is durable now
+        if queued and self.after_commit is not None:
+            # Wake the outbox sender: what the update queued is durable now. (Most updates
+            # queue nothing — the reply goes straight after the commit — and would only make
+            # it look for work.)
+            self.after_commit()
         await postcommit.run_after_commit(data["bot"], buffer, data.get("fsm_storage"))
         return result
 

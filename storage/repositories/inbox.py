@@ -3,6 +3,7 @@ handler's own transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,40 @@ def _insert(session: AsyncSession) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert(InboxUpdate)
+
+
+@functools.cache
+def _finish_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE recording an update as done, built once per dialect (it
+    runs for every update; building it each time cost more than running it)."""
+    from sqlalchemy import bindparam
+
+    now = bindparam("now", type_=InboxUpdate.__table__.c.handled_at.type)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = InboxUpdate.__table__
+    stmt = insert(table).values(
+        bot_id=bindparam("bot_id", type_=InboxUpdate.__table__.c.bot_id.type),
+        update_id=bindparam("update_id", type_=InboxUpdate.__table__.c.update_id.type),
+        status=DONE,
+        attempts=1,
+        next_attempt_at=now,
+        received_at=now,
+        handled_at=now,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.bot_id, table.c.update_id],
+        set_={
+            "status": DONE,
+            "handled_at": now,
+            "claim_token": None,
+            "claimed_until": None,
+            "attempts": table.c.attempts + 1,
+        },
+        where=table.c.status != DONE,
+    )
 
 
 def _claimable(bot_id: int, now: datetime) -> Any:
@@ -108,27 +143,10 @@ class InboxRepo:
     async def finish(self, bot_id: int, update_id: int, now: datetime) -> bool:
         """Record the update as handled, in the handler's transaction (one statement, also for
         an update that never went through the inbox); False when it was handled before."""
-        stmt = _insert(self.session).values(
-            bot_id=bot_id,
-            update_id=update_id,
-            status=DONE,
-            attempts=1,
-            next_attempt_at=now,
-            received_at=now,
-            handled_at=now,
+        result = await self.session.execute(
+            _finish_statement(self.session.get_bind().dialect.name),
+            {"bot_id": bot_id, "update_id": update_id, "now": now},
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[InboxUpdate.bot_id, InboxUpdate.update_id],
-            set_={
-                "status": DONE,
-                "handled_at": now,
-                "claim_token": None,
-                "claimed_until": None,
-                "attempts": InboxUpdate.attempts + 1,
-            },
-            where=InboxUpdate.status != DONE,
-        )
-        result = await self.session.execute(stmt)
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     def _give_back(self, bot_id: int, update_id: int, token: str, error: str, **values: Any) -> Any:

@@ -46,6 +46,10 @@ def _claimable(now: datetime) -> Any:
     return and_(_due(now), ~blocked)
 
 
+# Set in `Session.info` when the session queued a message: its commit should wake the sender.
+QUEUED = "outbox_queued"
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -76,6 +80,7 @@ class OutboxRepo:
             created_at=now,
         )
         self.session.add(row)
+        self.session.info[QUEUED] = True
         return row
 
     async def claim(self, now: datetime, *, until: datetime, token: str, batch: int) -> list[int]:
