@@ -33,16 +33,14 @@ def _finish_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO UPDATE recording an update as done, built once per dialect (it
     runs for every update; building it each time cost more than running it)."""
     from sqlalchemy import bindparam
+    from sqlalchemy.dialects import postgresql, sqlite
 
-    now = bindparam("now", type_=InboxUpdate.__table__.c.handled_at.type)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = InboxUpdate.__table__
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Any = InboxUpdate.__table__
+    now = bindparam("now", type_=table.c.handled_at.type)
     stmt = insert(table).values(
-        bot_id=bindparam("bot_id", type_=InboxUpdate.__table__.c.bot_id.type),
-        update_id=bindparam("update_id", type_=InboxUpdate.__table__.c.update_id.type),
+        bot_id=bindparam("bot_id", type_=table.c.bot_id.type),
+        update_id=bindparam("update_id", type_=table.c.update_id.type),
         status=DONE,
         attempts=1,
         next_attempt_at=now,
