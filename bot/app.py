@@ -304,6 +304,7 @@ def create_dispatcher(
     from aiogram import Dispatcher
     from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+    from bot.telegram.inline_filters import run_filters_inline
     from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
     from handlers import setup_routers
 
@@ -336,6 +337,7 @@ def create_dispatcher(
     dp.update.outer_middleware(LocaleMiddleware(app.renderer))
     dp.update.outer_middleware(AdminsMiddleware(frozenset(app.settings.bot.admin_ids)))
     dp.include_router(setup_routers())
+    run_filters_inline(dp)
     return dp
 
 
