@@ -333,26 +333,47 @@ class OutboxSender:
         return list(await self._db(lambda s: OutboxRepo(s).claimed(token), write=False))
 
     async def deliver_due(self) -> DeliveryStats:
-        """One pass: claim due rows and try each once, each chat's rows in order."""
+        """One pass: claim due rows and try each once, each chat's rows in order. Chats are
+        served side by side: a message waiting for its chat's slot (a group may get 20 a
+        minute) does not hold up the acknowledgement due in another chat."""
         stats = DeliveryStats()
         rows = await self._claim()
-        held: set[int] = set()  # chats whose earlier message must go first
+        lanes: dict[int, list[OutboxMessage]] = {}
+        for row in rows:
+            lanes.setdefault(row.chat_id, []).append(row)
+        results = await asyncio.gather(
+            *(self._deliver_lane(lane) for lane in lanes.values()), return_exceptions=True
+        )
+        failure: BaseException | None = None
+        for result in results:
+            if isinstance(result, BaseException):
+                failure = failure or result
+                continue
+            for outcome in result:
+                if outcome == "sent":
+                    stats.sent += 1
+                elif outcome == "retry":
+                    stats.retried += 1
+                elif outcome == "failed":
+                    stats.failed += 1
+        if failure is not None:
+            raise failure
+        return stats
+
+    async def _deliver_lane(self, rows: list[OutboxMessage]) -> list[str]:
+        """One chat's claimed rows, in order; their outcomes."""
+        held: set[int] = set()  # the chat, once its earlier message must go first
+        outcomes = []
         for n, row in enumerate(rows):
             try:
-                outcome = await self._deliver_claimed(row, held)
+                outcomes.append(await self._deliver_claimed(row, held))
             except BaseException:
                 # Rows not tried yet go back at once (not "sending" until their claim ends,
                 # holding their chats and then counted as possibly sent).
                 with contextlib.suppress(Exception):
                     await self._release_untried([r.id for r in rows[n + 1 :]])
                 raise
-            if outcome == "sent":
-                stats.sent += 1
-            elif outcome == "retry":
-                stats.retried += 1
-            elif outcome == "failed":
-                stats.failed += 1
-        return stats
+        return outcomes
 
     async def _release_untried(self, row_ids: list[int]) -> None:
         if row_ids:

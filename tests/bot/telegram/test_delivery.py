@@ -189,6 +189,26 @@ async def test_a_429_holds_the_chats_later_messages(harness: Harness) -> None:
     assert h.texts(CITIZEN) == texts
 
 
+async def test_a_message_waiting_for_its_chat_slot_does_not_hold_up_other_chats(
+    harness: Harness,
+) -> None:
+    """The sender used to sleep for one chat's slot with the rest of its batch waiting: in a
+    burst, citizens' acknowledgements queued behind cards waiting for their group's slot (20 a
+    minute) and arrived many seconds late."""
+    from bot.telegram.ratelimit import TelegramRateLimiter
+
+    h = harness
+    h.sender.limiter = TelegramRateLimiter(per_chat_interval=1.5)
+    await _queue(h, GROUP_A, ["g1"])
+    await h.sender.deliver_due()  # the group's next slot is 1.5 s away now
+    await _queue(h, GROUP_A, ["g2"])
+    await _queue(h, CITIZEN, ["c1"])
+    await h.sender.deliver_due()
+    order = [c.params["text"] for c in h.server.calls_to("sendMessage") if c.ok]
+    assert sorted(order) == ["c1", "g1", "g2"]
+    assert order.index("c1") < order.index("g2"), order
+
+
 async def test_429s_do_not_use_up_the_retry_budget(harness: Harness) -> None:
     """Eleven 429s and one 502 used to mark a message failed for good (12 attempts)."""
     h = harness
