@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.telegram.outbox import enqueue
+from bot.telegram.outbox import first_of as _first
 from storage.db import durably
 from storage.models import InboxUpdate
 from storage.repositories import InboxRepo
@@ -387,15 +388,3 @@ class PollingError(Exception):
         # A revoked token (401) or an unknown bot (404) will not get better by retrying; a
         # webhook set elsewhere or a second poller (409) may be fixed by an admin meanwhile.
         return self.code in (401, 404)
-
-
-async def _first(*events: asyncio.Event, within: float) -> None:
-    """Wait until one of `events` is set, or `within` seconds."""
-    if any(e.is_set() for e in events):
-        return
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=within, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

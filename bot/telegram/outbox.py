@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import logging
 import secrets
@@ -274,24 +275,49 @@ class OutboxSender:
         """Wake the worker: something was enqueued."""
         self.wakeup.set()
 
-    async def run(self, stop: asyncio.Event, idle: float = 1.0) -> None:
-        """Deliver until `stop` is set."""
-        while not stop.is_set():
-            try:
-                stats = await self.deliver_due()
-            except Exception:  # keep the worker alive; the row stays claimed and expires
-                log.exception("outbox pass failed")
-                stats = DeliveryStats()
-            if stats.sent or stats.failed:
-                continue
-            self.wakeup.clear()
-            waiters = [
-                asyncio.ensure_future(self.wakeup.wait()),
-                asyncio.ensure_future(stop.wait()),
-            ]
-            await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            for w in waiters:
-                w.cancel()
+    async def run(self, stop: asyncio.Event, idle: float = 1.0, grace: float = 10.0) -> None:
+        """Deliver until `stop` is set. Each chat's claimed rows go in a lane of their own, and
+        new rows are claimed while earlier lanes still run: a group's cards waiting for their
+        slots (20 a minute) never hold up an acknowledgement due in another chat."""
+        lanes: set[asyncio.Task[list[str]]] = set()
+        in_flight = 0
+        finished = asyncio.Event()
+
+        def done(rows: int, task: asyncio.Task[list[str]]) -> None:
+            nonlocal in_flight
+            in_flight -= rows
+            lanes.discard(task)
+            finished.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox lane failed", exc_info=task.exception())
+
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                finished.clear()
+                room = self.batch - in_flight
+                rows: list[OutboxMessage] = []
+                if room > 0:
+                    try:
+                        rows = await self._claim(room)
+                    except Exception:  # keep the worker alive; claimed rows expire
+                        log.exception("outbox claim failed")
+                for chat_rows in _by_chat(rows).values():
+                    task = asyncio.create_task(self._deliver_lane(chat_rows))
+                    in_flight += len(chat_rows)
+                    lanes.add(task)
+                    task.add_done_callback(functools.partial(done, len(chat_rows)))
+                if rows and in_flight < self.batch:
+                    continue  # more may be due
+                await first_of(stop, self.wakeup, finished, within=idle)
+        finally:
+            if lanes:
+                _, pending = await asyncio.wait(set(lanes), timeout=grace)
+                for task in pending:
+                    task.cancel()
+                for task in pending:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     async def _db(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
         """Run `work` in a session (and transaction) of its own; when the database drops the
@@ -316,17 +342,16 @@ class OutboxSender:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    async def _claim(self) -> list[OutboxMessage]:
+    async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
         now = self.clock.now()
+        batch = self.batch if limit is None else limit
         token = secrets.token_hex(8)
 
         async def claim(session: AsyncSession) -> bool:
             repo = OutboxRepo(session)
             if await repo.claimed(token):  # an earlier try committed; its answer was lost
                 return True
-            return bool(
-                await repo.claim(now, until=now + self.claim, token=token, batch=self.batch)
-            )
+            return bool(await repo.claim(now, until=now + self.claim, token=token, batch=batch))
 
         if not await self._db(claim):
             return []
@@ -338,11 +363,9 @@ class OutboxSender:
         minute) does not hold up the acknowledgement due in another chat."""
         stats = DeliveryStats()
         rows = await self._claim()
-        lanes: dict[int, list[OutboxMessage]] = {}
-        for row in rows:
-            lanes.setdefault(row.chat_id, []).append(row)
         results = await asyncio.gather(
-            *(self._deliver_lane(lane) for lane in lanes.values()), return_exceptions=True
+            *(self._deliver_lane(lane) for lane in _by_chat(rows).values()),
+            return_exceptions=True,
         )
         failure: BaseException | None = None
         for result in results:
@@ -748,3 +771,23 @@ class OutboxSender:
                     )
 
         await self._db(record)
+
+
+def _by_chat(rows: list[OutboxMessage]) -> dict[int, list[OutboxMessage]]:
+    """Claimed rows by chat, each chat's in the order they were written."""
+    lanes: dict[int, list[OutboxMessage]] = {}
+    for row in rows:
+        lanes.setdefault(row.chat_id, []).append(row)
+    return lanes
+
+
+async def first_of(*events: asyncio.Event, within: float) -> None:
+    """Wait until one of `events` is set, or `within` seconds."""
+    if any(e.is_set() for e in events):
+        return
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -209,6 +209,34 @@ async def test_a_message_waiting_for_its_chat_slot_does_not_hold_up_other_chats(
     assert order.index("c1") < order.index("g2"), order
 
 
+async def test_the_running_sender_claims_new_messages_while_a_group_lane_waits(
+    harness: Harness,
+) -> None:
+    """A pass used to end only when its slowest chat was done: in a burst, each batch of
+    acknowledgements waited ~10 s for the batch's cards to trickle into their group."""
+    from bot.telegram.ratelimit import TelegramRateLimiter
+
+    h = harness
+    h.sender.limiter = TelegramRateLimiter(per_chat_interval=1.0)
+    await _queue(h, GROUP_A, ["g1", "g2", "g3"])
+    stop = asyncio.Event()
+    worker = asyncio.create_task(h.sender.run(stop, idle=0.05))
+    try:
+        await asyncio.sleep(0.3)  # g1 sent, g2 waiting for the group's slot
+        await _queue(h, CITIZEN, ["c1"])
+        h.sender.notify()
+        for _ in range(100):
+            order = [c.params["text"] for c in h.server.calls_to("sendMessage") if c.ok]
+            if len(order) == 4:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await worker
+    assert sorted(order) == ["c1", "g1", "g2", "g3"]
+    assert order.index("c1") < order.index("g2"), order
+
+
 async def test_429s_do_not_use_up_the_retry_budget(harness: Harness) -> None:
     """Eleven 429s and one 502 used to mark a message failed for good (12 attempts)."""
     h = harness
