@@ -1,22 +1,25 @@
-"""SQLAlchemy's aiosqlite adapter, with one thread hand-off per statement instead of four,
+"""SQLAlchemy's aiosqlite adapter, with statements run on the event loop instead of a thread,
 and one writer at a time queued in the event loop instead of in SQLite's busy handler.
 
-aiosqlite runs each SQLite connection in a thread of its own; every call crosses to it and
-back (a queue put, a thread wake-up, the event loop woken through its self-pipe). SQLAlchemy's
-adapter makes four such calls per statement: create a cursor, execute, fetch the rows, close the
-cursor. This adapter makes one, running the four in the connection's thread together. On a
-busy two-core machine a hand-off costs from tens of microseconds to milliseconds of waiting for
-a core, so this is most of the cost of a statement. The SQL, the transactions and SQLite's
-behaviour are unchanged: the same `sqlite3` connection does the same calls in the same order.
+aiosqlite runs each SQLite connection in a thread of its own; every call crosses to it and back
+(a queue put, a thread wake-up, the event loop woken through its self-pipe), and SQLAlchemy's
+adapter makes four such calls per statement. A statement on a local SQLite file takes tens of
+microseconds; the hand-off took far longer, and under load a transaction holding the write
+lock waited, after each of its statements, for its turn in a busy event loop — so the writes
+of the whole process queued behind it. Here, once the connection is open (in aiosqlite's
+thread, as before), each statement, commit and rollback runs directly on the event loop: the
+same `sqlite3` connection does the same calls in the same order, so the SQL, the transactions
+and SQLite's behaviour are unchanged. A write whose transaction another process holds does not
+block the loop in SQLite's busy handler: the busy timeout is short and the statement is tried
+again after an asynchronous sleep (a statement that failed with SQLITE_BUSY changed nothing).
 
-SQLite lets one connection write at a time; the others, when they try, sleep in SQLite's busy
-handler (1, 2, 5, 10 … 100 ms) and try again, so under load a writer often sleeps long after the
-lock is free. Here a connection that is about to write waits its turn on an asyncio lock of the
-database instead, from its first write to its commit or rollback — exactly the span SQLite's
-own lock covers (the driver opens the transaction at the first write) — and the next in line
-starts the moment the lock is released.
+SQLite lets one connection write at a time. A connection that is about to write waits its turn
+on an asyncio lock of the database, from its first write to its commit or rollback — exactly
+the span SQLite's own lock covers (the driver opens the transaction at the first write) — and
+the next in line starts the moment the lock is released.
 
-`storage.db.create_engine` uses it for `sqlite+aiosqlite://` URLs.
+`storage.db.create_engine` uses it for `sqlite+aiosqlite://` URLs. SQLite is the embedded
+default for one process; a province-sized deployment runs on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ DRIVER = "aiosqlite_onetrip"
 # As long as SQLite's busy timeout (storage.db): then "database is locked", as before.
 WRITE_WAIT_SECONDS = 30.0
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
+# SQLite's busy handler blocks the calling thread — here the event loop — so it waits at most
+# this long (milliseconds) before the statement is retried after an asynchronous sleep.
+BUSY_TIMEOUT_MS = 20
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _writes(operation: str) -> bool:
@@ -122,22 +132,16 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         if _writes(operation):
             await self._writer().begin_writing()
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            result = await connection._execute(_run, connection._conn, operation, parameters)
-            self._description, rows, self._rowcount, self._lastrowid = result
-            self._rows = collections.deque(rows)
+        result = await self._writer().inline(_run, operation, parameters)
+        self._description, rows, self._rowcount, self._lastrowid = result
+        self._rows = collections.deque(rows)
         return None
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
         await self._writer().begin_writing()
-        async with self._adapt_connection._execute_mutex:
-            connection = self._connection
-            result = await connection._execute(
-                _run_many, connection._conn, operation, list(seq_of_parameters)
-            )
-            self._description, _, self._rowcount, self._lastrowid = result
-            self._rows = collections.deque()
+        result = await self._writer().inline(_run_many, operation, list(seq_of_parameters))
+        self._description, _, self._rowcount, self._lastrowid = result
+        self._rows = collections.deque()
         return None
 
 
@@ -148,6 +152,21 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._writing = False
+
+    async def inline(self, run: Any, operation: str, parameters: Any) -> _Result:
+        """Run one statement on the event loop; while another process holds SQLite's write
+        lock, try again after a sleep (up to WRITE_WAIT_SECONDS, then "database is locked")."""
+        conn = self._connection._conn
+        delay, waited = 0.001, 0.0
+        while True:
+            try:
+                return run(conn, operation, parameters)  # type: ignore[no-any-return]
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or waited >= WRITE_WAIT_SECONDS:
+                    raise
+            await asyncio.sleep(delay)
+            waited += delay + BUSY_TIMEOUT_MS / 1000
+            delay = min(delay * 2, 0.1)
 
     async def begin_writing(self) -> None:
         """Wait for this database's writer lock, once per transaction."""
@@ -166,13 +185,19 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         try:
-            super().commit()
+            if self._connection._connection:
+                self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
         finally:
             self._done_writing()
 
     def rollback(self) -> None:
         try:
-            super().rollback()
+            if self._connection._connection:
+                self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
         finally:
             self._done_writing()
 
@@ -199,6 +224,9 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         self.writer = asyncio.Lock()
 
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
+        # Opened in aiosqlite's thread, used on the event loop's (see the module's doc).
+        kw["check_same_thread"] = False
+        kw["timeout"] = BUSY_TIMEOUT_MS / 1000
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy does: never keeps the process alive
         return _Connection(self, await_(connection))

@@ -230,6 +230,10 @@ class DeliveryStats:
     failed: int = 0
 
 
+# Rows being sent at once, in batches: beyond it the sender claims no more until lanes finish.
+MAX_IN_FLIGHT_BATCHES = 10
+
+
 class OutboxSender:
     """Claims due outbox rows and sends them, respecting Telegram's limits."""
 
@@ -295,7 +299,9 @@ class OutboxSender:
             while not stop.is_set():
                 self.wakeup.clear()
                 finished.clear()
-                room = self.batch - in_flight
+                # A lane waiting for its chat's slots (a group's cards, 20 a minute) keeps its
+                # rows; it must not use up the room of every other chat.
+                room = self.batch if in_flight < MAX_IN_FLIGHT_BATCHES * self.batch else 0
                 rows: list[OutboxMessage] = []
                 if room > 0:
                     try:
@@ -307,7 +313,7 @@ class OutboxSender:
                     in_flight += len(chat_rows)
                     lanes.add(task)
                     task.add_done_callback(functools.partial(done, len(chat_rows)))
-                if rows and in_flight < self.batch:
+                if room and len(rows) == room:
                     continue  # more may be due
                 await first_of(stop, self.wakeup, finished, within=idle)
         finally:
