@@ -24,10 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
 
 # Điều 148 khoản 6 says a day ends at 24:00. 24:00 is not representable, and 00:00 of the
 # next day would display as the wrong date, so a deadline is the last whole second of its day.
@@ -87,16 +89,18 @@ class WorkCalendar:
                 # inconsistent and any silent choice between them could move a deadline.
                 raise ValueError(f"more than one override for {override.day.isoformat()}")
             self._overrides[override.day] = override
-        self._years: dict[int, holidays.HolidayBase] = {}
+        self._years: dict[int, HolidayBase] = {}
 
     @property
     def overrides(self) -> tuple[HolidayOverride, ...]:
         """The overrides this calendar applies, sorted by day."""
         return tuple(self._overrides[d] for d in sorted(self._overrides))
 
-    def _package_year(self, year: int) -> holidays.HolidayBase:
+    def _package_year(self, year: int) -> HolidayBase:
         cached = self._years.get(year)
         if cached is None:
+            import holidays  # on first use: a fifth of a second to import
+
             cached = holidays.country_holidays("VN", language="vi", years=year, expand=False)
             self._years[year] = cached
         return cached

@@ -13,10 +13,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 DPI = 100
 WIDTH_IN = 10.0
 # Colours that stay apart for the common colour-vision deficiencies (Okabe–Ito palette).
@@ -61,6 +57,11 @@ def _short(label: str, limit: int = 38) -> str:
 def weekly_chart(rows: Sequence[ChartRow], target: float, labels: ChartLabels) -> bytes:
     """Horizontal grouped bars (received / answered / overdue) per row, with the on-time rate
     as points on a 0–100 % axis on top and the plan's target as a dashed line."""
+    # Imported when a chart is drawn (about half a second): the bot's start-up does not wait.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     width_px, height_px = chart_size(len(rows))
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
     FigureCanvasAgg(fig)

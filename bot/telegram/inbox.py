@@ -92,6 +92,9 @@ class InboxTicket:
 
     final: bool = False
     done: bool = False
+    # Called once the update's transaction committed: its worker's slot is free for the next
+    # update while the replies go out (they wait for Telegram, not for the database or CPU).
+    committed: Callable[[], None] | None = None
 
 
 class InboxWorker:
@@ -199,10 +202,21 @@ class InboxWorker:
     async def _run_lane(self, key: Any, lane: deque[InboxUpdate]) -> None:
         try:
             while lane and not self._stopping:
-                async with self._slots:
+                await self._slots.acquire()
+                held = True
+
+                def release() -> None:
+                    nonlocal held
+                    if held:
+                        held = False
+                        self._slots.release()
+
+                try:
                     if self._stopping:
                         break  # not started: handed back when the worker stops
-                    await self._handle(lane[0])
+                    await self._handle(lane[0], committed=release)
+                finally:
+                    release()
                 lane.popleft()
                 self._held -= 1
                 if self._held <= self.capacity // 2:
@@ -210,8 +224,8 @@ class InboxWorker:
         finally:
             self._lanes.pop(key, None)
 
-    async def _handle(self, row: InboxUpdate) -> None:
-        ticket = InboxTicket(final=row.attempts + 1 >= self.max_attempts)
+    async def _handle(self, row: InboxUpdate, committed: Callable[[], None] | None = None) -> None:
+        ticket = InboxTicket(final=row.attempts + 1 >= self.max_attempts, committed=committed)
         try:
             response = await self.dp.feed_raw_update(
                 self.bot, row.payload or {}, inbox_ticket=ticket

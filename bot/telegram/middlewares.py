@@ -98,6 +98,8 @@ class DbSessionMiddleware(BaseMiddleware):
             return None
         if ticket is not None:
             ticket.done = True
+            if ticket.committed is not None:
+                ticket.committed()
         if queued and self.after_commit is not None:
             # Wake the outbox sender: what the update queued is durable now. (Most updates
             # queue nothing — the reply goes straight after the commit — and would only make
