@@ -379,3 +379,33 @@ def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_bot_starts_without_loading_the_chart_and_holiday_libraries(tmp_path: Path) -> None:
+    # matplotlib (~0.6 s) and holidays (~0.2 s) were imported while the dispatcher was built,
+    # before the first update could be answered; they are needed only for a chart or a date.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from bot.app import create_app, create_dispatcher\n"
+        "from bot.settings import Settings\n"
+        "async def main():\n"
+        "    app = await create_app(Settings())\n"
+        "    create_dispatcher(app)\n"
+        "    await app.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'holidays'}))\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
