@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import events as ev
-from bot.domain.reports import Figures, Period, group_late, percent, previous
+from bot.domain.reports import Figures, LateCase, Period, group_late, percent, previous
 from bot.settings import Settings
 from bot.telegram.charts import ChartLabels, ChartRow, chart_payload
 from storage.models import Agency, Case
@@ -355,18 +355,40 @@ class ScheduledMessages:
                     purpose="weekly_chart",
                 )
 
+    def late_lines(self, n: Notifier, items: Sequence[LateCase]) -> dict[int, str]:
+        """Each late case's line in the current language, written once for every message that
+        lists it (the agency's own and the all-agency list: thousands of lines a month)."""
+        r, loc = n.r, self.locale
+        return {
+            c.case_id: (
+                r.t("reports.late_answered", loc, due=c.due_at, at=c.answered_at, n=c.late_days)
+                if c.answered_at
+                else r.t("reports.late_open", loc, due=c.due_at, n=c.late_days)
+            )
+            for c in items
+        }
+
     async def monthly(self, n: Notifier, session: AsyncSession, event: ev.ReportDue) -> None:
         """The list of late handling, by agency and by official."""
         groups = group_late(event.late)
         month = f"{event.period.start.astimezone(self.tz):%m/%Y}"
+        written = {self.locale: self.late_lines(n, event.late)}
+        lines = written[self.locale]
         for agency in self.groups(event):
             assert agency.chat_id is not None
             own = [g for g in groups if g.code == agency.code]
-            body = self.render(n, "monthly_late.html", month=month, agency=agency, groups=own)
+            body = self.render(
+                n, "monthly_late.html", month=month, agency=agency, groups=own, lines=lines
+            )
             await n.send(session, agency.chat_id, body, case=None, purpose="report_monthly")
         readers = await self.report_chats(session)
         for locale, chats in await self.by_language(n, session, readers):
             with self.speaking(locale):
-                body = self.render(n, "monthly_late.html", month=month, agency=None, groups=groups)
+                if self.locale not in written:
+                    written[self.locale] = self.late_lines(n, event.late)
+                lines = written[self.locale]
+                body = self.render(
+                    n, "monthly_late.html", month=month, agency=None, groups=groups, lines=lines
+                )
             for chat in chats:
                 await n.send(session, chat, body, case=None, purpose="report_monthly")
