@@ -349,13 +349,28 @@ def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
     assert bad.exit_code == 2 and "no procedure" in bad.output
 
 
-def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path) -> None:
-    # Importing aiogram costs seconds (it builds every Bot API type): `kb search`, the
-    # calendar, routing rules and a tick with nothing due start without it.
+def _last_line_of_python(code: str, tmp_path: Path) -> str:
+    """Run `code` in a fresh interpreter (SQLite in `tmp_path`, no token); its last line."""
     import os
     import subprocess
     import sys
 
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3",
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+    }
+    env.pop("BOT_TOKEN", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path) -> None:
+    # Importing aiogram costs seconds (it builds every Bot API type): `kb search`, the
+    # calendar, routing rules and a tick with nothing due start without it.
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
@@ -368,26 +383,12 @@ def test_commands_that_do_not_talk_to_telegram_never_load_aiogram(tmp_path: Path
         "    assert result.exit_code == 0, (args, result.output)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))\n"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3",
-        "PYTHONPATH": str(Path(__file__).parents[2]),
-    }
-    env.pop("BOT_TOKEN", None)
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line_of_python(code, tmp_path) == "[]"
 
 
 def test_the_bot_starts_without_loading_the_chart_and_holiday_libraries(tmp_path: Path) -> None:
     # matplotlib (~0.6 s) and holidays (~0.2 s) were imported while the dispatcher was built,
     # before the first update could be answered; they are needed only for a chart or a date.
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import asyncio, sys\n"
         "from bot.app import create_app, create_dispatcher\n"
@@ -399,13 +400,4 @@ def test_the_bot_starts_without_loading_the_chart_and_holiday_libraries(tmp_path
         "asyncio.run(main())\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'holidays'}))\n"
     )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3",
-        "PYTHONPATH": str(Path(__file__).parents[2]),
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert _last_line_of_python(code, tmp_path) == "[]"
