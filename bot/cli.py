@@ -462,13 +462,17 @@ def kb_eval(
 
     rows = load_rows(path)
     if kb is not None:
+        from knowledge.examples import default_examples
         from knowledge.lexicon import default_lexicon
         from knowledge.lifeevents import default_life_events
         from knowledge.sample import load_procedures_json
         from knowledge.search import SearchEngine
 
         engine = SearchEngine(
-            load_procedures_json(kb), default_lexicon(), events=default_life_events()
+            load_procedures_json(kb),
+            default_lexicon(),
+            events=default_life_events(),
+            examples=default_examples(),
         )
         report = evaluate(engine, rows)
     else:

@@ -29,6 +29,7 @@ from knowledge.importers import (
     parse_procedures,
     read_table,
 )
+from knowledge.examples import Examples, default_examples, load_examples
 from knowledge.lexicon import Lexicon, default_lexicon, parse_lexicon_lines
 from knowledge.lifeevents import (
     LifeEvent,
@@ -95,6 +96,15 @@ def build_life_events(
     return events.merged(usable)
 
 
+def build_examples(extra_path: Path | None) -> Examples:
+    """The bundled example phrases, plus a file of the admins' (bad lines are logged and
+    skipped)."""
+    examples = default_examples()
+    if extra_path is not None:
+        examples = examples.merged(load_examples(extra_path))
+    return examples
+
+
 class KnowledgeService:
     """Holds the current index; readers always see a complete snapshot."""
 
@@ -103,10 +113,12 @@ class KnowledgeService:
         sessions: async_sessionmaker[AsyncSession],
         lexicon_path: Path | None = None,
         life_events_path: Path | None = None,
+        examples_path: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.lexicon_path = lexicon_path
         self.life_events_path = life_events_path
+        self.examples_path = examples_path
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
         self._next_check = 0.0
@@ -149,6 +161,7 @@ class KnowledgeService:
                     procedures,
                     lexicon=build_lexicon(self.lexicon_path, pairs),
                     events=build_life_events(self.life_events_path, event_rows),
+                    examples=build_examples(self.examples_path),
                 )
             )
             self._snapshot = Snapshot(

@@ -53,6 +53,7 @@ class SearchConfig:
     field_weights: tuple[tuple[str, float], ...] = (
         ("name", 3.0),
         ("keywords", 2.5),
+        ("examples", 0.5),
         ("field", 0.6),
         ("result", 0.6),
         ("conditions", 0.3),
@@ -65,6 +66,7 @@ class SearchConfig:
     field_strength: tuple[tuple[str, float], ...] = (
         ("name", 1.0),
         ("keywords", 1.0),
+        ("examples", 0.5),
         ("field", 0.6),
         ("result", 0.6),
         ("conditions", 0.4),
@@ -78,6 +80,7 @@ class SearchConfig:
     bigram_fields: tuple[str, ...] = (
         "name",
         "keywords",
+        "examples",
         "field",
         "result",
         "conditions",
@@ -155,3 +158,16 @@ class SearchConfig:
     # found in one family of variants and in nothing else names that family: answered.
     family_coverage: float = 0.99
     named_share: float = 0.6
+    # Example phrases (`knowledge.examples`): the cosine of a candidate's closest phrase to the
+    # question adds this much to the confidence logit and to the ranking score.
+    conf_example: float = 0.0
+    rank_example: float = 0.5
+    # How far the candidate's nearest phrase is closer than any other candidate's.
+    conf_lead: float = 0.0
+    rank_lead: float = 0.0
+    # Out-of-scope phrases: a question at least `oos_min` close to one, and closer to it by
+    # `oos_margin` than to any candidate's phrase, is not for this KB: the engine abstains and
+    # points to the category's channel. A candidate said at least `named_phrase` (its name or
+    # a keyword) still answers.
+    oos_min: float = 0.5
+    oos_margin: float = 0.1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable
 
+from knowledge.examples import Examples
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
@@ -14,17 +16,31 @@ from knowledge.search.clauses import clause_breaks, clause_focus
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
 from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
-from knowledge.search.intents import SMALLTALK, English, Reading, read_intent
+from knowledge.search.intents import (
+    COMPLAINT,
+    FEEDBACK,
+    LEGAL,
+    SMALLTALK,
+    STATUS,
+    English,
+    Reading,
+    read_intent,
+)
+from knowledge.search.nearest import ExampleSet, Vector, vector
 from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
 from knowledge.search.variants import Families, Qualifiers
 
 __all__ = ["SearchEngine"]
 
+log = logging.getLogger(__name__)
+
 _CODE_RE = re.compile(r"(?<![\d.])\d\.\d{6}(?!\.?\d)")  # procedure code: 1.001193
 # Query language, the same for every engine (like the filler lists).
 _ENGLISH = English.load()
 _QUALIFIERS = Qualifiers.load()
+# The channel an out-of-scope example's category points to ("other": none, the engine asks).
+_OOS_INTENT = {"status": STATUS, "complaint": FEEDBACK, "legal": LEGAL, "other": ""}
 
 
 class SearchEngine:
@@ -37,19 +53,49 @@ class SearchEngine:
         lexicon: Lexicon | None = None,
         config: SearchConfig | None = None,
         events: LifeEvents | None = None,
+        examples: Examples | None = None,
     ) -> None:
-        """Index `records` (a repeated code replaces the earlier); no lexicon or no life events
-        means none used."""
+        """Index `records` (a repeated code replaces the earlier); no lexicon, no life events or
+        no example phrases means none used. An example whose code this KB lacks is skipped
+        (`unknown_example_codes` lists them)."""
         self.config = config or SearchConfig()
         self.lexicon = lexicon if lexicon is not None else Lexicon()
         self.events = events if events is not None else LifeEvents()
+        self.examples = examples if examples is not None else Examples()
         unique: dict[str, ProcedureRecord] = {}
         for rec in records:
             unique.pop(rec.code, None)
             unique[rec.code] = rec
         self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
         self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
-        self._index = Index(self._records, self.lexicon, self.config)
+        by_doc: dict[int, list[str]] = {}
+        unknown: dict[str, int] = {}
+        for code, phrases in self.examples.by_code().items():
+            doc = self._by_code.get(code)
+            if doc is None:
+                unknown[code] = len(phrases)
+            else:
+                by_doc[doc] = phrases
+        self.unknown_example_codes: tuple[str, ...] = tuple(unknown)
+        if unknown and self._records:
+            log.warning(
+                "examples skipped, codes not in this knowledge base: %s",
+                ", ".join(f"{c} ({n})" for c, n in sorted(unknown.items())[:20]),
+            )
+        self._index = Index(self._records, self.lexicon, self.config, by_doc)
+        self._examples = ExampleSet(
+            self._index, by_doc, self.examples.out_of_scope() if self._records else {}
+        )
+        # The channel of each out-of-scope phrase: its category's, or what the phrase itself
+        # says (a "khiếu nại" among handling complaints is a complaint, not feedback).
+        self._oos_intent: dict[str, str] = {}
+        for category, phrase, _ in self._examples.oos:
+            pairs = analyze(phrase)
+            said = read_intent(pairs, [not is_stop_word(f, a) for f, a in pairs]).intent
+            intent = _OOS_INTENT.get(category, "")
+            if category == "complaint" and said in (COMPLAINT, FEEDBACK):
+                intent = said
+            self._oos_intent[phrase] = intent
         self._families = Families(self._records, _QUALIFIERS)
         # Each event's procedures, resolved against this knowledge base: doc → weight.
         by_name: dict[str, int] = {}
@@ -120,7 +166,9 @@ class SearchEngine:
             or bool(reading.intent)
             or self._too_close(scored, events)
             or self._elsewhere(scored, reading)
+            or bool(found.oos)
         )
+        intent = reading.intent or self._oos_intent.get(found.oos, "")
         if reading.intent == SMALLTALK:
             hits = []
         related: list[SearchHit] = []
@@ -131,7 +179,7 @@ class SearchEngine:
             abstained=abstained,
             hits=hits,
             related=related,
-            intent=reading.intent,
+            intent=intent,
             facet=reading.facet,
             events=tuple(events),
             language=found.language,
@@ -208,6 +256,7 @@ class SearchEngine:
         """Debugging aid: the parsed query and the features of the best candidates."""
         found = self._search(query)
         q = found.query
+        qvec = vector(q, self._index) if self._examples else None
         return {
             "units": [
                 (
@@ -221,6 +270,11 @@ class SearchEngine:
             "facet": found.reading.facet,
             "events": found.events,
             "variant": found.variant,
+            "out_of_scope": {
+                "closest": found.oos_phrase,
+                "cosine": round(found.oos_sim, 3),
+                "abstains": bool(found.oos),
+            },
             "top": [
                 {
                     "code": self._records[r.doc].code,
@@ -228,6 +282,9 @@ class SearchEngine:
                     "conf": round(r.confidence, 3),
                     "rank": round(r.rank, 3),
                     **{k: round(v, 3) for k, v in r.features.items()},
+                    "example_phrase": self._examples.nearest(qvec, r.doc)[1]
+                    if qvec is not None
+                    else "",
                 }
                 for r in found.scored[:limit]
             ],
@@ -287,8 +344,13 @@ class SearchEngine:
             rest = parse(
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
-        scored = rank(q, self._index, prior, rest) if (q.terms or prior) else []
+        qvec = vector(q, self._index) if self._examples else None
+        scored = (
+            rank(q, self._index, prior, rest, self._examples, qvec) if (q.terms or prior) else []
+        )
         scored = self._choose_variant(scored, q, found)
+        if qvec is not None and self._examples.oos and language == "vi":
+            found.oos = self._out_of_scope(qvec, scored, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
         codes = _CODE_RE.findall(text)
@@ -298,6 +360,21 @@ class SearchEngine:
             scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + others
         found.scored = scored
         return found
+
+    def _out_of_scope(self, qvec: Vector, scored: list[Scored], found: _Found) -> str:
+        """The out-of-scope phrase the question is closer to than to any candidate's phrase
+        (by `oos_margin`), or "". A question that names its procedure is not out of scope."""
+        cfg = self.config
+        sim, _, phrase = self._examples.nearest_oos(qvec)
+        found.oos_sim = sim
+        found.oos_phrase = phrase
+        if sim < cfg.oos_min:
+            return ""
+        pool = scored[: cfg.related_pool]
+        if pool and pool[0].features.get("phrase", 0.0) >= cfg.named_phrase:
+            return ""
+        best = max((r.features.get("example", 0.0) for r in pool), default=0.0)
+        return phrase if sim >= best + cfg.oos_margin else ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""
@@ -325,7 +402,18 @@ class SearchEngine:
 class _Found:
     """What `SearchEngine._search` learned about one question."""
 
-    __slots__ = ("events", "language", "query", "reading", "scored", "typed", "variant")
+    __slots__ = (
+        "events",
+        "language",
+        "oos",
+        "oos_phrase",
+        "oos_sim",
+        "query",
+        "reading",
+        "scored",
+        "typed",
+        "variant",
+    )
 
     def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
         self.query = query
@@ -335,3 +423,6 @@ class _Found:
         self.scored: list[Scored] = []
         self.variant = ""
         self.typed: list[Pair] = []
+        self.oos = ""  # the out-of-scope example phrase the question is closest to, if it is
+        self.oos_sim = 0.0
+        self.oos_phrase = ""
