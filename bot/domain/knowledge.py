@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from knowledge.examples import Examples, default_examples, load_examples
 from knowledge.exporters import Sheet, procedures_sheet, to_xlsx
 from knowledge.importers import (
     ImportDiff,
@@ -29,7 +30,6 @@ from knowledge.importers import (
     parse_procedures,
     read_table,
 )
-from knowledge.examples import Examples, default_examples, load_examples
 from knowledge.lexicon import Lexicon, default_lexicon, parse_lexicon_lines
 from knowledge.lifeevents import (
     LifeEvent,
