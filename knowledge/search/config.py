@@ -38,6 +38,10 @@ class SearchResponse:
     language: str = "vi"
     variant: str = ""
     talk: str = ""  # for small talk: "greeting", "thanks", "who" or "ack"
+    # The out-of-scope category of the example phrases the question belongs to ("status",
+    # "complaint", "legal", "other"; see `knowledge.search.scope`): the engine abstained, and
+    # the bot offers the hits as "did you mean" under the category's channel.
+    scope: str = ""
 
     @property
     def best(self) -> SearchHit | None:
@@ -165,9 +169,7 @@ class SearchConfig:
     # How far the candidate's nearest phrase is closer than any other candidate's.
     conf_lead: float = 0.0
     rank_lead: float = 0.0
-    # Out-of-scope phrases: a question at least `oos_min` close to one, and closer to it by
-    # `oos_margin` than to any candidate's phrase, is not for this KB: the engine abstains and
-    # points to the category's channel. A candidate said at least `named_phrase` (its name or
-    # a keyword) still answers.
-    oos_min: float = 0.5
-    oos_margin: float = 0.1
+    # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
+    # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
+    # KB: the engine abstains and points to that category's channel.
+    oos_lead: float = 0.65

@@ -17,7 +17,6 @@ from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
 from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
 from knowledge.search.intents import (
-    COMPLAINT,
     FEEDBACK,
     LEGAL,
     SMALLTALK,
@@ -26,9 +25,10 @@ from knowledge.search.intents import (
     Reading,
     read_intent,
 )
-from knowledge.search.nearest import ExampleSet, Vector, vector
+from knowledge.search.nearest import ExampleSet, vector
 from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
+from knowledge.search.scope import ScopeModel
 from knowledge.search.variants import Families, Qualifiers
 
 __all__ = ["SearchEngine"]
@@ -86,16 +86,20 @@ class SearchEngine:
         self._examples = ExampleSet(
             self._index, by_doc, self.examples.out_of_scope() if self._records else {}
         )
-        # The channel of each out-of-scope phrase: its category's, or what the phrase itself
-        # says (a "khiếu nại" among handling complaints is a complaint, not feedback).
-        self._oos_intent: dict[str, str] = {}
-        for category, phrase, _ in self._examples.oos:
-            pairs = analyze(phrase)
-            said = read_intent(pairs, [not is_stop_word(f, a) for f, a in pairs]).intent
-            intent = _OOS_INTENT.get(category, "")
-            if category == "complaint" and said in (COMPLAINT, FEEDBACK):
-                intent = said
-            self._oos_intent[phrase] = intent
+        # Whether a question is for this KB at all: the procedures' phrases, names and
+        # keywords against the out-of-scope phrases of each category.
+        out_of_scope = self.examples.out_of_scope() if self._records else {}
+        self._scope = ScopeModel(
+            (p for phrases in by_doc.values() for p in phrases),
+            out_of_scope,
+            (
+                [*ph.unigrams, *ph.bigrams]
+                for doc_phrases in self._index.phrases
+                for ph in doc_phrases
+            )
+            if out_of_scope
+            else (),
+        )
         self._families = Families(self._records, _QUALIFIERS)
         # Each event's procedures, resolved against this knowledge base: doc → weight.
         by_name: dict[str, int] = {}
@@ -168,7 +172,7 @@ class SearchEngine:
             or self._elsewhere(scored, reading)
             or bool(found.oos)
         )
-        intent = reading.intent or self._oos_intent.get(found.oos, "")
+        intent = reading.intent or _OOS_INTENT.get(found.oos, "")
         if reading.intent == SMALLTALK:
             hits = []
         related: list[SearchHit] = []
@@ -185,6 +189,7 @@ class SearchEngine:
             language=found.language,
             variant=found.variant,
             talk=reading.talk if reading.intent == SMALLTALK else "",
+            scope="" if reading.intent else found.oos,
         )
 
     def _family_named(self, scored: list[Scored]) -> bool:
@@ -271,9 +276,10 @@ class SearchEngine:
             "events": found.events,
             "variant": found.variant,
             "out_of_scope": {
-                "closest": found.oos_phrase,
-                "cosine": round(found.oos_sim, 3),
+                "category": found.oos_category,
+                "lead": round(found.oos_lead, 3),
                 "abstains": bool(found.oos),
+                "closest": self._examples.nearest_oos(qvec)[2] if qvec is not None else "",
             },
             "top": [
                 {
@@ -349,8 +355,8 @@ class SearchEngine:
             rank(q, self._index, prior, rest, self._examples, qvec) if (q.terms or prior) else []
         )
         scored = self._choose_variant(scored, q, found)
-        if qvec is not None and self._examples.oos and language == "vi":
-            found.oos = self._out_of_scope(qvec, scored, found)
+        if self._scope and language == "vi":
+            found.oos = self._out_of_scope(typed, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
         codes = _CODE_RE.findall(text)
@@ -361,20 +367,12 @@ class SearchEngine:
         found.scored = scored
         return found
 
-    def _out_of_scope(self, qvec: Vector, scored: list[Scored], found: _Found) -> str:
-        """The out-of-scope phrase the question is closer to than to any candidate's phrase
-        (by `oos_margin`), or "". A question that names its procedure is not out of scope."""
-        cfg = self.config
-        sim, _, phrase = self._examples.nearest_oos(qvec)
-        found.oos_sim = sim
-        found.oos_phrase = phrase
-        if sim < cfg.oos_min:
-            return ""
-        pool = scored[: cfg.related_pool]
-        if pool and pool[0].features.get("phrase", 0.0) >= cfg.named_phrase:
-            return ""
-        best = max((r.features.get("example", 0.0) for r in pool), default=0.0)
-        return phrase if sim >= best + cfg.oos_margin else ""
+    def _out_of_scope(self, typed: list[Pair], found: _Found) -> str:
+        """The out-of-scope category ("status", "complaint", "legal", "other") the question
+        belongs to rather than to this KB's procedures (`knowledge.search.scope`), or ""."""
+        category, lead = self._scope.judge(typed)
+        found.oos_category, found.oos_lead = category, lead
+        return category if category and lead >= self.config.oos_lead else ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""
@@ -406,8 +404,8 @@ class _Found:
         "events",
         "language",
         "oos",
-        "oos_phrase",
-        "oos_sim",
+        "oos_category",
+        "oos_lead",
         "query",
         "reading",
         "scored",
@@ -423,6 +421,6 @@ class _Found:
         self.scored: list[Scored] = []
         self.variant = ""
         self.typed: list[Pair] = []
-        self.oos = ""  # the out-of-scope example phrase the question is closest to, if it is
-        self.oos_sim = 0.0
-        self.oos_phrase = ""
+        self.oos = ""  # the out-of-scope category the question belongs to, if it does
+        self.oos_category = ""  # the likeliest one, and how far it leads "in scope"
+        self.oos_lead = 0.0
