@@ -57,7 +57,7 @@ class SearchConfig:
     field_weights: tuple[tuple[str, float], ...] = (
         ("name", 3.0),
         ("keywords", 2.5),
-        ("examples", 0.5),
+        ("examples", 1.0),
         ("field", 0.6),
         ("result", 0.6),
         ("conditions", 0.3),
@@ -166,9 +166,12 @@ class SearchConfig:
     # question adds this much to the confidence logit and to the ranking score.
     conf_example: float = 0.0
     rank_example: float = 0.5
-    # How far the candidate's nearest phrase is closer than any other candidate's.
-    conf_lead: float = 0.0
-    rank_lead: float = 0.0
+    # Naive Bayes posterior of the candidate among the candidates that have phrases, from the
+    # words of its phrases, name and keywords (the mean log-likelihood over the question's
+    # words times `bayes_sharpness`, normalised over the candidates): ranking only, since a
+    # share among candidates says nothing about whether any of them answers.
+    rank_bayes: float = 1.5
+    bayes_sharpness: float = 8.0
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.

@@ -13,20 +13,34 @@ phrases are reached through a small inverted index over their terms.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+from knowledge.lexicon import Pair
+from knowledge.normalize import analyze
+from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
 from knowledge.search.query import Query, parse
+
+_ALPHA = 0.1  # additive smoothing of the naive Bayes word counts
 
 __all__ = ["ExampleSet", "Vector", "vector"]
 
 
 class Vector(NamedTuple):
-    """Term → weight, and the vector's length."""
+    """Term → weight, and the vector's length; `words`: the content syllables and
+    two-syllable words of the question as typed (repaired), for the naive Bayes score."""
 
     terms: dict[str, float]
     norm: float
+    words: tuple[str, ...] = ()
+
+
+def content_words(pairs: Sequence[Pair]) -> list[str]:
+    """Folded content syllables (filler left out) and the two-syllable words they form."""
+    words = [f for f, a in pairs if f.isalpha() and not is_stop_word(f, a)]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
 def vector(q: Query, index: Index) -> Vector:
@@ -44,7 +58,7 @@ def vector(q: Query, index: Index) -> Vector:
         if content and f not in terms and f.isalpha() and not index.known(f):
             terms["?" + f] = unknown
     norm = math.sqrt(sum(v * v for v in terms.values())) or 1.0
-    return Vector(terms, norm)
+    return Vector(terms, norm, tuple(content_words(q.pairs)))
 
 
 def cosine(a: Vector, b: Vector) -> float:
@@ -87,6 +101,28 @@ class ExampleSet:
                     postings.setdefault(t, []).append(len(self.oos))
                 self.oos.append((category, phrase, v))
         self._oos_postings = {t: tuple(ids) for t, ids in postings.items()}
+        # Naive Bayes over the documents with phrases: each document's phrases, name and
+        # keywords are its words; log P(word | document), and the log-probability of a word
+        # the document never says.
+        counts: dict[int, Counter[str]] = {}
+        for d, phrases in by_doc.items():
+            if not phrases:
+                continue
+            c = counts[d] = Counter()
+            for phrase in phrases:
+                c.update(content_words(analyze(phrase)))
+            for ph in index.phrases[d]:
+                c.update(ph.unigrams)
+                c.update(ph.bigrams)
+        vocab = set().union(*(set(c) for c in counts.values())) if counts else set()
+        self.nb_vocab = frozenset(vocab)
+        self._nb: dict[int, tuple[dict[str, float], float]] = {}
+        for d, c in counts.items():
+            total = sum(c.values()) + _ALPHA * len(vocab)
+            self._nb[d] = (
+                {w: math.log((n + _ALPHA) / total) for w, n in c.items()},
+                math.log(_ALPHA / total),
+            )
 
     def __bool__(self) -> bool:
         return bool(self.docs or self.oos)
@@ -99,6 +135,22 @@ class ExampleSet:
             if c > best:
                 best, said = c, phrase
         return best, said
+
+    def likelihoods(self, q: Vector, docs: Iterable[int]) -> tuple[dict[int, float], int]:
+        """Naive Bayes log-likelihood of the question's words for each of `docs` that has
+        phrases (others are left out), and how many words it is over."""
+        words = [w for w in q.words if w in self.nb_vocab]
+        out: dict[int, float] = {}
+        if not words:
+            return out, 0
+        for d in docs:
+            model = self._nb.get(d)
+            if model is None:
+                continue
+            logp, unseen = model
+            get = logp.get
+            out[d] = sum(get(w, unseen) for w in words)
+        return out, len(words)
 
     def nearest_oos(self, q: Vector) -> tuple[float, str, str]:
         """The closest out-of-scope phrase: cosine, category, phrase (0, "", "" if none)."""

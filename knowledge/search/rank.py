@@ -156,11 +156,19 @@ def rank(
     # "mới chào đời" tells a birth; its "đời" must not also count as naming "cấp đổi …"
     naming = {d: _phrase_cover(d, rest, index) for d in phrases} if rest is not None else phrases
     top_two = heapq.nlargest(2, naming.items(), key=lambda kv: (kv[1], -kv[0]))
-    # The nearest example phrase of each candidate, and how far it leads the others' nearest.
+    # The nearest example phrase of each candidate, and its naive Bayes posterior.
     near: dict[int, float] = {}
+    posterior: dict[int, float] = {}
     if examples and qvec is not None:
         near = {d: examples.nearest(qvec, d)[0] for d in phrases}
-    best_two = heapq.nlargest(2, near.items(), key=lambda kv: (kv[1], -kv[0]))
+        # naive Bayes posterior among the candidates that have phrases
+        loglik, words = examples.likelihoods(qvec, phrases)
+        if loglik:
+            top = max(loglik.values())
+            sharp = cfg.bayes_sharpness / words  # the mean over the words, sharpened
+            odds = {d: math.exp((v - top) * sharp) for d, v in loglik.items()}
+            mass = sum(odds.values())
+            posterior = {d: v / mass for d, v in odds.items()}
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
@@ -176,7 +184,7 @@ def rank(
         relative = bm25 / top_bm25
         phrase_cover = phrases[d]
         example = near.get(d, 0.0)
-        lead = max(0.0, example - next((v for k, v in best_two if k != d), 0.0))
+        bayes = posterior.get(d, 0.0)
         event = prior.get(d, 0.0)
         if event:
             # a fifth of a name said by chance is noise; from there on, the more another
@@ -192,7 +200,6 @@ def rank(
             + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
             + cfg.conf_event * event
             + cfg.conf_example * example
-            + cfg.conf_lead * lead
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
@@ -206,7 +213,7 @@ def rank(
             + cfg.rank_name * name_cover
             + cfg.rank_event * event
             + cfg.rank_example * example
-            + cfg.rank_lead * lead
+            + cfg.rank_bayes * bayes
         )
         feats = {
             "bm25": bm25,
@@ -217,7 +224,7 @@ def rank(
             "phrase": phrase_cover,
             "event": event,
             "example": example,
-            "lead": lead,
+            "bayes": bayes,
         }
         results.append(Scored(d, confidence, rank_score, feats))
     results.sort(key=lambda r: (-r.rank, r.doc))
