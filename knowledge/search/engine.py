@@ -92,11 +92,9 @@ class SearchEngine:
         self._scope = ScopeModel(
             (p for phrases in by_doc.values() for p in phrases),
             out_of_scope,
-            (
-                [*ph.unigrams, *ph.bigrams]
-                for doc_phrases in self._index.phrases
-                for ph in doc_phrases
-            )
+            # the names and keywords of the procedures that have phrases: the model stays the
+            # same however many procedures without phrases the KB holds
+            ([*ph.unigrams, *ph.bigrams] for doc in by_doc for ph in self._index.phrases[doc])
             if out_of_scope
             else (),
         )
@@ -370,7 +368,7 @@ class SearchEngine:
     def _out_of_scope(self, typed: list[Pair], found: _Found) -> str:
         """The out-of-scope category ("status", "complaint", "legal", "other") the question
         belongs to rather than to this KB's procedures (`knowledge.search.scope`), or ""."""
-        category, lead = self._scope.judge(typed)
+        category, lead = self._scope.judge(typed, self.config.oos_features)
         found.oos_category, found.oos_lead = category, lead
         return category if category and lead >= self.config.oos_lead else ""
 

@@ -47,36 +47,50 @@ class ScopeModel:
         counts: dict[str, Counter[str]] = {IN_SCOPE: Counter()}
         for phrase in in_scope:
             counts[IN_SCOPE].update(features(analyze(phrase)))
+        formal: Counter[str] = Counter()
         for feats in extra_in_scope:
-            counts[IN_SCOPE].update(feats)
+            formal.update(feats)
         for category, phrases in out_of_scope.items():
             bucket = counts.setdefault(category, Counter())
             for phrase in phrases:
                 bucket.update(features(analyze(phrase)))
         self.categories = tuple(c for c in counts if c != IN_SCOPE and counts[c])
-        vocab = set().union(*(set(c) for c in counts.values()))
-        size = len(vocab) or 1
-        # per feature: log P(f | category) - log P(f | in scope), for each category
         self._ratio: dict[str, tuple[float, ...]] = {}
         if not self.categories:
             return
-        totals = {c: sum(n.values()) + _ALPHA * size for c, n in counts.items()}
-        inside = counts[IN_SCOPE]
-        for f in vocab:
-            base = math.log((inside[f] + _ALPHA) / totals[IN_SCOPE])
-            self._ratio[f] = tuple(
-                math.log((counts[c][f] + _ALPHA) / totals[c]) - base for c in self.categories
-            )
+        # The words of the phrases: the names of a big KB must not change how much smoothing
+        # an unseen word gets (their counts are kept for these words only).
+        vocab = set().union(*(set(c) for c in counts.values()))
+        formal = Counter({f: n for f, n in formal.items() if f in vocab})
+        size = len(vocab) or 1
+
+        def prob(c: Counter[str]) -> dict[str, float]:
+            total = sum(c.values()) + _ALPHA * size
+            return {f: (c[f] + _ALPHA) / total for f in vocab}
+
+        # "In scope" is how citizens ask (the phrases) and what procedures are called (names
+        # and keywords) in equal parts, so that a KB of 10,000 names does not drown the
+        # asking words of a few thousand phrases.
+        inside = prob(counts[IN_SCOPE])
+        if formal:
+            names = prob(formal)
+            inside = {f: (p + names[f]) / 2 for f, p in inside.items()}
+        outside = [prob(counts[c]) for c in self.categories]
+        # per feature: log P(f | category) - log P(f | in scope), for each category
+        self._ratio = {
+            f: tuple(math.log(o[f]) - math.log(inside[f]) for o in outside) for f in vocab
+        }
 
     def __bool__(self) -> bool:
         return bool(self.categories)
 
-    def judge(self, pairs: Sequence[Pair]) -> tuple[str, float]:
+    def judge(self, pairs: Sequence[Pair], least: int = 1) -> tuple[str, float]:
         """The likeliest out-of-scope category for the message, and its mean log-likelihood
-        ratio against "in scope" over the message's known features ("", 0.0 when none)."""
+        ratio against "in scope" over the message's known features ("", 0.0 when fewer than
+        `least`: a word or two is too little to tell)."""
         ratio = self._ratio
         known = [ratio[f] for f in features(pairs) if f in ratio]
-        if not known or not self.categories:
+        if len(known) < max(1, least) or not self.categories:
             return "", 0.0
         sums = [sum(col) / len(known) for col in zip(*known, strict=True)]
         best = max(range(len(sums)), key=sums.__getitem__)
