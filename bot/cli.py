@@ -545,6 +545,91 @@ def kb_events() -> None:
         typer.echo(f"{key}\t{name}\t{' '.join(codes) or '(no procedure of this KB)'}")
 
 
+@kb_app.command("examples")
+def kb_examples(
+    code: Annotated[str | None, typer.Argument(help="one procedure code or OOS:category")] = None,
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="a KB file instead of the stored KB")
+    ] = None,
+    extra: Annotated[
+        Path | None, typer.Option("--file", help="extra phrases (default SEARCH_EXAMPLES_PATH)")
+    ] = None,
+) -> None:
+    """List the example phrases in use (bundled knowledge/data/examples.tsv plus the admins'
+    file), per procedure of the KB; report lines skipped and codes the KB lacks, and the
+    procedures without any phrase."""
+    from bot.domain.knowledge import build_examples
+    from knowledge.examples import DEFAULT_EXAMPLES_PATH, parse_example_lines
+
+    path = extra if extra is not None else Settings.load().search.examples_path
+    problems: list[str] = []
+    for source in (DEFAULT_EXAMPLES_PATH, path):
+        if source is not None and Path(source).exists():
+            lines = Path(source).read_text("utf-8").splitlines()
+            problems += parse_example_lines(lines, Path(source).name)[1]
+    examples = build_examples(path)
+    if kb is not None:
+        from knowledge.sample import load_procedures_json
+
+        codes = {r.code: r.name for r in load_procedures_json(kb)}
+    else:
+
+        async def go(application: Any) -> dict[str, str]:
+            return {r.code: r.name for r in application.knowledge.snapshot.engine.records}
+
+        codes = asyncio.run(_with_app(go, search=True))
+    by_code = examples.by_code()
+    oos = {f"OOS:{k}": v for k, v in examples.out_of_scope().items()}
+    if code is not None:
+        phrases = by_code.get(code) or oos.get(code) or []
+        typer.echo(f"{code}\t{codes.get(code, '(not in this KB)')}")
+        for phrase in phrases:
+            typer.echo(f"  {phrase}")
+        return
+    for c, name in codes.items():
+        typer.echo(f"{c}\t{len(by_code.get(c, []))}\t{name}")
+    for c, phrases in oos.items():
+        typer.echo(f"{c}\t{len(phrases)}")
+    unknown = sorted(c for c in by_code if c not in codes)
+    bare = [c for c in codes if c not in by_code]
+    typer.echo(
+        f"{len(examples)} phrases; {len(bare)} procedure(s) without any; "
+        f"{len(unknown)} code(s) not in this KB{': ' + ' '.join(unknown[:20]) if unknown else ''}",
+        err=True,
+    )
+    for problem in problems:
+        typer.echo(f"skipped {problem}", err=True)
+
+
+@kb_app.command("examples-add")
+def kb_examples_add(
+    code: str,
+    phrases: Annotated[list[str], typer.Argument(help="one or more phrases")],
+    extra: Annotated[
+        Path | None, typer.Option("--file", help="the admins' file (default SEARCH_EXAMPLES_PATH)")
+    ] = None,
+) -> None:
+    """Append example phrases for CODE (a procedure code or OOS:status|complaint|legal|other)
+    to the admins' file; the bot reads it when it rebuilds its index (within a minute)."""
+    from knowledge.examples import parse_example_lines
+
+    path = extra if extra is not None else Settings.load().search.examples_path
+    if path is None:
+        typer.echo("set SEARCH_EXAMPLES_PATH (or give --file) for the admins' phrases", err=True)
+        raise typer.Exit(2)
+    lines = [f"{code.strip()}\t{' '.join(p.split())}" for p in phrases]
+    good, problems = parse_example_lines(lines, "arguments")
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.writelines(f"{e.code}\t{e.phrase}\n" for e in good)
+    typer.echo(f"added {len(good)} phrase(s) for {code} to {path}")
+
+
 @kb_app.command("lexicon-add")
 def kb_lexicon_add(phrase: str, expansion: str) -> None:
     """Teach the search a colloquial phrase: PHRASE means EXPANSION (official words)."""

@@ -98,9 +98,9 @@ def build_life_events(
 
 def build_examples(extra_path: Path | None) -> Examples:
     """The bundled example phrases, plus a file of the admins' (bad lines are logged and
-    skipped)."""
+    skipped; a file not written yet adds nothing)."""
     examples = default_examples()
-    if extra_path is not None:
+    if extra_path is not None and extra_path.is_file():
         examples = examples.merged(load_examples(extra_path))
     return examples
 
@@ -124,6 +124,14 @@ class KnowledgeService:
         self._next_check = 0.0
         # Told whether each search abstained (the process's metrics); None: nobody listens.
         self.on_search: Callable[[bool], None] | None = None
+
+    def _examples_stamp(self) -> tuple[int, int]:
+        """When the admins' examples file last changed, and its size (0, 0: none)."""
+        try:
+            st = self.examples_path.stat() if self.examples_path is not None else None
+        except OSError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size) if st is not None else (0, 0)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -150,7 +158,8 @@ class KnowledgeService:
                 version_now = await ProcedureRepo(session).version()
                 pairs = await LexiconRepo(session).all_pairs()
                 event_rows = await LifeEventRepo(session).all_rows()
-                version = (version_now, tuple(pairs), tuple(event_rows))
+                # the admins' example phrases are a file: a new one rebuilds the index
+                version = (version_now, tuple(pairs), tuple(event_rows), self._examples_stamp())
                 if not force and self._snapshot is not None and self._snapshot.version == version:
                     return self._snapshot
                 procedures = await ProcedureRepo(session).all_records()
