@@ -411,6 +411,7 @@ def _response_json(response: Any) -> dict[str, Any]:
         "events": list(response.events),
         "language": response.language,
         "variant": response.variant,
+        "scope": response.scope,
     }
 
 
@@ -420,14 +421,23 @@ def kb_search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: int = 5,
     stdin: Annotated[bool, typer.Option("--stdin")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="features, nearest example phrase, scope")
+    ] = False,
+    kb: Annotated[Path | None, typer.Option("--kb", help="a KB file, not the stored KB")] = None,
 ) -> None:
-    """Search the knowledge base; --stdin reads one query per line and writes JSON lines."""
+    """Search the knowledge base; --stdin reads one query per line and writes JSON lines;
+    --explain shows why (each candidate's features and closest example phrase, and the
+    out-of-scope category the question leans to)."""
     if query is None and not stdin:
         typer.echo("give a QUERY or --stdin", err=True)
         raise typer.Exit(2)
 
     async def go(application: Any) -> None:
-        engine = application.knowledge.snapshot.engine
+        engine = application.knowledge.snapshot.engine if application is not None else _file_engine
+        if explain and query is not None:
+            typer.echo(json.dumps(engine.explain(query, limit), ensure_ascii=False, indent=2))
+            return
         if stdin:
             for line in sys.stdin:
                 q = line.rstrip("\n")
@@ -445,7 +455,29 @@ def kb_search(
         for h in response.hits:
             typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
 
+    _file_engine: Any = None
+    if kb is not None:
+        _file_engine = _engine_for_file(kb)
+        asyncio.run(go(None))
+        return
     asyncio.run(_with_app(go, search=True))
+
+
+def _engine_for_file(kb: Path) -> Any:
+    """A search engine over a KB file with the bundled lexicon, life events and examples (and
+    the admins' examples file, SEARCH_EXAMPLES_PATH), without a database."""
+    from bot.domain.knowledge import build_examples
+    from knowledge.lexicon import default_lexicon
+    from knowledge.lifeevents import default_life_events
+    from knowledge.sample import load_procedures_json
+    from knowledge.search import SearchEngine
+
+    return SearchEngine(
+        load_procedures_json(kb),
+        default_lexicon(),
+        events=default_life_events(),
+        examples=build_examples(Settings.load().search.examples_path),
+    )
 
 
 @kb_app.command("eval")

@@ -164,7 +164,10 @@ class SearchConfig:
     named_share: float = 0.6
     # Example phrases (`knowledge.examples`): the cosine of a candidate's closest phrase to the
     # question adds this much to the confidence logit and to the ranking score.
+    # Only the part of the cosine above `example_floor` counts for the confidence: a question
+    # said nearly like one of the procedure's phrases is answered.
     conf_example: float = 0.0
+    example_floor: float = 0.5
     rank_example: float = 0.5
     # Naive Bayes posterior of the candidate among the candidates that have phrases, from the
     # words of its phrases, name and keywords (the mean log-likelihood over the question's

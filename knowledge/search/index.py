@@ -143,7 +143,10 @@ class Index:
         norms: list[tuple[float, float, float, float]] = []  # weight, b, avg length, strength
         for slot, (fname, weight) in enumerate(fields):
             total = sum(lengths[slot])
-            avg = (total / n_docs if n_docs else 0.0) or 1.0
+            # Example phrases may exist for a few procedures only (an admin's first ones):
+            # their length is compared with the documents that have some.
+            having = sum(1 for n in lengths[slot] if n) if fname == "examples" else n_docs
+            avg = (total / having if having else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
         # Document ids in two bytes while they fit (any province's KB), else four.

@@ -199,7 +199,7 @@ def rank(
             + cfg.conf_name * name_cover
             + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
             + cfg.conf_event * event
-            + cfg.conf_example * example
+            + cfg.conf_example * max(0.0, example - cfg.example_floor) / (1.0 - cfg.example_floor)
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
