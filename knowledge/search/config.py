@@ -174,6 +174,8 @@ class SearchConfig:
     # words times `bayes_sharpness`, normalised over the candidates): ranking only, since a
     # share among candidates says nothing about whether any of them answers.
     rank_bayes: float = 1.5
+    conf_bayes: float = 0.0  # the share of the posterior above `bayes_floor` counts this much
+    bayes_floor: float = 0.5
     bayes_sharpness: float = 8.0
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this

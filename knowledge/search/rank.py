@@ -200,6 +200,7 @@ def rank(
             + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
             + cfg.conf_event * event
             + cfg.conf_example * max(0.0, example - cfg.example_floor) / (1.0 - cfg.example_floor)
+            + cfg.conf_bayes * max(0.0, bayes - cfg.bayes_floor) / (1.0 - cfg.bayes_floor)
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
