@@ -13,6 +13,8 @@ phrases are reached through a small inverted index over their terms.
 from __future__ import annotations
 
 import math
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -61,15 +63,13 @@ def vector(q: Query, index: Index) -> Vector:
     return Vector(terms, norm, tuple(content_words(q.pairs)))
 
 
-def cosine(a: Vector, b: Vector) -> float:
-    small, large = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
-    get = large.terms.get
-    dot = 0.0
-    for t, w in small.terms.items():
-        v = get(t)
-        if v is not None:
-            dot += w * v
-    return dot / (a.norm * b.norm)
+class _Phrase(NamedTuple):
+    """A stored phrase: its text, terms and their weights, and the vector's length."""
+
+    text: str
+    terms: tuple[str, ...]
+    weights: array[float]
+    norm: float
 
 
 class ExampleSet:
@@ -83,13 +83,20 @@ class ExampleSet:
         out_of_scope: Mapping[str, Sequence[str]],
     ) -> None:
         def vec(phrase: str) -> tuple[str, Vector]:
-            return phrase, vector(parse(phrase, index), index)
+            v = vector(parse(phrase, index), index)
+            return phrase, Vector({sys.intern(t): w for t, w in v.terms.items()}, v.norm)
 
-        self.docs: dict[int, tuple[tuple[str, Vector], ...]] = {
-            d: tuple(v for v in map(vec, phrases) if v[1].terms)
-            for d, phrases in by_doc.items()
-            if phrases
-        }
+        # a procedure's phrases, compact: a few thousand of them stay in memory with the index
+        self.docs: dict[int, tuple[_Phrase, ...]] = {}
+        for d, phrases in by_doc.items():
+            kept = []
+            for phrase, v in map(vec, phrases):
+                if v.terms:
+                    kept.append(
+                        _Phrase(phrase, tuple(v.terms), array("f", v.terms.values()), v.norm)
+                    )
+            if kept:
+                self.docs[d] = tuple(kept)
         self.oos: list[tuple[str, str, Vector]] = []  # category, phrase, vector
         postings: dict[str, list[int]] = {}
         for category, phrases in out_of_scope.items():
@@ -130,10 +137,12 @@ class ExampleSet:
     def nearest(self, q: Vector, doc: int) -> tuple[float, str]:
         """The cosine of the document's closest phrase to the question, and that phrase."""
         best, said = 0.0, ""
-        for phrase, v in self.docs.get(doc, ()):
-            c = cosine(q, v)
+        get = q.terms.get
+        for phrase in self.docs.get(doc, ()):
+            dot = sum(w * get(t, 0.0) for t, w in zip(phrase.terms, phrase.weights, strict=True))
+            c = dot / (q.norm * phrase.norm)
             if c > best:
-                best, said = c, phrase
+                best, said = c, phrase.text
         return best, said
 
     def likelihoods(self, q: Vector, docs: Iterable[int]) -> tuple[dict[int, float], int]:
