@@ -181,4 +181,4 @@ class SearchConfig:
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.
     oos_lead: float = 0.65
-    oos_features: int = 1  # fewer known words and two-syllable words than this tell nothing
+    oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing

@@ -301,6 +301,10 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
+            # an abbreviation the KB's words or phrases know ("dkkh", "ct07") is not English
+            pairs = analyze(text) if not search_text.strip() else []
+            if pairs and all(self._index.known(f) for f, _ in pairs):
+                language, search_text = "vi", text
         focus, breaks = None, frozenset[int]()
         if language == "vi":
             focus = clause_focus(text, self.config.max_query_syllables)
