@@ -182,3 +182,5 @@ class SearchConfig:
     # KB: the engine abstains and points to that category's channel.
     oos_lead: float = 0.65
     oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
+    # The model is used only when at least this share of the KB's procedures have phrases.
+    oos_coverage: float = 0.5

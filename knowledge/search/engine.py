@@ -89,6 +89,10 @@ class SearchEngine:
         # Whether a question is for this KB at all: the procedures' phrases, names and
         # keywords against the out-of-scope phrases of each category.
         out_of_scope = self.examples.out_of_scope() if self._records else {}
+        if len(by_doc) < self.config.oos_coverage * len(self._records):
+            # "in scope" is known from the procedures' phrases: with most procedures lacking
+            # them, whatever they do not cover would look out of scope
+            out_of_scope = {}
         self._scope = ScopeModel(
             (p for phrases in by_doc.values() for p in phrases),
             out_of_scope,

@@ -186,3 +186,17 @@ def test_a_kb_without_phrases_behaves_as_before() -> None:
     response = engine.search("hồ sơ xin cấp hộ chiếu của em bao giờ mới xong")
     assert response.scope == ""
     assert engine.unknown_example_codes == ()
+
+
+def test_a_kb_the_phrases_hardly_cover_does_not_judge_scope_by_them() -> None:
+    # a province's own KB, none of whose codes the bundled phrases know: the out-of-scope
+    # model would find everything out of scope, so it is not used
+    records = [
+        ProcedureRecord(code="2.999001", name="Cấp phép nuôi chim yến"),
+        ProcedureRecord(code="2.999002", name="Cấp giấy phép khai thác cát sỏi lòng sông"),
+    ]
+    engine = SearchEngine(records, default_lexicon(), examples=default_examples())
+    assert len(engine.unknown_example_codes) > 200
+    response = engine.search("xin phép nuôi yến")
+    assert response.scope == "" and response.best is not None
+    assert response.best.code == "2.999001"
