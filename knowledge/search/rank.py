@@ -167,7 +167,9 @@ def rank(
             top = max(loglik.values())
             sharp = cfg.bayes_sharpness / words  # the mean over the words, sharpened
             odds = {d: math.exp((v - top) * sharp) for d, v in loglik.items()}
-            mass = sum(odds.values())
+            # ... and only as much as the candidates have phrases at all: where an admin gave
+            # phrases to a few procedures, those few must not outrank the rest by having them
+            mass = sum(odds.values()) * len(phrases) / len(odds)
             posterior = {d: v / mass for d, v in odds.items()}
     results: list[Scored] = []
     for d, bm25, st in pool:

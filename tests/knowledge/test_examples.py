@@ -107,21 +107,35 @@ def test_unknown_codes_are_warned_about_and_skipped(caplog: pytest.LogCaptureFix
 
 
 # ---------------------------------------------------------------- ranking
-def test_an_example_finds_a_situation_the_words_alone_do_not() -> None:
+def test_an_example_finds_a_situation_the_words_alone_do_not(plain: SearchEngine) -> None:
     records = load_procedures_json()
-    examples = load_examples(["1.001193\tnhà vừa có thêm thằng cu, phải làm giấy tờ gì cho cháu"])
-    question = "nhà mình mới có thêm thằng cu, làm giấy gì cho nó"
-    without = SearchEngine(records, default_lexicon(), events=default_life_events())
-    assert without.search(question).hits[0].code != "1.001193"
-    engine = SearchEngine(
-        records, default_lexicon(), events=default_life_events(), examples=examples
+    question = "nhà vừa có thêm thành viên nhí thì phải làm giấy gì"
+    assert plain.search(question).hits[0].code != "1.001193"
+    # the bundled phrases do not say it either; one more phrase, as an admin adds it, does
+    bundled = default_examples()
+    without = SearchEngine(
+        records, default_lexicon(), events=default_life_events(), examples=bundled
     )
+    assert without.search(question).hits[0].code != "1.001193"
+    phrase = "nhà mới có thêm thành viên nhí, cần giấy tờ gì cho bé"
+    taught = bundled.merged(load_examples([f"1.001193\t{phrase}"]))
+    engine = SearchEngine(records, default_lexicon(), events=events, examples=taught)
     response = engine.search(question)
     assert response.hits[0].code == "1.001193"  # first of what the citizen sees
     assert "1.001193" in shown_codes(response)
     top = engine.explain(question, 1)["top"]
     assert isinstance(top, list)
-    assert top[0]["example_phrase"] == "nhà vừa có thêm thằng cu, phải làm giấy tờ gì cho cháu"
+    assert top[0]["example_phrase"] == phrase
+
+
+def test_the_bundled_phrases_find_a_situation_the_words_alone_do_not(
+    bundled: SearchEngine, plain: SearchEngine
+) -> None:
+    # a school transfer told as a story (written here, not taken from a question set)
+    question = "con tôi chuyển từ trường ở Đà Nẵng về quê học lớp 6"
+    assert plain.search(question).hits[0].code != "1.005092"
+    response = bundled.search(question)
+    assert response.best is not None and response.best.code == "1.005092"
 
 
 def test_plain_questions_keep_the_plain_variant(bundled: SearchEngine) -> None:
