@@ -113,9 +113,8 @@ def test_an_example_finds_a_situation_the_words_alone_do_not(plain: SearchEngine
     assert plain.search(question).hits[0].code != "1.001193"
     # the bundled phrases do not say it either; one more phrase, as an admin adds it, does
     bundled = default_examples()
-    without = SearchEngine(
-        records, default_lexicon(), events=default_life_events(), examples=bundled
-    )
+    events = default_life_events()
+    without = SearchEngine(records, default_lexicon(), events=events, examples=bundled)
     assert without.search(question).hits[0].code != "1.001193"
     phrase = "nhà mới có thêm thành viên nhí, cần giấy tờ gì cho bé"
     taught = bundled.merged(load_examples([f"1.001193\t{phrase}"]))
