@@ -1,13 +1,21 @@
-"""Nearest example phrase: how close a question is to the way citizens ask for a procedure
-(`knowledge.examples`), and to the ways they ask for what the knowledge base cannot answer.
+"""Example phrases as ranking evidence (`knowledge.examples`): how close a question is to the
+way citizens ask for each candidate procedure.
 
-Each phrase is parsed like a question (`search.query.parse`: repair, filler dropped, the
-lexicon's official wording beside the colloquial one) into a vector of its terms — folded
-syllables and two-syllable words, weighed by their query weight times idf; a syllable the index
-lacks ("kiện", "luật sư") keeps a share of the maximum idf. Closeness is the cosine of two
-vectors. The vectors are built once with the index; a question costs one vector and, per
-candidate, a look at its own few phrases (never at all phrases of the KB); out-of-scope
-phrases are reached through a small inverted index over their terms.
+Two features per candidate (see `search.rank`):
+
+- **nearest phrase**: each phrase is parsed like a question (`search.query.parse`: repair,
+  filler dropped, the lexicon's official wording beside the colloquial one) into a vector of
+  its terms — folded syllables and two-syllable words weighed by their query weight times idf;
+  a syllable the index lacks ("kiện", "luật sư") keeps a share of the maximum idf. The feature
+  is the cosine of the candidate's closest phrase (`kb search --explain` names it).
+- **naive Bayes**: a procedure's phrases, name and keywords are its words; the question's
+  content words and two-syllable words give each candidate a log-likelihood, and the posterior
+  among the candidates (mean over the words, sharpened) is the feature.
+
+Everything is built once with the index; a question costs one vector and, per candidate, a
+look at its own few phrases and one lookup per word (never a pass over all phrases of the KB).
+The out-of-scope phrases are kept too, behind a small inverted index, only to show the closest
+one in `--explain`: whether a question is out of scope is `search.scope`'s decision.
 """
 
 from __future__ import annotations
