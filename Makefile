@@ -36,6 +36,7 @@ eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev_variants_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval tests/data/check_variants_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev2_questions.jsonl --kb $(KB)
+	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev3_questions.jsonl --kb $(KB)
 	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl; do \
 		[ -f $$set ] && $(VENV)/bin/citizen-bot kb eval $$set --kb $(KB); done; true
 

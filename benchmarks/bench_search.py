@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from knowledge.examples import default_examples  # noqa: E402
 from knowledge.lexicon import default_lexicon  # noqa: E402
 from knowledge.lifeevents import default_life_events  # noqa: E402
 from knowledge.normalize import fold, tokenize  # noqa: E402
@@ -300,7 +301,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     gc.collect()
     start = time.perf_counter()
-    engine = SearchEngine(records, lexicon, events=default_life_events())
+    engine = SearchEngine(
+        records, lexicon, events=default_life_events(), examples=default_examples()
+    )
     build_ours = time.perf_counter() - start
     for q in queries[:50]:  # warm caches the way a running bot has them
         engine.search(q)

@@ -130,7 +130,10 @@ async def create_app(
             log.info("the bundled sample was loaded by another process")
     renderer = Renderer(settings.bot.tz, settings.bot.locale)
     knowledge = KnowledgeService(
-        sessions, settings.search.lexicon_path, settings.search.life_events_path
+        sessions,
+        settings.search.lexicon_path,
+        settings.search.life_events_path,
+        settings.search.examples_path,
     )
     if load_knowledge:
         await knowledge.reload(force=True)

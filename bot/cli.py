@@ -411,6 +411,7 @@ def _response_json(response: Any) -> dict[str, Any]:
         "events": list(response.events),
         "language": response.language,
         "variant": response.variant,
+        "scope": response.scope,
     }
 
 
@@ -420,14 +421,23 @@ def kb_search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     limit: int = 5,
     stdin: Annotated[bool, typer.Option("--stdin")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="features, nearest example phrase, scope")
+    ] = False,
+    kb: Annotated[Path | None, typer.Option("--kb", help="a KB file, not the stored KB")] = None,
 ) -> None:
-    """Search the knowledge base; --stdin reads one query per line and writes JSON lines."""
+    """Search the knowledge base; --stdin reads one query per line and writes JSON lines;
+    --explain shows why (each candidate's features and closest example phrase, and the
+    out-of-scope category the question leans to)."""
     if query is None and not stdin:
         typer.echo("give a QUERY or --stdin", err=True)
         raise typer.Exit(2)
 
     async def go(application: Any) -> None:
-        engine = application.knowledge.snapshot.engine
+        engine = application.knowledge.snapshot.engine if application is not None else _file_engine
+        if explain and query is not None:
+            typer.echo(json.dumps(engine.explain(query, limit), ensure_ascii=False, indent=2))
+            return
         if stdin:
             for line in sys.stdin:
                 q = line.rstrip("\n")
@@ -445,7 +455,29 @@ def kb_search(
         for h in response.hits:
             typer.echo(f"{h.score:.3f}  {h.code}  {h.name}")
 
+    _file_engine: Any = None
+    if kb is not None:
+        _file_engine = _engine_for_file(kb)
+        asyncio.run(go(None))
+        return
     asyncio.run(_with_app(go, search=True))
+
+
+def _engine_for_file(kb: Path) -> Any:
+    """A search engine over a KB file with the bundled lexicon, life events and examples (and
+    the admins' examples file, SEARCH_EXAMPLES_PATH), without a database."""
+    from bot.domain.knowledge import build_examples
+    from knowledge.lexicon import default_lexicon
+    from knowledge.lifeevents import default_life_events
+    from knowledge.sample import load_procedures_json
+    from knowledge.search import SearchEngine
+
+    return SearchEngine(
+        load_procedures_json(kb),
+        default_lexicon(),
+        events=default_life_events(),
+        examples=build_examples(Settings.load().search.examples_path),
+    )
 
 
 @kb_app.command("eval")
@@ -462,13 +494,17 @@ def kb_eval(
 
     rows = load_rows(path)
     if kb is not None:
+        from knowledge.examples import default_examples
         from knowledge.lexicon import default_lexicon
         from knowledge.lifeevents import default_life_events
         from knowledge.sample import load_procedures_json
         from knowledge.search import SearchEngine
 
         engine = SearchEngine(
-            load_procedures_json(kb), default_lexicon(), events=default_life_events()
+            load_procedures_json(kb),
+            default_lexicon(),
+            events=default_life_events(),
+            examples=default_examples(),
         )
         report = evaluate(engine, rows)
     else:
@@ -539,6 +575,91 @@ def kb_events() -> None:
 
     for key, name, codes in asyncio.run(_with_app(go, search=True)):
         typer.echo(f"{key}\t{name}\t{' '.join(codes) or '(no procedure of this KB)'}")
+
+
+@kb_app.command("examples")
+def kb_examples(
+    code: Annotated[str | None, typer.Argument(help="one procedure code or OOS:category")] = None,
+    kb: Annotated[
+        Path | None, typer.Option("--kb", help="a KB file instead of the stored KB")
+    ] = None,
+    extra: Annotated[
+        Path | None, typer.Option("--file", help="extra phrases (default SEARCH_EXAMPLES_PATH)")
+    ] = None,
+) -> None:
+    """List the example phrases in use (bundled knowledge/data/examples.tsv plus the admins'
+    file), per procedure of the KB; report lines skipped and codes the KB lacks, and the
+    procedures without any phrase."""
+    from bot.domain.knowledge import build_examples
+    from knowledge.examples import DEFAULT_EXAMPLES_PATH, parse_example_lines
+
+    path = extra if extra is not None else Settings.load().search.examples_path
+    problems: list[str] = []
+    for source in (DEFAULT_EXAMPLES_PATH, path):
+        if source is not None and Path(source).exists():
+            lines = Path(source).read_text("utf-8").splitlines()
+            problems += parse_example_lines(lines, Path(source).name)[1]
+    examples = build_examples(path)
+    if kb is not None:
+        from knowledge.sample import load_procedures_json
+
+        codes = {r.code: r.name for r in load_procedures_json(kb)}
+    else:
+
+        async def go(application: Any) -> dict[str, str]:
+            return {r.code: r.name for r in application.knowledge.snapshot.engine.records}
+
+        codes = asyncio.run(_with_app(go, search=True))
+    by_code = examples.by_code()
+    oos = {f"OOS:{k}": v for k, v in examples.out_of_scope().items()}
+    if code is not None:
+        phrases = by_code.get(code) or oos.get(code) or []
+        typer.echo(f"{code}\t{codes.get(code, '(not in this KB)')}")
+        for phrase in phrases:
+            typer.echo(f"  {phrase}")
+        return
+    for c, name in codes.items():
+        typer.echo(f"{c}\t{len(by_code.get(c, []))}\t{name}")
+    for c, phrases in oos.items():
+        typer.echo(f"{c}\t{len(phrases)}")
+    unknown = sorted(c for c in by_code if c not in codes)
+    bare = [c for c in codes if c not in by_code]
+    typer.echo(
+        f"{len(examples)} phrases; {len(bare)} procedure(s) without any; "
+        f"{len(unknown)} code(s) not in this KB{': ' + ' '.join(unknown[:20]) if unknown else ''}",
+        err=True,
+    )
+    for problem in problems:
+        typer.echo(f"skipped {problem}", err=True)
+
+
+@kb_app.command("examples-add")
+def kb_examples_add(
+    code: str,
+    phrases: Annotated[list[str], typer.Argument(help="one or more phrases")],
+    extra: Annotated[
+        Path | None, typer.Option("--file", help="the admins' file (default SEARCH_EXAMPLES_PATH)")
+    ] = None,
+) -> None:
+    """Append example phrases for CODE (a procedure code or OOS:status|complaint|legal|other)
+    to the admins' file; the bot reads it when it rebuilds its index (within a minute)."""
+    from knowledge.examples import parse_example_lines
+
+    path = extra if extra is not None else Settings.load().search.examples_path
+    if path is None:
+        typer.echo("set SEARCH_EXAMPLES_PATH (or give --file) for the admins' phrases", err=True)
+        raise typer.Exit(2)
+    lines = [f"{code.strip()}\t{' '.join(p.split())}" for p in phrases]
+    good, problems = parse_example_lines(lines, "arguments")
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.writelines(f"{e.code}\t{e.phrase}\n" for e in good)
+    typer.echo(f"added {len(good)} phrase(s) for {code} to {path}")
 
 
 @kb_app.command("lexicon-add")

@@ -222,6 +222,7 @@ class SearchSettings(_Section):
     suggestions: int = Field(3, ge=1, le=8)
     lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
     life_events_path: Path | None = None  # extra life events (TSV, as knowledge/data/)
+    examples_path: Path | None = None  # extra example phrases (TSV code<TAB>phrase)
     import_max_mb: int = Field(5, ge=1)  # a file sent to the bot in a chat
     # A file given to `citizen-bot kb import` on the server: a whole province's list is bigger
     # than what is sensible to send in a chat (and Bot API downloads stop at 20 MB).

@@ -86,9 +86,11 @@ async def question(
         # A request the knowledge base cannot answer: point to the channel that can. The
         # question is kept for "send this as feedback" (an answered one writes nothing).
         await state.update_data(last_question=query)
+        # told by the example phrases alone: the procedures it resembles stay one tap away
+        offered = [(h.code, h.name) for h in response.hits[:buttons]] if response.scope else []
         await message.answer(
             renderer.t(f"search.intent.{response.intent}", locale),
-            reply_markup=keyboards.search_intent(locale, response.intent),
+            reply_markup=keyboards.search_intent(locale, response.intent, offered),
         )
         return
     if response.abstained or not response.hits:

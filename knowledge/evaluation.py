@@ -163,7 +163,11 @@ def load_rows(path: str | Path) -> list[EvalRow]:
 
 
 def shown_codes(response: SearchResponse, buttons: int = DEFAULT_BUTTONS) -> list[str]:
-    """The codes the citizen sees: the answer and its related buttons, or "did you mean"."""
+    """The codes the citizen sees: the answer and its related buttons, or "did you mean" —
+    none under a request the KB cannot answer, whose reply is its channel, unless only the
+    example phrases said so (`SearchResponse.scope`: the buttons are offered too)."""
+    if response.intent and not response.scope:
+        return []
     if response.best is not None:
         return [response.best.code, *(h.code for h in response.related[:buttons])]
     return [h.code for h in response.hits[:buttons]]

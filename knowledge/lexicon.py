@@ -108,7 +108,7 @@ def _gapped(
 class Lexicon:
     """An immutable set of colloquial phrases, matched longest-first on folded syllables."""
 
-    __slots__ = ("_by_first", "_entries", "_max_len")
+    __slots__ = ("_by_first", "_by_pair", "_entries", "_max_len", "_singles")
 
     def __init__(self, entries: Iterable[EntrySpec] = ()) -> None:
         """Build from (phrase, expansion[, weight]); a later entry for the same phrase wins."""
@@ -124,6 +124,18 @@ class Lexicon:
         for bucket in by_first.values():
             bucket.sort(key=lambda e: -len(e.key))  # stable: file order among equal lengths
         self._by_first = {k: tuple(v) for k, v in by_first.items()}
+        # The phrases of two or more syllables by their first two, and the one-syllable ones:
+        # a position is compared only with phrases that can start there.
+        by_pair: dict[tuple[str, str], list[LexiconEntry]] = {}
+        singles: dict[str, list[LexiconEntry]] = {}
+        for ordered in self._by_first.values():
+            for entry in ordered:
+                if len(entry.key) > 1:
+                    by_pair.setdefault((entry.key[0], entry.key[1]), []).append(entry)
+                else:
+                    singles.setdefault(entry.key[0], []).append(entry)
+        self._by_pair = {k: tuple(v) for k, v in by_pair.items()}
+        self._singles = {k: tuple(v) for k, v in singles.items()}
         self._max_len = max((len(e.key) for e in self._entries), default=0)
 
     def __len__(self) -> int:
@@ -169,22 +181,37 @@ class Lexicon:
         """
         out: list[LexiconMatch] = []
         i, n = 0, len(pairs)
+        by_first, by_pair, singles = self._by_first, self._by_pair, self._singles
+        none: tuple[LexiconEntry, ...] = ()
         while i < n:
             hit: LexiconEntry | None = None
             end = i
-            for entry in self._by_first.get(pairs[i][0], ()):
-                size = len(entry.key)
-                if i + size > n:
-                    continue
-                window = pairs[i : i + size]
-                if all(p[0] == k for p, k in zip(window, entry.key, strict=True)) and _compatible(
-                    window, entry.accented
-                ):
-                    hit, end = entry, i + size
+            first = pairs[i][0]
+            if first not in by_first:
+                i += 1
+                continue
+            # longest first: the phrases that go on with the next syllable, then single ones
+            nxt = pairs[i + 1] if i + 1 < n else None
+            longer_ones = by_pair.get((first, nxt[0]), none) if nxt is not None else none
+            for bucket in (longer_ones, singles.get(first, none)):
+                for entry in bucket:
+                    size = len(entry.key)
+                    if i + size > n:
+                        continue
+                    window = pairs[i : i + size]
+                    if all(
+                        p[0] == k for p, k in zip(window, entry.key, strict=True)
+                    ) and _compatible(window, entry.accented):
+                        hit, end = entry, i + size
+                        break
+                if hit is not None:
                     break
-            if light:
+            if light and nxt is not None:
                 longer = len(hit.key) if hit is not None else 1
-                for entry in self._by_first.get(pairs[i][0], ()):
+                # a gap right after the first syllable needs a light one there; otherwise the
+                # phrase must go on with the next syllable
+                gapped = by_first[first] if nxt[1] in light else longer_ones
+                for entry in gapped:
                     if len(entry.key) <= longer:
                         break  # longest first: the rest are no longer than the exact match
                     stop = _gapped(pairs, i, entry, light, max_gap)

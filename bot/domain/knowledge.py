@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from knowledge.examples import Examples, default_examples, load_examples
 from knowledge.exporters import Sheet, procedures_sheet, to_xlsx
 from knowledge.importers import (
     ImportDiff,
@@ -95,6 +96,15 @@ def build_life_events(
     return events.merged(usable)
 
 
+def build_examples(extra_path: Path | None) -> Examples:
+    """The bundled example phrases, plus a file of the admins' (bad lines are logged and
+    skipped; a file not written yet adds nothing)."""
+    examples = default_examples()
+    if extra_path is not None and extra_path.is_file():
+        examples = examples.merged(load_examples(extra_path))
+    return examples
+
+
 class KnowledgeService:
     """Holds the current index; readers always see a complete snapshot."""
 
@@ -103,15 +113,25 @@ class KnowledgeService:
         sessions: async_sessionmaker[AsyncSession],
         lexicon_path: Path | None = None,
         life_events_path: Path | None = None,
+        examples_path: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.lexicon_path = lexicon_path
         self.life_events_path = life_events_path
+        self.examples_path = examples_path
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
         self._next_check = 0.0
         # Told whether each search abstained (the process's metrics); None: nobody listens.
         self.on_search: Callable[[bool], None] | None = None
+
+    def _examples_stamp(self) -> tuple[int, int]:
+        """When the admins' examples file last changed, and its size (0, 0: none)."""
+        try:
+            st = self.examples_path.stat() if self.examples_path is not None else None
+        except OSError:
+            return (0, 0)
+        return (st.st_mtime_ns, st.st_size) if st is not None else (0, 0)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -138,7 +158,8 @@ class KnowledgeService:
                 version_now = await ProcedureRepo(session).version()
                 pairs = await LexiconRepo(session).all_pairs()
                 event_rows = await LifeEventRepo(session).all_rows()
-                version = (version_now, tuple(pairs), tuple(event_rows))
+                # the admins' example phrases are a file: a new one rebuilds the index
+                version = (version_now, tuple(pairs), tuple(event_rows), self._examples_stamp())
                 if not force and self._snapshot is not None and self._snapshot.version == version:
                     return self._snapshot
                 procedures = await ProcedureRepo(session).all_records()
@@ -149,6 +170,7 @@ class KnowledgeService:
                     procedures,
                     lexicon=build_lexicon(self.lexicon_path, pairs),
                     events=build_life_events(self.life_events_path, event_rows),
+                    examples=build_examples(self.examples_path),
                 )
             )
             self._snapshot = Snapshot(

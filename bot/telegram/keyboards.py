@@ -102,33 +102,26 @@ class Keyboards:
         )
         return InlineKeyboardMarkup(inline_keyboard=rows)
 
-    def search_intent(self, loc: str, intent: str) -> InlineKeyboardMarkup | None:
-        """The channel a request the knowledge base cannot answer is pointed to."""
+    def search_intent(
+        self, loc: str, intent: str, hits: Sequence[tuple[str, str]] = ()
+    ) -> InlineKeyboardMarkup | None:
+        """The channel a request the knowledge base cannot answer is pointed to; `hits`
+        ("did you mean" procedures) go under it when only example phrases told the request."""
         p = self.r.plain
-        if intent == "feedback":
-            return InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        _button(
-                            p("search.feedback_button", loc),
-                            FeedbackStartCB(source="question").pack(),
-                        )
-                    ]
-                ]
-            )
+        rows: list[list[InlineKeyboardButton]] = []
         if intent == "status":
-            return InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [_button(p("search.track_button", loc), MenuCB(action="track").pack())],
-                    [
-                        _button(
-                            p("search.feedback_button", loc),
-                            FeedbackStartCB(source="question").pack(),
-                        )
-                    ],
+            rows.append([_button(p("search.track_button", loc), MenuCB(action="track").pack())])
+        if intent in ("feedback", "status"):
+            rows.append(
+                [
+                    _button(
+                        p("search.feedback_button", loc),
+                        FeedbackStartCB(source="question").pack(),
+                    )
                 ]
             )
-        return None
+        rows += [[_button("❓ " + _truncate(name), ProcedureCB(code=c).pack())] for c, name in hits]
+        return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
     # ---- intake ----------------------------------------------------------------------
     def kinds(self, loc: str) -> InlineKeyboardMarkup:

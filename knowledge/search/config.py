@@ -38,6 +38,10 @@ class SearchResponse:
     language: str = "vi"
     variant: str = ""
     talk: str = ""  # for small talk: "greeting", "thanks", "who" or "ack"
+    # The out-of-scope category of the example phrases the question belongs to ("status",
+    # "complaint", "legal", "other"; see `knowledge.search.scope`): the engine abstained, and
+    # the bot offers the hits as "did you mean" under the category's channel.
+    scope: str = ""
 
     @property
     def best(self) -> SearchHit | None:
@@ -53,6 +57,7 @@ class SearchConfig:
     field_weights: tuple[tuple[str, float], ...] = (
         ("name", 3.0),
         ("keywords", 2.5),
+        ("examples", 1.0),
         ("field", 0.6),
         ("result", 0.6),
         ("conditions", 0.3),
@@ -65,6 +70,7 @@ class SearchConfig:
     field_strength: tuple[tuple[str, float], ...] = (
         ("name", 1.0),
         ("keywords", 1.0),
+        ("examples", 0.5),
         ("field", 0.6),
         ("result", 0.6),
         ("conditions", 0.4),
@@ -78,6 +84,7 @@ class SearchConfig:
     bigram_fields: tuple[str, ...] = (
         "name",
         "keywords",
+        "examples",
         "field",
         "result",
         "conditions",
@@ -155,3 +162,25 @@ class SearchConfig:
     # found in one family of variants and in nothing else names that family: answered.
     family_coverage: float = 0.99
     named_share: float = 0.6
+    # Example phrases (`knowledge.examples`): the cosine of a candidate's closest phrase to the
+    # question adds this much to the confidence logit and to the ranking score.
+    # Only the part of the cosine above `example_floor` counts for the confidence: a question
+    # said nearly like one of the procedure's phrases is answered.
+    conf_example: float = 0.0
+    example_floor: float = 0.5
+    rank_example: float = 0.5
+    # Naive Bayes posterior of the candidate among the candidates that have phrases, from the
+    # words of its phrases, name and keywords (the mean log-likelihood over the question's
+    # words times `bayes_sharpness`, normalised over the candidates): ranking only, since a
+    # share among candidates says nothing about whether any of them answers.
+    rank_bayes: float = 1.5
+    conf_bayes: float = 0.0  # the share of the posterior above `bayes_floor` counts this much
+    bayes_floor: float = 0.5
+    bayes_sharpness: float = 8.0
+    # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
+    # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
+    # KB: the engine abstains and points to that category's channel.
+    oos_lead: float = 0.65
+    oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
+    # The model is used only when at least this share of the KB's procedures have phrases.
+    oos_coverage: float = 0.5

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable
 
+from knowledge.examples import Examples
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.lifeevents import LifeEvents
 from knowledge.normalize import analyze, fold
@@ -14,17 +16,31 @@ from knowledge.search.clauses import clause_breaks, clause_focus
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse
 from knowledge.search.fillers import is_stop_word
 from knowledge.search.index import Index
-from knowledge.search.intents import SMALLTALK, English, Reading, read_intent
+from knowledge.search.intents import (
+    FEEDBACK,
+    LEGAL,
+    SMALLTALK,
+    STATUS,
+    English,
+    Reading,
+    read_intent,
+)
+from knowledge.search.nearest import ExampleSet, vector
 from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
+from knowledge.search.scope import ScopeModel
 from knowledge.search.variants import Families, Qualifiers
 
 __all__ = ["SearchEngine"]
+
+log = logging.getLogger(__name__)
 
 _CODE_RE = re.compile(r"(?<![\d.])\d\.\d{6}(?!\.?\d)")  # procedure code: 1.001193
 # Query language, the same for every engine (like the filler lists).
 _ENGLISH = English.load()
 _QUALIFIERS = Qualifiers.load()
+# The channel an out-of-scope example's category points to ("other": none, the engine asks).
+_OOS_INTENT = {"status": STATUS, "complaint": FEEDBACK, "legal": LEGAL, "other": ""}
 
 
 class SearchEngine:
@@ -37,19 +53,55 @@ class SearchEngine:
         lexicon: Lexicon | None = None,
         config: SearchConfig | None = None,
         events: LifeEvents | None = None,
+        examples: Examples | None = None,
     ) -> None:
-        """Index `records` (a repeated code replaces the earlier); no lexicon or no life events
-        means none used."""
+        """Index `records` (a repeated code replaces the earlier); no lexicon, no life events or
+        no example phrases means none used. An example whose code this KB lacks is skipped
+        (`unknown_example_codes` lists them)."""
         self.config = config or SearchConfig()
         self.lexicon = lexicon if lexicon is not None else Lexicon()
         self.events = events if events is not None else LifeEvents()
+        self.examples = examples if examples is not None else Examples()
         unique: dict[str, ProcedureRecord] = {}
         for rec in records:
             unique.pop(rec.code, None)
             unique[rec.code] = rec
         self._records: tuple[ProcedureRecord, ...] = tuple(unique.values())
         self._by_code = {rec.code: i for i, rec in enumerate(self._records)}
-        self._index = Index(self._records, self.lexicon, self.config)
+        by_doc: dict[int, list[str]] = {}
+        unknown: dict[str, int] = {}
+        for code, phrases in self.examples.by_code().items():
+            doc = self._by_code.get(code)
+            if doc is None:
+                unknown[code] = len(phrases)
+            else:
+                by_doc[doc] = phrases
+        self.unknown_example_codes: tuple[str, ...] = tuple(unknown)
+        if unknown and self._records:
+            log.warning(
+                "examples skipped, codes not in this knowledge base: %s",
+                ", ".join(f"{c} ({n})" for c, n in sorted(unknown.items())[:20]),
+            )
+        self._index = Index(self._records, self.lexicon, self.config, by_doc)
+        self._examples = ExampleSet(
+            self._index, by_doc, self.examples.out_of_scope() if self._records else {}
+        )
+        # Whether a question is for this KB at all: the procedures' phrases, names and
+        # keywords against the out-of-scope phrases of each category.
+        out_of_scope = self.examples.out_of_scope() if self._records else {}
+        if len(by_doc) < self.config.oos_coverage * len(self._records):
+            # "in scope" is known from the procedures' phrases: with most procedures lacking
+            # them, whatever they do not cover would look out of scope
+            out_of_scope = {}
+        self._scope = ScopeModel(
+            (p for phrases in by_doc.values() for p in phrases),
+            out_of_scope,
+            # the names and keywords of the procedures that have phrases: the model stays the
+            # same however many procedures without phrases the KB holds
+            ([*ph.unigrams, *ph.bigrams] for doc in by_doc for ph in self._index.phrases[doc])
+            if out_of_scope
+            else (),
+        )
         self._families = Families(self._records, _QUALIFIERS)
         # Each event's procedures, resolved against this knowledge base: doc → weight.
         by_name: dict[str, int] = {}
@@ -120,7 +172,9 @@ class SearchEngine:
             or bool(reading.intent)
             or self._too_close(scored, events)
             or self._elsewhere(scored, reading)
+            or bool(found.oos)
         )
+        intent = reading.intent or _OOS_INTENT.get(found.oos, "")
         if reading.intent == SMALLTALK:
             hits = []
         related: list[SearchHit] = []
@@ -131,12 +185,13 @@ class SearchEngine:
             abstained=abstained,
             hits=hits,
             related=related,
-            intent=reading.intent,
+            intent=intent,
             facet=reading.facet,
             events=tuple(events),
             language=found.language,
             variant=found.variant,
             talk=reading.talk if reading.intent == SMALLTALK else "",
+            scope="" if reading.intent else found.oos,
         )
 
     def _family_named(self, scored: list[Scored]) -> bool:
@@ -208,6 +263,7 @@ class SearchEngine:
         """Debugging aid: the parsed query and the features of the best candidates."""
         found = self._search(query)
         q = found.query
+        qvec = vector(q, self._index) if self._examples else None
         return {
             "units": [
                 (
@@ -221,6 +277,12 @@ class SearchEngine:
             "facet": found.reading.facet,
             "events": found.events,
             "variant": found.variant,
+            "out_of_scope": {
+                "category": found.oos_category,
+                "lead": round(found.oos_lead, 3),
+                "abstains": bool(found.oos),
+                "closest": self._examples.nearest_oos(qvec)[2] if qvec is not None else "",
+            },
             "top": [
                 {
                     "code": self._records[r.doc].code,
@@ -228,6 +290,9 @@ class SearchEngine:
                     "conf": round(r.confidence, 3),
                     "rank": round(r.rank, 3),
                     **{k: round(v, 3) for k, v in r.features.items()},
+                    "example_phrase": self._examples.nearest(qvec, r.doc)[1]
+                    if qvec is not None
+                    else "",
                 }
                 for r in found.scored[:limit]
             ],
@@ -240,6 +305,10 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
+            # an abbreviation the KB's words or phrases know ("dkkh", "ct07") is not English
+            pairs = analyze(text) if not search_text.strip() else []
+            if pairs and all(self._index.known(f) for f, _ in pairs):
+                language, search_text = "vi", text
         focus, breaks = None, frozenset[int]()
         if language == "vi":
             focus = clause_focus(text, self.config.max_query_syllables)
@@ -287,8 +356,13 @@ class SearchEngine:
             rest = parse(
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
-        scored = rank(q, self._index, prior, rest) if (q.terms or prior) else []
+        qvec = vector(q, self._index) if self._examples else None
+        scored = (
+            rank(q, self._index, prior, rest, self._examples, qvec) if (q.terms or prior) else []
+        )
         scored = self._choose_variant(scored, q, found)
+        if self._scope and language == "vi":
+            found.oos = self._out_of_scope(typed, found)
         # A procedure code typed in the question (officials do: "thủ tục 1.001193") is the
         # answer, whatever the words around it say.
         codes = _CODE_RE.findall(text)
@@ -298,6 +372,13 @@ class SearchEngine:
             scored = [Scored(d, 1.0, math.inf, {}) for d in coded] + others
         found.scored = scored
         return found
+
+    def _out_of_scope(self, typed: list[Pair], found: _Found) -> str:
+        """The out-of-scope category ("status", "complaint", "legal", "other") the question
+        belongs to rather than to this KB's procedures (`knowledge.search.scope`), or ""."""
+        category, lead = self._scope.judge(typed, self.config.oos_features)
+        found.oos_category, found.oos_lead = category, lead
+        return category if category and lead >= self.config.oos_lead else ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""
@@ -325,7 +406,18 @@ class SearchEngine:
 class _Found:
     """What `SearchEngine._search` learned about one question."""
 
-    __slots__ = ("events", "language", "query", "reading", "scored", "typed", "variant")
+    __slots__ = (
+        "events",
+        "language",
+        "oos",
+        "oos_category",
+        "oos_lead",
+        "query",
+        "reading",
+        "scored",
+        "typed",
+        "variant",
+    )
 
     def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
         self.query = query
@@ -335,3 +427,6 @@ class _Found:
         self.scored: list[Scored] = []
         self.variant = ""
         self.typed: list[Pair] = []
+        self.oos = ""  # the out-of-scope category the question belongs to, if it does
+        self.oos_category = ""  # the likeliest one, and how far it leads "in scope"
+        self.oos_lead = 0.0

@@ -12,7 +12,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
@@ -72,13 +72,21 @@ class Index:
     """Postings, idf and vocabulary of a sequence of records; document ids are positions."""
 
     def __init__(
-        self, records: Sequence[ProcedureRecord], lexicon: Lexicon, config: SearchConfig
+        self,
+        records: Sequence[ProcedureRecord],
+        lexicon: Lexicon,
+        config: SearchConfig,
+        examples: Mapping[int, Sequence[str]] | None = None,
     ) -> None:
+        """`examples`: document → its example phrases (`knowledge.examples`), indexed as the
+        field "examples"."""
         self.config = config
         self.lexicon = lexicon
-        self._build(records)
+        self._build(records, examples or {})
 
-    def _build(self, records: Sequence[ProcedureRecord]) -> None:
+    def _build(
+        self, records: Sequence[ProcedureRecord], examples: Mapping[int, Sequence[str]]
+    ) -> None:
         cfg = self.config
         b_of = dict(cfg.field_b)
         strength_of = dict(cfg.field_strength)
@@ -96,9 +104,13 @@ class Index:
         # term counts until then cost several times the finished index in resident memory
         # (freed small objects scattered among the kept ones are not given back to the system).
         # Tokenising twice costs a little build time; the kept index is all that stays.
-        def field_terms(rec: ProcedureRecord) -> Iterator[tuple[int, str, list[Sequence[Pair]]]]:
+        def field_terms(
+            doc: int, rec: ProcedureRecord
+        ) -> Iterator[tuple[int, str, list[Sequence[Pair]]]]:
             for slot, (fname, _) in enumerate(fields):
-                if fname == "keywords":
+                if fname == "examples":
+                    yield slot, fname, [analyze(e)[:limit] for e in examples.get(doc, ())]
+                elif fname == "keywords":
                     yield slot, fname, [analyze(k)[:limit] for k in rec.keywords]
                 else:
                     yield slot, fname, [analyze(getattr(rec, fname))[:limit]]
@@ -108,8 +120,8 @@ class Index:
         name_words: list[tuple[str, ...]] = []
         phrases: list[tuple[_Content, ...]] = []
         content_bigrams: set[str] = set()  # doc bigrams made of two non-filler words
-        for rec in records:
-            for slot, fname, chunks in field_terms(rec):
+        for doc, rec in enumerate(records):
+            for slot, fname, chunks in field_terms(doc, rec):
                 lengths[slot].append(sum(len(pairs) for pairs in chunks))
                 if fname in accented and fname in bigrammed:
                     for pairs in chunks:
@@ -131,7 +143,10 @@ class Index:
         norms: list[tuple[float, float, float, float]] = []  # weight, b, avg length, strength
         for slot, (fname, weight) in enumerate(fields):
             total = sum(lengths[slot])
-            avg = (total / n_docs if n_docs else 0.0) or 1.0
+            # Example phrases may exist for a few procedures only (an admin's first ones):
+            # their length is compared with the documents that have some.
+            having = sum(1 for n in lengths[slot] if n) if fname == "examples" else n_docs
+            avg = (total / having if having else 0.0) or 1.0
             norms.append((weight, b_of.get(fname, cfg.default_b), avg, strength_of.get(fname, 0.2)))
         k1 = cfg.k1
         # Document ids in two bytes while they fit (any province's KB), else four.
@@ -142,7 +157,7 @@ class Index:
         for doc, rec in enumerate(records):
             tf: dict[str, float] = {}
             best: dict[str, int] = {}
-            for slot, fname, chunks in field_terms(rec):
+            for slot, fname, chunks in field_terms(doc, rec):
                 terms: list[str] = []
                 for pairs in chunks:
                     folded = [f for f, _ in pairs]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from knowledge.search.index import Index
+from knowledge.search.nearest import ExampleSet, Vector
 from knowledge.search.query import Query, Unit
 
 __all__ = ["Scored", "rank"]
@@ -87,12 +88,15 @@ def rank(
     index: Index,
     prior: Mapping[int, float] | None = None,
     rest: Query | None = None,
+    examples: ExampleSet | None = None,
+    qvec: Vector | None = None,
 ) -> list[Scored]:
     """The best candidates for `q`, highest rank first (ties: lowest document id).
 
     `prior` (document → 0..1) comes from the life events the question describes: those
     documents are always candidates, and their prior is one more feature. `rest` is the
-    question without the words that told the situation: what it names besides."""
+    question without the words that told the situation: what it names besides. `examples`
+    and `qvec` (the question's vector): how close each candidate's nearest example phrase is."""
     cfg = index.config
     postings = index.postings
     idf = index.idf
@@ -152,6 +156,21 @@ def rank(
     # "mới chào đời" tells a birth; its "đời" must not also count as naming "cấp đổi …"
     naming = {d: _phrase_cover(d, rest, index) for d in phrases} if rest is not None else phrases
     top_two = heapq.nlargest(2, naming.items(), key=lambda kv: (kv[1], -kv[0]))
+    # The nearest example phrase of each candidate, and its naive Bayes posterior.
+    near: dict[int, float] = {}
+    posterior: dict[int, float] = {}
+    if examples and qvec is not None:
+        near = {d: examples.nearest(qvec, d)[0] for d in phrases}
+        # naive Bayes posterior among the candidates that have phrases
+        loglik, words = examples.likelihoods(qvec, phrases)
+        if loglik:
+            top = max(loglik.values())
+            sharp = cfg.bayes_sharpness / words  # the mean over the words, sharpened
+            odds = {d: math.exp((v - top) * sharp) for d, v in loglik.items()}
+            # ... and only as much as the candidates have phrases at all: where an admin gave
+            # phrases to a few procedures, those few must not outrank the rest by having them
+            mass = sum(odds.values()) * len(phrases) / len(odds)
+            posterior = {d: v / mass for d, v in odds.items()}
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
@@ -166,6 +185,8 @@ def rank(
         name_cover = sum(w for t, w in name.items() if t in q.words) / index.name_totals[d]
         relative = bm25 / top_bm25
         phrase_cover = phrases[d]
+        example = near.get(d, 0.0)
+        bayes = posterior.get(d, 0.0)
         event = prior.get(d, 0.0)
         if event:
             # a fifth of a name said by chance is noise; from there on, the more another
@@ -180,6 +201,8 @@ def rank(
             + cfg.conf_name * name_cover
             + cfg.conf_bm25 * math.log1p(bm25 / index.max_idf)
             + cfg.conf_event * event
+            + cfg.conf_example * max(0.0, example - cfg.example_floor) / (1.0 - cfg.example_floor)
+            + cfg.conf_bayes * max(0.0, bayes - cfg.bayes_floor) / (1.0 - cfg.bayes_floor)
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
@@ -192,6 +215,8 @@ def rank(
             + cfg.rank_phrase * phrase_cover
             + cfg.rank_name * name_cover
             + cfg.rank_event * event
+            + cfg.rank_example * example
+            + cfg.rank_bayes * bayes
         )
         feats = {
             "bm25": bm25,
@@ -201,6 +226,8 @@ def rank(
             "relative": relative,
             "phrase": phrase_cover,
             "event": event,
+            "example": example,
+            "bayes": bayes,
         }
         results.append(Scored(d, confidence, rank_score, feats))
     results.sort(key=lambda r: (-r.rank, r.doc))

@@ -401,3 +401,34 @@ def test_the_bot_starts_without_loading_the_chart_and_holiday_libraries(tmp_path
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'holidays'}))\n"
     )
     assert _last_line_of_python(code, tmp_path) == "[]"
+
+
+def test_examples_add_list_and_explain(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "examples.tsv"
+    monkeypatch.setenv("SEARCH_EXAMPLES_PATH", str(extra))
+    kb = str(DEFAULT_PROCEDURES_PATH)
+    refused = cli.invoke(app, ["kb", "examples-add", "OOS:weather", "trời có mưa không"])
+    assert refused.exit_code == 2 and "status" in refused.output
+    added = cli.invoke(
+        app, ["kb", "examples-add", "1.001193", "nhà vừa có thêm thằng cu", "thằng cu mới ra đời"]
+    )
+    assert added.exit_code == 0, added.output
+    assert extra.read_text("utf-8").splitlines()[-1] == "1.001193\tthằng cu mới ra đời"
+    extra.write_text(extra.read_text("utf-8") + "9.999999\tthủ tục tỉnh khác\nbroken\n", "utf-8")
+    listing = cli.invoke(app, ["kb", "examples", "1.001193", "--kb", kb])
+    assert listing.exit_code == 0, listing.output
+    assert "  thằng cu mới ra đời" in listing.output.splitlines()
+    summary = cli.invoke(app, ["kb", "examples", "--kb", kb])
+    assert summary.exit_code == 0
+    assert "1 code(s) not in this KB: 9.999999" in summary.output
+    assert "skipped examples.tsv:4" in summary.output
+    explained = cli.invoke(
+        app, ["kb", "search", "--kb", kb, "--explain", "nhà mình có thêm thằng cu", "--limit", "1"]
+    )
+    assert explained.exit_code == 0, explained.output
+    data = json.loads(explained.output)
+    assert data["top"][0]["code"] == "1.001193"
+    assert data["top"][0]["example_phrase"] in ("nhà vừa có thêm thằng cu", "thằng cu mới ra đời")
+    assert "out_of_scope" in data

@@ -179,3 +179,23 @@ async def test_legal_advice_is_declined_and_pointed_to_legal_aid(harness: Harnes
 async def test_slow_handling_offers_feedback(harness: Harness) -> None:
     message = await _ask(harness, "cán bộ xã làm hồ sơ chậm, tôi muốn phản ánh")
     assert _labels(message) == ["📝 Gửi phản ánh"]
+
+
+async def test_out_of_scope_phrases_point_to_the_channel_and_keep_the_procedures(
+    harness: Harness,
+) -> None:
+    # no fixed status wording: the example phrases (OOS:status) tell it
+    message = await _ask(harness, "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong")
+    assert "mã hồ sơ" in message["text"] and "/status" in message["text"]
+    labels = _labels(message)
+    assert labels[:2] == ["📂 Phản ánh của tôi", "📝 Gửi phản ánh"]
+    assert labels[2:] and all(label.startswith("❓") for label in labels[2:])
+    assert any("hộ chiếu" in label for label in labels[2:])
+    # a dispute (OOS:legal): no legal advice
+    message = await _ask(harness, "hàng xóm xây nhà làm nứt tường nhà tôi, đòi bồi thường thế nào")
+    assert "Trợ giúp pháp lý" in message["text"]
+    # rude handling (OOS:complaint): the feedback flow
+    message = await _ask(
+        harness, "nhân viên bộ phận một cửa nói chuyện cộc lốc, hỏi gì cũng không trả lời"
+    )
+    assert "📝 Gửi phản ánh" in _labels(message)
