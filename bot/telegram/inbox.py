@@ -32,8 +32,8 @@ from aiogram.methods import TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.tasks import first_of, wind_down
 from bot.telegram.outbox import enqueue
-from bot.telegram.outbox import first_of as _first
 from storage.db import durably
 from storage.models import InboxUpdate
 from storage.repositories import InboxRepo
@@ -154,9 +154,9 @@ class InboxWorker:
                         log.exception("claiming updates failed")
                 self._room.clear()
                 if claimed and claimed >= room or self._held >= self.capacity:
-                    await _first(stop, self._room, within=idle)  # at capacity: wait for room
+                    await first_of(stop, self._room, within=idle)  # at capacity: wait for room
                 elif not claimed:
-                    await _first(stop, self._wakeup, within=idle)
+                    await first_of(stop, self._wakeup, within=idle)
         finally:
             await self._wind_down(grace)
 
@@ -290,13 +290,7 @@ class InboxWorker:
 
     async def _wind_down(self, grace: float) -> None:
         self._stopping = True
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in pending:
-                task.cancel()
-            for task in pending:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await wind_down(self._tasks, grace)
         with contextlib.suppress(Exception):
             async with self.sessions.begin() as session:
                 await InboxRepo(session).release(self.token)
@@ -343,12 +337,12 @@ class Poller:
                     raise
                 wait = exc.retry_after or backoff
                 log.warning("getUpdates failed (%s); again in %.0f s", exc, wait)
-                await _first(stop, within=wait)
+                await first_of(stop, within=wait)
                 backoff = min(backoff * 2, 30.0)
                 continue
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("getUpdates failed (%s); again in %.0f s", exc, backoff)
-                await _first(stop, within=backoff)
+                await first_of(stop, within=backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
@@ -361,7 +355,7 @@ class Poller:
                     break
                 except Exception:
                     log.exception("storing %d updates failed; retrying", len(updates))
-                    await _first(stop, within=backoff)
+                    await first_of(stop, within=backoff)
                     backoff = min(backoff * 2, 30.0)
             else:
                 return

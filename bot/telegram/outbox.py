@@ -69,6 +69,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.tasks import first_of, wind_down
 from bot.telegram.ratelimit import TelegramRateLimiter
 from bot.telegram.retry import outbox_delivery
 from storage.models import OutboxMessage
@@ -317,13 +318,7 @@ class OutboxSender:
                     continue  # more may be due
                 await first_of(stop, self.wakeup, finished, within=idle)
         finally:
-            if lanes:
-                _, pending = await asyncio.wait(set(lanes), timeout=grace)
-                for task in pending:
-                    task.cancel()
-                for task in pending:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+            await wind_down(lanes, grace)
 
     async def _db(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
         """Run `work` in a session (and transaction) of its own; when the database drops the
@@ -785,15 +780,3 @@ def _by_chat(rows: list[OutboxMessage]) -> dict[int, list[OutboxMessage]]:
     for row in rows:
         lanes.setdefault(row.chat_id, []).append(row)
     return lanes
-
-
-async def first_of(*events: asyncio.Event, within: float) -> None:
-    """Wait until one of `events` is set, or `within` seconds."""
-    if any(e.is_set() for e in events):
-        return
-    waiters = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, timeout=within, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
