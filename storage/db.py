@@ -44,8 +44,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # (The driver, storage/sqlite_driver.py, waits for the write lock its own way.)
-        kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)

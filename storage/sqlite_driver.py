@@ -41,7 +41,8 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "aiosqlite_onetrip"
-# As long as SQLite's busy timeout (storage.db): then "database is locked", as before.
+# How long a write waits for the lock (ours, or another process's) before it fails with
+# "database is locked", as SQLite's own busy timeout of 30 s did before.
 WRITE_WAIT_SECONDS = 30.0
 _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 # SQLite's busy handler blocks the calling thread — here the event loop — so it waits at most

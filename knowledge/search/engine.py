@@ -83,12 +83,11 @@ class SearchEngine:
                 ", ".join(f"{c} ({n})" for c, n in sorted(unknown.items())[:20]),
             )
         self._index = Index(self._records, self.lexicon, self.config, by_doc)
-        self._examples = ExampleSet(
-            self._index, by_doc, self.examples.out_of_scope() if self._records else {}
-        )
+        oos_phrases = self.examples.out_of_scope() if self._records else {}
+        self._examples = ExampleSet(self._index, by_doc, oos_phrases)
         # Whether a question is for this KB at all: the procedures' phrases, names and
         # keywords against the out-of-scope phrases of each category.
-        out_of_scope = self.examples.out_of_scope() if self._records else {}
+        out_of_scope = oos_phrases
         if len(by_doc) < self.config.oos_coverage * len(self._records):
             # "in scope" is known from the procedures' phrases: with most procedures lacking
             # them, whatever they do not cover would look out of scope

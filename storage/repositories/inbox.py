@@ -17,15 +17,11 @@ from storage.models import InboxUpdate
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
-def _insert(session: AsyncSession) -> Any:
-    """INSERT with ON CONFLICT, in the dialect of the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
+def _insert(dialect: str, target: Any = InboxUpdate) -> Any:
+    """INSERT with ON CONFLICT into `target`, in the dialect of the database."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
-        return postgresql.insert(InboxUpdate)
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(InboxUpdate)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 @functools.cache
@@ -33,12 +29,12 @@ def _finish_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO UPDATE recording an update as done, built once per dialect (it
     runs for every update; building it each time cost more than running it)."""
     from sqlalchemy import bindparam
-    from sqlalchemy.dialects import postgresql, sqlite
 
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The table, not the mapped class: executed with a parameter dict, an ORM insert would
+    # become a bulk insert, which has no rowcount.
     table: Any = InboxUpdate.__table__
     now = bindparam("now", type_=table.c.handled_at.type)
-    stmt = insert(table).values(
+    stmt = _insert(dialect, table).values(
         bot_id=bindparam("bot_id", type_=table.c.bot_id.type),
         update_id=bindparam("update_id", type_=table.c.update_id.type),
         status=DONE,
@@ -94,7 +90,8 @@ class InboxRepo:
             for update_id, chat_id, payload in updates
         ]
         # One statement compiled once for any batch: the rows travel as parameters.
-        stmt = _insert(self.session).on_conflict_do_nothing().returning(InboxUpdate.update_id)
+        dialect = self.session.get_bind().dialect.name
+        stmt = _insert(dialect).on_conflict_do_nothing().returning(InboxUpdate.update_id)
         return len((await self.session.execute(stmt, rows)).all())
 
     async def claim(
