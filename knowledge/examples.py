@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.tsv import data_lines, read_lines
+
 __all__ = [
     "DEFAULT_EXAMPLES_PATH",
     "OOS_CATEGORIES",
@@ -83,11 +85,8 @@ def parse_example_lines(
     message per line skipped."""
     out: list[Example] = []
     problems: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip("\r\n").lstrip("\ufeff")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = [p.strip() for p in line.split("\t")]
+    for number, raw, fields in data_lines(lines):
+        parts = [p.strip() for p in fields]
         why = "expected 'code<TAB>phrase'" if len(parts) != 2 else _check(parts[0], parts[1])
         if why:
             problems.append(f"{source}:{number}: {why}: {raw.strip()[:80]!r}")
@@ -138,12 +137,8 @@ class Examples:
 def load_examples(source: str | Path | Iterable[str]) -> Examples:
     """Load examples from a TSV path or from an iterable of TSV lines; bad lines are logged
     and skipped."""
-    if isinstance(source, str | Path):
-        lines: Iterable[str] = Path(source).read_text(encoding="utf-8").splitlines()
-        name = Path(source).name
-    else:
-        lines, name = source, "examples"
-    examples, problems = parse_example_lines(lines, name)
+    name = Path(source).name if isinstance(source, str | Path) else "examples"
+    examples, problems = parse_example_lines(read_lines(source), name)
     for problem in problems:
         log.warning("example skipped: %s", problem)
     return Examples(examples)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.normalize import analyze, fold
+from knowledge.tsv import data_lines, read_lines
 
 __all__ = [
     "DEFAULT_LEXICON_PATH",
@@ -253,11 +254,8 @@ class Lexicon:
 def parse_lexicon_lines(lines: Iterable[str]) -> list[EntrySpec]:
     """Parse TSV lines (`colloquial<TAB>official[<TAB>weight]`, `#` comments) into entries."""
     specs: list[EntrySpec] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip("\r\n").lstrip("\ufeff")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = [p.strip() for p in line.split("\t")]
+    for number, raw, fields in data_lines(lines):
+        parts = [p.strip() for p in fields]
         if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
             raise LexiconError(f"line {number}: expected 'colloquial<TAB>official': {raw!r}")
         if len(parts) == 2:
@@ -273,10 +271,7 @@ def parse_lexicon_lines(lines: Iterable[str]) -> list[EntrySpec]:
 
 def load_lexicon(source: str | Path | Iterable[str]) -> Lexicon:
     """Load a lexicon from a TSV path or from an iterable of TSV lines."""
-    if isinstance(source, str | Path):
-        text = Path(source).read_text(encoding="utf-8")
-        return Lexicon(parse_lexicon_lines(text.splitlines()))
-    return Lexicon(parse_lexicon_lines(source))
+    return Lexicon(parse_lexicon_lines(read_lines(source)))
 
 
 def default_lexicon() -> Lexicon:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from knowledge.lexicon import Lexicon, LexiconError, Pair
 from knowledge.normalize import analyze
+from knowledge.tsv import data_lines, read_lines
 
 __all__ = [
     "COST_WORDS",
@@ -259,11 +260,7 @@ class LifeEvents:
 def parse_life_event_lines(lines: Iterable[str]) -> list[LifeEvent]:
     """Parse TSV lines (`key<TAB>name<TAB>triggers<TAB>procedures`, `#` comments)."""
     events: list[LifeEvent] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip("\r\n").lstrip("\ufeff")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = line.split("\t")
+    for number, raw, parts in data_lines(lines):
         if len(parts) != 4:
             raise LifeEventError(
                 f"line {number}: expected 'key<TAB>name<TAB>triggers<TAB>procedures': {raw!r}"
@@ -277,11 +274,7 @@ def parse_life_event_lines(lines: Iterable[str]) -> list[LifeEvent]:
 
 def load_life_events(source: str | Path | Iterable[str]) -> LifeEvents:
     """Load life events from a TSV path or from an iterable of TSV lines."""
-    if isinstance(source, str | Path):
-        lines: Iterable[str] = Path(source).read_text(encoding="utf-8").splitlines()
-    else:
-        lines = source
-    return LifeEvents(parse_life_event_lines(lines))
+    return LifeEvents(parse_life_event_lines(read_lines(source)))
 
 
 def default_life_events() -> LifeEvents:
