@@ -165,13 +165,19 @@ class BotProcess:
         path = self.workdir / "agencies.json"
         path.write_text(json.dumps(agencies, ensure_ascii=False), "utf-8")
         env = {key: value for key, value in self.env.items() if key != "BOT_TOKEN"}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "agencies", "import", str(path),
-            env=env, cwd=self.workdir,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        if await proc.wait() != 0:
-            raise RuntimeError("agencies import failed")
+        # A real agency list replaces the bundled demo, procedures included: import the bundled
+        # procedures as the province's own, so questions are searched on the 204-procedure KB.
+        for command in (
+            ["agencies", "import", str(path)],
+            ["kb", "import", str(ROOT / "knowledge/data/procedures.json")],
+        ):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", *command,
+                env=env, cwd=self.workdir,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            if await proc.wait() != 0:
+                raise RuntimeError(f"{' '.join(command)} failed")
 
     async def start(self) -> float:
         """Start the process; the moment it was started (monotonic)."""

@@ -134,6 +134,7 @@ async def create_app(
         settings.search.lexicon_path,
         settings.search.life_events_path,
         settings.search.examples_path,
+        settings.search.cache_path,
     )
     if load_knowledge:
         await knowledge.reload(force=True)

@@ -223,10 +223,19 @@ class SearchSettings(_Section):
     lexicon_path: Path | None = None  # extra colloquial → official terms (TSV)
     life_events_path: Path | None = None  # extra life events (TSV, as knowledge/data/)
     examples_path: Path | None = None  # extra example phrases (TSV code<TAB>phrase)
+    # The built index, kept so a restart on an unchanged KB loads it instead of building it
+    # (knowledge/search/cache.py); "" or "off": never kept.
+    cache_dir: str = str(DEFAULT_DATA_DIR / "cache")
     import_max_mb: int = Field(5, ge=1)  # a file sent to the bot in a chat
     # A file given to `citizen-bot kb import` on the server: a whole province's list is bigger
     # than what is sensible to send in a chat (and Bot API downloads stop at 20 MB).
     cli_import_max_mb: int = Field(200, ge=1)
+
+    @property
+    def cache_path(self) -> Path | None:
+        """Where the built index is kept (None: nowhere)."""
+        value = self.cache_dir.strip()
+        return None if value.lower() in ("", "off", "none") else Path(value)
 
 
 class Settings:

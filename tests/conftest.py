@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +11,10 @@ import pytest
 
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Harness, reset_postgres, sqlite_url
+
+# The bots the tests start keep their built search index in a folder of this run (as the bot
+# does in its data folder), not in the checkout's data/: later tests load what earlier built.
+os.environ.setdefault("SEARCH_CACHE_DIR", tempfile.mkdtemp(prefix="citizen-bot-index-"))
 
 
 @pytest.fixture

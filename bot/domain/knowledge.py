@@ -41,6 +41,7 @@ from knowledge.lifeevents import (
 )
 from knowledge.records import AgencyRecord, ProcedureRecord
 from knowledge.search import SearchEngine, SearchResponse
+from knowledge.search.cache import cached_engine, input_digest
 from storage.models import KbVersion
 from storage.repositories import (
     AgencyRepo,
@@ -114,11 +115,13 @@ class KnowledgeService:
         lexicon_path: Path | None = None,
         life_events_path: Path | None = None,
         examples_path: Path | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.sessions = sessions
         self.lexicon_path = lexicon_path
         self.life_events_path = life_events_path
         self.examples_path = examples_path
+        self.cache_dir = cache_dir
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
         self._next_check = 0.0
@@ -164,15 +167,22 @@ class KnowledgeService:
                     return self._snapshot
                 procedures = await ProcedureRepo(session).all_records()
                 agencies = await AgencyRepo(session).all_records()
-            # Building the index is CPU work: keep it off the event loop.
-            engine = await asyncio.to_thread(
-                lambda: SearchEngine(
+
+            def build() -> SearchEngine:
+                return SearchEngine(
                     procedures,
                     lexicon=build_lexicon(self.lexicon_path, pairs),
                     events=build_life_events(self.life_events_path, event_rows),
                     examples=build_examples(self.examples_path),
                 )
-            )
+
+            def load_or_build() -> SearchEngine:
+                files = (self.lexicon_path, self.life_events_path, self.examples_path)
+                key = input_digest((procedures, pairs, event_rows), files)
+                return cached_engine(self.cache_dir, key, build)
+
+            # Building (or loading) the index is CPU work: keep it off the event loop.
+            engine = await asyncio.to_thread(load_or_build)
             self._snapshot = Snapshot(
                 engine=engine,
                 procedures={p.code: p for p in procedures},
