@@ -37,7 +37,7 @@ eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval tests/data/check_variants_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev2_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev3_questions.jsonl --kb $(KB)
-	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl tests/data/heldout5_questions.jsonl; do \
+	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl tests/data/heldout5_questions.jsonl tests/data/heldout6_questions.jsonl; do \
 		[ -f $$set ] && $(VENV)/bin/citizen-bot kb eval $$set --kb $(KB); done; true
 
 i18n: $(VENV)/.installed  ## JSON catalogs (a branch's new keys) → Fluent locales/<locale>/*.ftl
