@@ -225,6 +225,10 @@ def _import(
                     max_bytes=limit,
                     replace=replace,
                 )
+            if report.applied and application.knowledge.cache_dir is not None:
+                # The KB changed: build its index now and keep it (SEARCH_CACHE_DIR), so the
+                # running bots pick it up, and the next start answers, without building it.
+                await application.knowledge.reload(force=True)
             return report
 
         return await _with_app(go)

@@ -432,3 +432,32 @@ def test_examples_add_list_and_explain(
     assert data["top"][0]["code"] == "1.001193"
     assert data["top"][0]["example_phrase"] in ("nhà vừa có thêm thằng cu", "thằng cu mới ra đời")
     assert "out_of_scope" in data
+
+
+def test_an_import_keeps_the_index_that_the_next_command_loads(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.search import SearchEngine
+
+    folder = tmp_path / "index"
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(folder))
+    agencies = tmp_path / "co_quan.csv"
+    agencies.write_text("code,name,reply_days\nSNN-X,Sở Nông nghiệp tỉnh X,15\n", encoding="utf-8")
+    procedures = tmp_path / "moi.json"
+    procedures.write_text(
+        json.dumps(
+            [{"code": "9.000003", "name": "Cấp phép nuôi chim yến", "agency": "SNN-X"}],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    assert cli.invoke(app, ["agencies", "import", str(agencies)]).exit_code == 0
+    assert cli.invoke(app, ["kb", "import", str(procedures)]).exit_code == 0
+    assert list(folder.glob("search-index-*.pickle"))
+
+    def no_building(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the index was built again")
+
+    monkeypatch.setattr(SearchEngine, "__init__", no_building)
+    found = json.loads(cli.invoke(app, ["kb", "search", "xin phep nuoi yen", "--json"]).output)
+    assert found["results"][0]["code"] == "9.000003"
