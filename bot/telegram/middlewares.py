@@ -120,9 +120,7 @@ class LocaleMiddleware(BaseMiddleware):
         locale = self.renderer.default_locale
         session: AsyncSession | None = data.get("session")
         if user is not None and session is not None:
-            citizen = await CitizenRepo(session).get(user.id)
-            if citizen is not None and citizen.locale:
-                locale = citizen.locale
+            locale = await CitizenRepo(session).locale(user.id) or locale
         data["locale"] = self.renderer.locale_of(locale)
         return await handler(event, data)
 

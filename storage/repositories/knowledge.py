@@ -400,7 +400,8 @@ class AdminRepo:
 
     async def ids(self) -> set[int]:
         """Their Telegram ids."""
-        return set((await self.session.scalars(select(Admin.telegram_id))).all())
+        table = Admin.__table__  # read on every update: the column, not the mapped objects
+        return set((await self.session.scalars(select(table.c.telegram_id))).all())
 
     async def add(self, telegram_id: int, name: str, added_by: int | None, now: datetime) -> bool:
         """Store an admin; False when already stored."""

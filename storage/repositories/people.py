@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Citizen
@@ -16,6 +17,14 @@ class CitizenRepo:
     async def get(self, telegram_id: int) -> Citizen | None:
         """The citizen's remembered profile, if any."""
         return await self.session.get(Citizen, telegram_id)
+
+    async def locale(self, telegram_id: int) -> str | None:
+        """The language the citizen chose, if any (read on every update: one column, no
+        object loaded)."""
+        table = Citizen.__table__
+        return await self.session.scalar(  # type: ignore[no-any-return]
+            select(table.c.locale).where(table.c.telegram_id == telegram_id)
+        )
 
     async def get_or_create(self, telegram_id: int, now: datetime) -> Citizen:
         """The citizen's row, created empty when missing."""
