@@ -5,10 +5,11 @@ Run: .venv/bin/python benchmarks/bench_startup.py [--repeat 3] [--docs 10000]
 
 - CLI: wall time of `citizen-bot kb search` (with the index the first search kept in
   SEARCH_CACHE_DIR, and with none kept, built at start), `calendar due`, `agencies list`
-  and a `tick` with nothing to send (no BOT_TOKEN), each as its own process on a fresh SQLite file that
-  was migrated once before (the first start of a new database migrates it; later ones do
-  not). Median of --repeat runs. Beside them, measured in the same run: a bare
-  `python -c pass` and `python -c "import aiogram.types"` (what every command paid before).
+  and a `tick` with nothing to send (no BOT_TOKEN), each as its own process on a fresh
+  SQLite file that was migrated once before (the first start of a new database migrates
+  it; later ones do not). Median of --repeat runs. Beside them, measured in the same run: a
+  bare `python -c pass` and `python -c "import aiogram.types"` (what every command paid
+  before).
 - Memory: resident set size of a process holding what the bot holds for its knowledge base
   (the records and the search index, as `KnowledgeService` does), with an empty KB, the
   bundled sample and a synthetic KB of --docs procedures (benchmarks/bench_search.py's
