@@ -12,8 +12,9 @@ Two features per candidate (see `search.rank`):
   content words and two-syllable words give each candidate a log-likelihood, and the posterior
   among the candidates (mean over the words, sharpened) is the feature.
 
-Everything is built once with the index; a question costs one vector and, per candidate, a
-look at its own few phrases and one lookup per word (never a pass over all phrases of the KB).
+Everything is built once with the index; a question costs one vector and, per candidate, one
+lookup per question term in that candidate's own phrases (a small inverted index), and one
+lookup per word (never a pass over all phrases of the KB).
 The out-of-scope phrases are kept too, behind a small inverted index, only to show the closest
 one in `--explain`: whether a question is out of scope is `search.scope`'s decision.
 """
@@ -96,6 +97,7 @@ class ExampleSet:
 
         # a procedure's phrases, compact: a few thousand of them stay in memory with the index
         self.docs: dict[int, tuple[_Phrase, ...]] = {}
+        self._within: dict[int, dict[str, tuple[tuple[int, float], ...]]] = {}
         for d, phrases in by_doc.items():
             kept = []
             for phrase, v in map(vec, phrases):
@@ -105,6 +107,13 @@ class ExampleSet:
                     )
             if kept:
                 self.docs[d] = tuple(kept)
+                # term → (phrase, weight) within the document: a question's dot product with
+                # each phrase sums over the terms they share, not over every phrase's terms
+                within: dict[str, list[tuple[int, float]]] = {}
+                for i, ph in enumerate(kept):
+                    for t, w in zip(ph.terms, ph.weights, strict=True):
+                        within.setdefault(t, []).append((i, w))
+                self._within[d] = {t: tuple(hits) for t, hits in within.items()}
         self.oos: list[tuple[str, str, Vector]] = []  # category, phrase, vector
         postings: dict[str, list[int]] = {}
         for category, phrases in out_of_scope.items():
@@ -144,13 +153,19 @@ class ExampleSet:
 
     def nearest(self, q: Vector, doc: int) -> tuple[float, str]:
         """The cosine of the document's closest phrase to the question, and that phrase."""
+        within = self._within.get(doc)
+        if within is None:
+            return 0.0, ""
+        dots: dict[int, float] = {}
+        for t, qw in q.terms.items():
+            for i, w in within.get(t, ()):
+                dots[i] = dots.get(i, 0.0) + qw * w
         best, said = 0.0, ""
-        get = q.terms.get
-        for phrase in self.docs.get(doc, ()):
-            dot = sum(w * get(t, 0.0) for t, w in zip(phrase.terms, phrase.weights, strict=True))
-            c = dot / (q.norm * phrase.norm)
+        phrases = self.docs[doc]
+        for i, dot in sorted(dots.items()):  # phrase order: the first of equals is named
+            c = dot / (q.norm * phrases[i].norm)
             if c > best:
-                best, said = c, phrase.text
+                best, said = c, phrases[i].text
         return best, said
 
     def likelihoods(self, q: Vector, docs: Iterable[int]) -> tuple[dict[int, float], int]:
