@@ -110,8 +110,8 @@ class ExampleSet:
                 # term → (phrase, weight) within the document: a question's dot product with
                 # each phrase sums over the terms they share, not over every phrase's terms
                 within: dict[str, list[tuple[int, float]]] = {}
-                for i, ph in enumerate(kept):
-                    for t, w in zip(ph.terms, ph.weights, strict=True):
+                for i, stored in enumerate(kept):
+                    for t, w in zip(stored.terms, stored.weights, strict=True):
                         within.setdefault(t, []).append((i, w))
                 self._within[d] = {t: tuple(hits) for t, hits in within.items()}
         self.oos: list[tuple[str, str, Vector]] = []  # category, phrase, vector
