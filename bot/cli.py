@@ -489,14 +489,30 @@ def kb_eval(
     path: Path,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     kb: Annotated[Path | None, typer.Option("--kb")] = None,
+    unseen: Annotated[
+        bool,
+        typer.Option("--unseen", help="leave out questions identical to an example phrase"),
+    ] = False,
 ) -> None:
     """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null}).
 
     With --kb FILE.json the questions run on that knowledge base with the bundled lexicon and
-    life events (reproducible, no database); without it, on the bot's stored knowledge base."""
-    from knowledge.evaluation import evaluate, load_rows
+    life events (reproducible, no database); without it, on the bot's stored knowledge base.
+    With --unseen, questions that are word for word one of the engine's example phrases are
+    left out (how many is printed)."""
+    from knowledge.evaluation import evaluate, load_rows, without_example_twins
 
     rows = load_rows(path)
+
+    def measured(engine: Any) -> Any:
+        asked = rows
+        if unseen:
+            asked = without_example_twins(rows, (e.phrase for e in engine.examples))
+            typer.echo(
+                f"left out {len(rows) - len(asked)} questions identical to an example", err=True
+            )
+        return evaluate(engine, asked)
+
     if kb is not None:
         from knowledge.examples import default_examples
         from knowledge.lexicon import default_lexicon
@@ -510,11 +526,11 @@ def kb_eval(
             events=default_life_events(),
             examples=default_examples(),
         )
-        report = evaluate(engine, rows)
+        report = measured(engine)
     else:
 
         async def go(application: Any) -> Any:
-            return evaluate(application.knowledge.snapshot.engine, rows)
+            return measured(application.knowledge.snapshot.engine)
 
         report = asyncio.run(_with_app(go, search=True))
     if as_json:

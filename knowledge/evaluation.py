@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from knowledge.normalize import fold
 from knowledge.search import SearchResponse
 
 # How many buttons the bot shows under an answer or a "did you mean" (SearchSettings default).
@@ -171,6 +172,18 @@ def shown_codes(response: SearchResponse, buttons: int = DEFAULT_BUTTONS) -> lis
     if response.best is not None:
         return [response.best.code, *(h.code for h in response.related[:buttons])]
     return [h.code for h in response.hits[:buttons]]
+
+
+def _plain(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def without_example_twins(rows: Iterable[EvalRow], phrases: Iterable[str]) -> list[EvalRow]:
+    """The questions that are not, word for word (case, accents and spacing aside), one of
+    the engine's example phrases: a question written independently can still coincide with
+    a phrase ("gia han ho chieu"), and the engine has then seen its answer."""
+    known = {_plain(p) for p in phrases}
+    return [row for row in rows if _plain(row.q) not in known]
 
 
 def evaluate(

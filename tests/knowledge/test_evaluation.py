@@ -89,3 +89,15 @@ def test_rows_with_several_acceptable_codes(tmp_path: Path) -> None:
     assert (report.top1_hits, report.in_scope, report.abstain) == (1, 1, 1.0)
     wrong = evaluate(_Scripted({"mat ho chieu": (False, ["1", "2", "3"])}), rows[:1])
     assert wrong.top1_hits == 0 and wrong.top3_hits == 0
+
+
+def test_questions_identical_to_an_example_phrase_can_be_left_out() -> None:
+    from knowledge.evaluation import without_example_twins
+
+    rows = [
+        EvalRow(q="Gia hạn  hộ chiếu", expect="9.000402"),
+        EvalRow(q="gia han ho chieu het han roi", expect="9.000402"),
+        EvalRow(q="xin chào", expect=None),
+    ]
+    kept = without_example_twins(rows, ["gia han ho chieu", "xin chao ban"])
+    assert [r.q for r in kept] == ["gia han ho chieu het han roi", "xin chào"]
