@@ -6,12 +6,18 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[dev,postgres,redis]'
+	$(MAKE) --no-print-directory bytecode
 	touch $@
 
-.PHONY: setup run test lint bench eval i18n
+# pip compiles the packages it installs, not this editable checkout: compiled once here, every
+# start skips ~0.2 s of compiling our modules (also where PYTHONDONTWRITEBYTECODE is set).
+bytecode:
+	$(VENV)/bin/python -m compileall -q bot handlers knowledge storage
+
+.PHONY: setup run test lint bench eval i18n bytecode
 setup: $(VENV)/.installed
 
-run: $(VENV)/.installed  ## the bot: Telegram with BOT_TOKEN, else the offline terminal chat
+run: $(VENV)/.installed bytecode  ## the bot: Telegram with BOT_TOKEN, else the offline terminal chat
 	$(VENV)/bin/citizen-bot run
 
 test: $(VENV)/.installed  ## every test; those needing PostgreSQL/Redis are skipped without them (unless CI=true)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import contextlib
 import json
 import os
@@ -420,6 +421,9 @@ def row(name: str, echo: float, ours: float, goal: str = "", unit: str = "") -> 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    # As deployed: bytecode compiled (make setup does it; pip does it for installed packages).
+    for package in ("bot", "handlers", "knowledge", "storage"):
+        compileall.compile_dir(ROOT / package, quiet=1)
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--filings", type=int, default=200)
     parser.add_argument("--rate", type=float, default=100.0)
