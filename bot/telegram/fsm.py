@@ -16,10 +16,12 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from storage.models import FsmRecord
 from storage.repositories import FsmRepo
+from storage.repositories.fsm import FsmRow
 
 
 def _state_name(state: StateType) -> str | None:
@@ -34,10 +36,26 @@ def _state_name(state: StateType) -> str | None:
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
 
-# Per update session: the FSM rows it loaded (None: known to be absent), so a handler that
-# reads and writes its state several times costs one SELECT, and the writes reach the
-# database once, when the update's transaction commits.
+# Per update session: the FSM rows it loaded, so a handler that reads and writes its state
+# several times costs one SELECT, and the writes reach the database once, when the update's
+# transaction commits (`_write_before_commit`).
 _ROWS = "fsm_rows"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    """The conversations this transaction changed are written as it commits (a failed update
+    rolls back with its conversation unchanged). SQLAlchemy runs this inside the asyncio
+    session's commit, where synchronous statements are allowed."""
+    rows: dict[str, FsmRow] | None = session.info.get(_ROWS)
+    if rows:
+        FsmRepo.write(session, rows.values())
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    """What a rolled-back transaction loaded or changed is not what the database holds."""
+    session.info.pop(_ROWS, None)
 
 
 class SqlAlchemyStorage(BaseStorage):
@@ -63,51 +81,36 @@ class SqlAlchemyStorage(BaseStorage):
                 yield session
 
     @staticmethod
-    async def _row(session: AsyncSession, key: str) -> FsmRecord | None:
-        rows: dict[str, FsmRecord | None] = session.info.setdefault(_ROWS, {})
+    async def _row(session: AsyncSession, key: str) -> FsmRow:
+        rows: dict[str, FsmRow] = session.info.setdefault(_ROWS, {})
         if key not in rows:
             rows[key] = await FsmRepo(session).get(key)
         return rows[key]
 
-    @staticmethod
-    def _add(session: AsyncSession, key: str, state: str | None, data: dict[str, Any]) -> None:
-        session.info.setdefault(_ROWS, {})[key] = FsmRepo(session).add(key, state, data)
-
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Store the state for this key."""
         async with self._session(write=True) as session:
-            k = self.key_builder.build(key)
-            row = await self._row(session, k)
-            if row is None:
-                self._add(session, k, _state_name(state), {})
-            else:
-                row.state = _state_name(state)
+            row = await self._row(session, self.key_builder.build(key))
+            row.state, row.changed = _state_name(state), True
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The stored state, or None."""
         async with self._session(write=False) as session:
-            row = await self._row(session, self.key_builder.build(key))
-            return row.state if row else None
+            return (await self._row(session, self.key_builder.build(key))).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Store the data for this key (JSON-serialisable)."""
         async with self._session(write=True) as session:
-            k = self.key_builder.build(key)
-            row = await self._row(session, k)
-            # A copy: the loaded row keeps what the database holds until this assignment, so
-            # the change is seen (and written) when the transaction commits.
-            copied = copy.deepcopy(dict(data))
-            if row is None:
-                self._add(session, k, None, copied)
-            else:
-                row.data = copied
+            row = await self._row(session, self.key_builder.build(key))
+            # A copy: the caller may go on changing what it passed.
+            row.data, row.changed = copy.deepcopy(dict(data)), True
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The stored data, or an empty dict."""
         async with self._session(write=False) as session:
             row = await self._row(session, self.key_builder.build(key))
             # A copy: a caller that changes what it got must not change the loaded row.
-            return copy.deepcopy(row.data) if row and row.data else {}
+            return copy.deepcopy(row.data) if row.data else {}
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""

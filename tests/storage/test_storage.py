@@ -254,6 +254,69 @@ async def test_fsm_storage_in_database(sessions) -> None:  # type: ignore[no-unt
     assert await storage.get_state(key) is None
 
 
+async def test_fsm_in_an_update_costs_one_read_and_one_write_at_commit(sessions) -> None:  # type: ignore[no-untyped-def]
+    """In the update's transaction, reads after the first and every write are kept until the
+    commit, which writes the conversation with one statement; a rollback writes nothing."""
+    from sqlalchemy import event
+
+    from bot.telegram.fsm import current_session
+
+    storage = SqlAlchemyStorage(sessions)
+    key = StorageKey(bot_id=42, chat_id=5002, user_id=5002)
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "fsm_records" in statement:
+            seen.append(statement.split()[0])
+
+    sync_engine = sessions.kw["bind"].sync_engine
+    event.listen(sync_engine, "before_cursor_execute", record)
+
+    async def in_update(steps, fail: bool = False) -> None:  # type: ignore[no-untyped-def]
+        async with sessions() as session, session.begin():
+            token = current_session.set(session)
+            try:
+                await steps()
+                if fail:
+                    raise RuntimeError("the handler failed")
+            finally:
+                current_session.reset(token)
+
+    async def first() -> None:
+        assert await storage.get_state(key) is None
+        await storage.set_state(key, "Intake:content")
+        await storage.set_data(key, {"draft": {"content": "Nội dung"}})
+        assert await storage.get_data(key) == {"draft": {"content": "Nội dung"}}
+
+    async def second() -> None:
+        data = await storage.get_data(key)
+        data["draft"]["name"] = "Lan"
+        await storage.set_data(key, data)
+        await storage.set_state(key, "Intake:phone")
+
+    async def failing() -> None:
+        await storage.set_state(key, "Intake:address")
+        await storage.set_data(key, {})
+
+    try:
+        await in_update(first)
+        assert seen == ["SELECT", "INSERT"]
+        seen.clear()
+        await in_update(second)
+        assert seen == ["SELECT", "UPDATE"]
+        seen.clear()
+        with pytest.raises(RuntimeError):
+            await in_update(failing, fail=True)
+        assert seen == ["SELECT"]
+        seen.clear()
+        await in_update(lambda: storage.get_data(key))
+        assert seen == ["SELECT"]  # read only: nothing written
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+    assert await storage.get_state(key) == "Intake:phone"
+    assert await storage.get_data(key) == {"draft": {"content": "Nội dung", "name": "Lan"}}
+
+
 @pytest.mark.redis
 async def test_fsm_storage_in_redis_survives_a_new_connection() -> None:
     from aiogram.fsm.storage.base import DefaultKeyBuilder
