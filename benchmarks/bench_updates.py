@@ -10,7 +10,9 @@ tests/fake_telegram.py served from this process. Scenarios, each on a fresh serv
 fresh bot process, the echo bot first:
 
 - questions: a burst of N questions from N citizens pushed at once; updates/s until the last
-  one is answered, and how many were never answered (lost).
+  one is answered, and how many were never answered (lost). Beside it, the bot process's CPU
+  time per update (all threads, from /proc), which the machine's other work disturbs far less
+  than wall time.
 - filings: K citizens each walking the whole intake conversation (9 updates: /phananh, kind,
   content, no files, no procedure, name, phone, address, submit), all pushed at once; updates/s
   until every step is answered, and when the acknowledgements with the tracking code arrive.
@@ -199,6 +201,17 @@ class BotProcess:
         )
         return started
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process used so far, all threads (user + system; Linux /proc): a
+        figure the other work on a shared machine disturbs far less than wall time."""
+        if self.proc is None:
+            return float("nan")
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def ready(self, within: float = 120.0) -> None:
         """Wait until it answers a first message (its startup is not measured)."""
         probe = make_message_update("/start", chat_id=WARMUP_USER)
@@ -261,12 +274,13 @@ def pct(values: list[float], q: float) -> float:
 # ---- scenarios ---------------------------------------------------------------------------
 async def burst_questions(kind: str, n: int) -> dict[str, float]:
     texts = questions()
-    async with running(kind) as (server, _bot):
+    async with running(kind) as (server, bot):
         replies = Replies(server)
         updates = [
             make_message_update(texts[i % len(texts)], chat_id=QUESTION_USERS + i) for i in range(n)
         ]
         chats = [replies.track(u) for u in updates]
+        cpu0 = bot.cpu_seconds()
         t0 = time.monotonic()
         server.push_updates(updates)
 
@@ -274,13 +288,19 @@ async def burst_questions(kind: str, n: int) -> dict[str, float]:
             return [t for c in chats if (t := replies.first_after(c, t0)) is not None]
 
         await wait_until(lambda: len(answered()) >= n, replies, within=600, quiet=60)
+        cpu = bot.cpu_seconds() - cpu0
         done = answered()
         elapsed = (max(done) - t0) if done else float("nan")
-        return {"updates_per_s": len(done) / elapsed, "answered": len(done), "lost": n - len(done)}
+        return {
+            "updates_per_s": len(done) / elapsed,
+            "answered": len(done),
+            "lost": n - len(done),
+            "cpu_ms": 1000 * cpu / max(len(done), 1),
+        }
 
 
 async def burst_filings(kind: str, k: int) -> dict[str, float]:
-    async with running(kind) as (server, _bot):
+    async with running(kind) as (server, bot):
         replies = Replies(server)
         steps = [filing_steps(FILING_USERS + i, i) for i in range(k)]
         # Step by step across citizens: everyone is somewhere in the conversation at once.
@@ -288,6 +308,7 @@ async def burst_filings(kind: str, k: int) -> dict[str, float]:
         for u in updates:
             replies.track(u)
         users = [FILING_USERS + i for i in range(k)]
+        cpu0 = bot.cpu_seconds()
         t0 = time.monotonic()
         server.push_updates(updates)
 
@@ -317,12 +338,14 @@ async def burst_filings(kind: str, k: int) -> dict[str, float]:
                 "updates_per_s": handled / (last - t0),
                 "answered": handled,
                 "lost": total - handled,
+                "cpu_ms": 1000 * (bot.cpu_seconds() - cpu0) / max(handled, 1),
             }
 
         await wait_until(
             lambda: all(submitted(u) is not None for u in users), replies, within=600, quiet=60
         )
         done = [t for u in users if (t := submitted(u)) is not None]
+        cpu = bot.cpu_seconds() - cpu0  # until the last submit is answered, as updates/s
         elapsed = (max(done) - t0) if done else float("nan")
         await wait_until(lambda: all(acked(u) is not None for u in users), replies, 600, 60)
         delays = [a - s for u in users if (s := submitted(u)) and (a := acked(u))]
@@ -330,6 +353,7 @@ async def burst_filings(kind: str, k: int) -> dict[str, float]:
             "updates_per_s": 9 * len(done) / elapsed,
             "answered": 9 * len(done),
             "lost": 9 * (k - len(done)),
+            "cpu_ms": 1000 * cpu / max(9 * len(done), 1),
             "ack_p95_s": pct(delays, 0.95),
             "ack_max_s": max(delays) if delays else float("nan"),
             "acks": len(delays),
@@ -437,12 +461,14 @@ async def main() -> None:
         o = await burst_questions("ours", args.questions)
         print(f"burst of {args.questions} questions")
         print(row("updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.5x echo"))
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
         print(row("lost (never answered)", e["lost"], o["lost"], "0"))
     if "filings" in only:
         e = await burst_filings("echo", args.filings)
         o = await burst_filings("ours", args.filings)
         print(f"burst of {args.filings} filings ({9 * args.filings} updates)")
         print(row("updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.3x echo"))
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
         print(row("lost (never answered)", e["lost"], o["lost"], "0"))
         print(
             f"  acknowledgements delivered: {o['acks']:.0f}/{args.filings}, after the submit "
