@@ -20,6 +20,7 @@ import argparse
 import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ from knowledge.examples import Example, Examples, default_examples  # noqa: E402
 from knowledge.lexicon import default_lexicon  # noqa: E402
 from knowledge.lifeevents import default_life_events  # noqa: E402
 from knowledge.sample import load_procedures_json  # noqa: E402
-from knowledge.search import SearchEngine  # noqa: E402
+from knowledge.search import SearchConfig, SearchEngine  # noqa: E402
 
 KB = ROOT / "knowledge/data/procedures.json"
 SAMPLE53 = ROOT / "tests/data/sample53_procedures.json"
@@ -63,10 +64,17 @@ def folds(examples: Examples, k: int, seed: int) -> list[list[Example]]:
     return out
 
 
+CONFIG = SearchConfig()
+
+
 def engine_for(kb: Path, examples: Examples) -> SearchEngine:
     """An engine over a KB file with the bundled lexicon and events and these phrases."""
     return SearchEngine(
-        load_procedures_json(kb), default_lexicon(), events=default_life_events(), examples=examples
+        load_procedures_json(kb),
+        default_lexicon(),
+        CONFIG,
+        events=default_life_events(),
+        examples=examples,
     )
 
 
@@ -120,7 +128,15 @@ def main() -> None:
     parser.add_argument("--no-cv", action="store_true", help="only the development sets")
     parser.add_argument("--misses", action="store_true", help="print the CV misses")
     parser.add_argument("--kinds", action="store_true", help="per kind on the dev sets")
+    parser.add_argument(
+        "--set", action="append", default=[], help="a SearchConfig weight: name=value"
+    )
     args = parser.parse_args()
+    global CONFIG
+    for item in args.set:
+        name, value = item.split("=", 1)
+        kind = type(getattr(CONFIG, name))
+        CONFIG = replace(CONFIG, **{name: value in ("1", "true") if kind is bool else kind(value)})
     if not args.no_cv:
         report, build = cross_validate(args.folds, args.seed)
         print(line(f"cv{args.folds}", report), f" build {build:.2f} s")
@@ -133,6 +149,8 @@ def main() -> None:
                 engines[kb] = engine_for(kb, default_examples())
             report = evaluate(engines[kb], load_rows(path))
             print(line(name, report))
+            if args.misses:
+                print(report.format())
             if args.kinds:
                 for kind, c in sorted(report.kinds.items()):
                     print("   ", line(kind or "-", c))

@@ -177,6 +177,18 @@ class SearchConfig:
     conf_bayes: float = 0.0  # the share of the posterior above `bayes_floor` counts this much
     bayes_floor: float = 0.5
     bayes_sharpness: float = 8.0
+    # The phrases' logistic regression (`knowledge.search.model`): P(procedure | question)
+    # over the procedures with phrases adds this much to the ranking score, and its part above
+    # `model_floor` this much to the confidence logit.
+    rank_model: float = 2.0
+    conf_model: float = 1.5
+    model_floor: float = 0.3
+    # The ranking side gets the probability as a share of the model's likeliest procedure's
+    # (the confidence side always the probability itself).
+    model_relative: bool = False
+    # The out-of-scope phrases are classes of the model too: a question like them leaves
+    # less probability to every procedure.
+    model_oos: bool = True
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.

@@ -25,6 +25,7 @@ from knowledge.search.intents import (
     Reading,
     read_intent,
 )
+from knowledge.search.model import PhraseModel, model_features
 from knowledge.search.nearest import ExampleSet, vector
 from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
@@ -85,6 +86,11 @@ class SearchEngine:
         self._index = Index(self._records, self.lexicon, self.config, by_doc)
         oos_phrases = self.examples.out_of_scope() if self._records else {}
         self._examples = ExampleSet(self._index, by_doc, oos_phrases)
+        self._model = PhraseModel(
+            by_doc,
+            {d: (self._records[d].name, *self._records[d].keywords) for d in by_doc},
+            oos_phrases if self.config.model_oos else None,
+        )
         # Whether a question is for this KB at all: the procedures' phrases, names and
         # keywords against the out-of-scope phrases of each category.
         out_of_scope = oos_phrases
@@ -263,6 +269,7 @@ class SearchEngine:
         found = self._search(query)
         q = found.query
         qvec = vector(q, self._index) if self._examples else None
+        words = model_features(q.pairs)
         return {
             "units": [
                 (
@@ -281,6 +288,7 @@ class SearchEngine:
                 "lead": round(found.oos_lead, 3),
                 "abstains": bool(found.oos),
                 "closest": self._examples.nearest_oos(qvec)[2] if qvec is not None else "",
+                "model": round(sum(found.model_oos.values()), 3),
             },
             "top": [
                 {
@@ -292,6 +300,8 @@ class SearchEngine:
                     "example_phrase": self._examples.nearest(qvec, r.doc)[1]
                     if qvec is not None
                     else "",
+                    # the question's words that speak most for it in the phrases' model
+                    "model_words": self._model.explain(words, r.doc),
                 }
                 for r in found.scored[:limit]
             ],
@@ -356,8 +366,14 @@ class SearchEngine:
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
         qvec = vector(q, self._index) if self._examples else None
+        learnt, outside = (
+            self._model.probabilities(model_features(q.pairs)) if self._model else ({}, {})
+        )
+        found.model, found.model_oos = learnt, outside
         scored = (
-            rank(q, self._index, prior, rest, self._examples, qvec) if (q.terms or prior) else []
+            rank(q, self._index, prior, rest, self._examples, qvec, learnt)
+            if (q.terms or prior)
+            else []
         )
         scored = self._choose_variant(scored, q, found)
         if self._scope and language == "vi":
@@ -408,6 +424,8 @@ class _Found:
     __slots__ = (
         "events",
         "language",
+        "model",
+        "model_oos",
         "oos",
         "oos_category",
         "oos_lead",
@@ -429,3 +447,5 @@ class _Found:
         self.oos = ""  # the out-of-scope category the question belongs to, if it does
         self.oos_category = ""  # the likeliest one, and how far it leads "in scope"
         self.oos_lead = 0.0
+        self.model: dict[int, float] = {}  # P(procedure | question) of the phrases' model
+        self.model_oos: dict[str, float] = {}  # ... and of each out-of-scope category
