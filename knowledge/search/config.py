@@ -146,6 +146,11 @@ class SearchConfig:
     plain_window: float = 1.0  # the plainer sibling (no qualifier said) must rank this close
     # Related buttons under an answer: siblings and event procedures among this many.
     related_pool: int = 12
+    # The runner-up is a related button (at `rival_slot`) when at least `rival_button` sure and
+    # within `rival_rank_gap` ranking points of the answer.
+    rival_button: float = 0.6
+    rival_rank_gap: float = 3.0
+    rival_slot: int = 2
     # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
     abstain_below: float = 0.6
     # Below `sure_above`, a rival from another family within `rival_margin` of the best makes

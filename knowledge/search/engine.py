@@ -253,7 +253,9 @@ class SearchEngine:
 
     def _related(self, scored: list[Scored], events: list[str]) -> list[SearchHit]:
         """Buttons under an answer: its siblings among the candidates, then the procedures of
-        the life events the question describes, best ranked first; never anything else."""
+        the life events the question describes, best ranked first; and the runner-up when it
+        is nearly as sure as the answer (`SearchConfig.rival_button`): the citizen sees the
+        other reading of a question the engine answered. Nothing else."""
         best = scored[0].doc
         pool = [r.doc for r in scored[1 : self.config.related_pool]]
         out = self._families.related(best, pool, self.config.related_pool)
@@ -262,6 +264,17 @@ class SearchEngine:
             ranked = [d for d in pool if d in docs]
             ranked += sorted((d for d in docs if d not in pool), key=lambda d: -docs[d])
             out += [d for d in ranked if d != best and d not in out]
+        # a runner-up nearly as sure as the answer is a button too, whatever its family
+        cfg = self.config
+        if len(scored) > 1:
+            second = scored[1]
+            if (
+                second.doc not in out[: cfg.rival_slot + 1]
+                and second.confidence >= cfg.rival_button
+                and scored[0].rank - second.rank <= cfg.rival_rank_gap
+            ):
+                out = [d for d in out if d != second.doc]
+                out.insert(min(cfg.rival_slot, len(out)), second.doc)
         return [SearchHit(self._records[d].code, self._records[d].name, 0.0) for d in out]
 
     def explain(self, query: str, limit: int = 5) -> dict[str, object]:
