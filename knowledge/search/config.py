@@ -173,7 +173,10 @@ class SearchConfig:
     # said nearly like one of the procedure's phrases is answered.
     conf_example: float = 0.0
     example_floor: float = 0.5
-    rank_example: float = 0.5
+    # Off since the phrases' logistic model (`search.model`) came: it did nothing the model
+    # does not (cross-validated), and the phrase vectors it needs cost more to build than the
+    # rest of the index (they are now built only for `kb search --explain`).
+    rank_example: float = 0.0
     # Naive Bayes posterior of the candidate among the candidates that have phrases, from the
     # words of its phrases, name and keywords (the mean log-likelihood over the question's
     # words times `bayes_sharpness`, normalised over the candidates): ranking only, since a
@@ -198,6 +201,10 @@ class SearchConfig:
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.
     oos_lead: float = 0.65
+    # ... or by `oos_lead_agreed` when the phrases' logistic model gives the out-of-scope
+    # classes together at least `model_oos_agrees`.
+    oos_lead_agreed: float = 0.3
+    model_oos_agrees: float = 0.4
     oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
     # The model is used only when at least this share of the KB's procedures have phrases.
     oos_coverage: float = 0.5

@@ -404,9 +404,16 @@ class SearchEngine:
     def _out_of_scope(self, typed: list[Pair], found: _Found) -> str:
         """The out-of-scope category ("status", "complaint", "legal", "other") the question
         belongs to rather than to this KB's procedures (`knowledge.search.scope`), or ""."""
-        category, lead = self._scope.judge(typed, self.config.oos_features)
+        cfg = self.config
+        category, lead = self._scope.judge(typed, cfg.oos_features)
         found.oos_category, found.oos_lead = category, lead
-        return category if category and lead >= self.config.oos_lead else ""
+        if category and lead >= cfg.oos_lead:
+            return category
+        # a smaller lead is enough when the phrases' logistic model (`search.model`) agrees
+        outside = sum(found.model_oos.values())
+        if category and lead >= cfg.oos_lead_agreed and outside >= cfg.model_oos_agrees:
+            return category
+        return ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""

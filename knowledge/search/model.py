@@ -29,16 +29,17 @@ from knowledge.normalize import analyze
 
 __all__ = ["PhraseModel", "model_features"]
 
-_EPOCHS = 3
+_EPOCHS = 2
 _BATCH = 128
-_RATE = 5.0  # learning rate of the first epoch; each later epoch's is 0.7 of the one before
+_RATE = 6.0  # learning rate of the first epoch; each later epoch's is 0.7 of the one before
 _DECAY = 0.7
 _SEED = 11
 
 
 def model_features(pairs: Sequence[Pair]) -> list[str]:
-    """The folded syllables and two-syllable words of analysed text (words only)."""
-    words = [f for f, _ in pairs if f.isalpha()]
+    """The folded syllables, numbers and two-syllable words of analysed text ("lop 6" is
+    not "lop 2")."""
+    words = [f for f, _ in pairs if f.isalnum()]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 

@@ -162,7 +162,8 @@ def rank(
     near: dict[int, float] = {}
     posterior: dict[int, float] = {}
     if examples and qvec is not None:
-        near = {d: examples.nearest(qvec, d)[0] for d in phrases}
+        if cfg.rank_example or cfg.conf_example:
+            near = {d: examples.nearest(qvec, d)[0] for d in phrases}
         # naive Bayes posterior among the candidates that have phrases
         loglik, words = examples.likelihoods(qvec, phrases)
         if loglik:

@@ -98,3 +98,37 @@ def test_a_kb_without_phrases_has_no_model() -> None:
     assert not engine._model
     response = engine.search("đăng ký khai sinh")
     assert response.best is not None and response.best.code == "1.001193"
+
+
+def test_numbers_are_features() -> None:
+    assert "lop 6" in words("con học lớp 6")
+    assert "6" in words("con học lớp 6")
+
+
+def test_the_model_agreeing_lowers_the_lead_the_phrases_need_to_abstain(
+    engines: tuple[SearchEngine, SearchEngine],
+) -> None:
+    on, _ = engines
+    # a dossier's status that names its procedure, whose words speak for "in scope" in the
+    # naive Bayes model (test_examples.py asks it too); the logistic model reads the asking
+    # words as a status
+    question = "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong"
+    response = on.search(question)
+    assert response.abstained and response.scope == "status"
+    explained = on.explain(question)["out_of_scope"]
+    assert isinstance(explained, dict)
+    assert explained["model"] >= on.config.model_oos_agrees
+    alone = replace(on.config, model_oos_agrees=1.1)  # the naive Bayes model's lead alone
+    records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
+    engine = SearchEngine(records, lexicon, alone, events=events, examples=default_examples())
+    assert explained["lead"] < on.config.oos_lead
+    assert not engine.search(question).abstained
+
+
+def test_phrase_vectors_are_built_only_for_explain() -> None:
+    engine = SearchEngine(load_procedures_json(), default_lexicon(), examples=default_examples())
+    engine.search("vợ mới sinh em bé làm giấy khai sinh")
+    assert "_vectors" not in vars(engine._examples)  # the ranking never parsed a phrase
+    top = engine.explain("vợ mới sinh em bé làm giấy khai sinh", 1)["top"]
+    assert isinstance(top, list) and top[0]["example_phrase"]
+    assert "_vectors" in vars(engine._examples)
