@@ -143,7 +143,12 @@ class SearchConfig:
     # Variants: siblings of the best candidate ranked within this window of it (ranking
     # score units) compete on how well their qualifiers fit the question.
     variant_window: float = 3.0
-    plain_window: float = 1.0  # the plainer sibling (no qualifier said) must rank this close
+    plain_window: float = 1.0
+    # In a question of at most `variant_short` content syllables, the variants compete on the
+    # ranking without what the phrases' logistic model added (and, with `variant_bayes`, the
+    # naive Bayes posterior too).
+    variant_short: int = 4
+    variant_bayes: bool = False  # the plainer sibling (no qualifier said) must rank this close
     # Related buttons under an answer: siblings and event procedures among this many.
     related_pool: int = 12
     # The runner-up is a related button (at `rival_slot`) when at least `rival_button` sure and

@@ -422,8 +422,14 @@ class SearchEngine:
         # Qualifiers are read as typed (a repaired typo must not invent one), and in the
         # official wording the lexicon brought in.
         said = self._families.qualifiers.said(found.typed, q.expanded)
+        # A short question ("cấp hộ chiếu", "cccd") is a procedure's name, and a name that
+        # says no qualifier is the plain procedure's: the variants compete without what the
+        # phrases' statistics add (a variant's phrases say the plain words as often as its
+        # own). A longer one tells more, and the phrases know how such stories end.
+        content = sum(1 for c in q.content if c)
+        short = 1.0 if content <= self.config.variant_short else 0.0
         choice = self._families.choose(
-            [(r.doc, r.rank) for r in scored],
+            [(r.doc, r.rank - short * r.features.get("phrases_rank", 0.0)) for r in scored],
             said,
             self.config.variant_window,
             self.config.plain_window,

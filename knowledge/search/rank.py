@@ -232,8 +232,16 @@ def rank(
             + cfg.rank_bayes * bayes
             + cfg.rank_model * learn / top_p
         )
+        # what the phrases' statistics added: the choice among variants discounts it (the
+        # phrases of "… lần thứ hai" say "cấp hộ chiếu" more often than the plain one's do)
+        said_by_phrases = cfg.rank_model * learn / top_p + cfg.conf_model * max(
+            0.0, learn - cfg.model_floor
+        ) / (1.0 - cfg.model_floor)
+        if cfg.variant_bayes:
+            said_by_phrases += cfg.rank_bayes * bayes
         feats = {
             "bm25": bm25,
+            "phrases_rank": said_by_phrases,
             "coverage": coverage,
             "bigrams": bigram_cover,
             "name": name_cover,

@@ -132,3 +132,16 @@ def test_phrase_vectors_are_built_only_for_explain() -> None:
     top = engine.explain("vợ mới sinh em bé làm giấy khai sinh", 1)["top"]
     assert isinstance(top, list) and top[0]["example_phrase"]
     assert "_vectors" in vars(engine._examples)
+
+
+def test_a_short_name_keeps_the_plain_variant_whatever_the_phrases_say(
+    engines: tuple[SearchEngine, SearchEngine],
+) -> None:
+    on, _ = engines
+    # the second passport's phrases say "cấp hộ chiếu" more often than the first one's
+    response = on.search("cấp hộ chiếu")
+    assert response.best is not None and response.best.code == "9.000401"
+    records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
+    config = replace(SearchConfig(), variant_short=0)
+    engine = SearchEngine(records, lexicon, config, events=events, examples=default_examples())
+    assert engine.search("cấp hộ chiếu").hits[0].code != "9.000401"
