@@ -1,7 +1,9 @@
 """Example phrases as ranking evidence (`knowledge.examples`): how close a question is to the
 way citizens ask for each candidate procedure.
 
-Two features per candidate (see `search.rank`):
+Two features per candidate (see `search.rank`; the first is only shown by `explain` since the
+logistic model, `search.model`, came: ranking on it added nothing, and its vectors are built
+on first use):
 
 - **nearest phrase**: each phrase is parsed like a question (`search.query.parse`: repair,
   filler dropped, the lexicon's official wording beside the colloquial one) into a vector of
@@ -12,8 +14,9 @@ Two features per candidate (see `search.rank`):
   content words and two-syllable words give each candidate a log-likelihood, and the posterior
   among the candidates (mean over the words, sharpened) is the feature.
 
-Everything is built once with the index; a question costs one vector and, per candidate, a
-look at its own few phrases and one lookup per word (never a pass over all phrases of the KB).
+The naive Bayes counts are built with the index, the phrase vectors on first use; a question
+costs one vector and, per candidate, one lookup per word (and, in `explain`, a look at its own
+few phrases: never a pass over all phrases of the KB).
 The out-of-scope phrases are kept too, behind a small inverted index, only to show the closest
 one in `--explain`: whether a question is out of scope is `search.scope`'s decision.
 """
