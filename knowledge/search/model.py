@@ -21,11 +21,13 @@ names the words that speak most for a procedure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from knowledge.lexicon import Pair
 from knowledge.normalize import analyze
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["PhraseModel", "model_features"]
 
@@ -55,6 +57,8 @@ class PhraseModel:
         """`by_doc`: document → its example phrases; `names`: document → its name and
         keywords (training texts too, for the documents that have phrases); `out_of_scope`:
         category → phrases, one class each (their probability is what is not in scope)."""
+        import numpy as np  # here: commands that never build an index do not pay its import
+
         docs = sorted(d for d, phrases in by_doc.items() if phrases)
         self.docs = tuple(docs)
         self._column = {d: i for i, d in enumerate(docs)}
@@ -95,6 +99,8 @@ class PhraseModel:
     def probabilities(self, words: Sequence[str]) -> tuple[dict[int, float], dict[str, float]]:
         """P(document | the question's words) over the documents with phrases, and of each
         out-of-scope category ({}, {} when the model knows none of the words)."""
+        import numpy as np
+
         ids = self._known(words)
         if not ids:
             return {}, {}
@@ -122,6 +128,7 @@ class PhraseModel:
 def _train(rows: list[np.ndarray], labels: np.ndarray, features: int, classes: int) -> np.ndarray:
     """Weights (features × classes) of a softmax regression over L2-normalised binary rows,
     by mini-batch gradient descent (cross-entropy, no regularisation beyond early stopping)."""
+    import numpy as np
     counts = np.array([len(r) for r in rows])
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     columns = np.concatenate(rows)
