@@ -129,6 +129,7 @@ def _train(rows: list[np.ndarray], labels: np.ndarray, features: int, classes: i
     """Weights (features × classes) of a softmax regression over L2-normalised binary rows,
     by mini-batch gradient descent (cross-entropy, no regularisation beyond early stopping)."""
     import numpy as np
+
     counts = np.array([len(r) for r in rows])
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     columns = np.concatenate(rows)
