@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 bytecode:
 	$(VENV)/bin/python -m compileall -q bot handlers knowledge storage
 
-.PHONY: setup run test lint bench eval i18n bytecode
+.PHONY: setup run test lint bench eval cv i18n bytecode
 setup: $(VENV)/.installed
 
 run: $(VENV)/.installed bytecode  ## the bot: Telegram with BOT_TOKEN, else the offline terminal chat
@@ -45,6 +45,12 @@ eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev3_questions.jsonl --kb $(KB)
 	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl tests/data/heldout5_questions.jsonl tests/data/heldout6_questions.jsonl; do \
 		[ -f $$set ] && $(VENV)/bin/citizen-bot kb eval $$set --kb $(KB); done; true
+
+# Cross-validation over the example phrases (5 folds), the first batch of phrases against the
+# second and back, and the development sets (never the never-tuned heldout3/4/5).
+cv: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/cv_examples.py --dev --batches
+	$(VENV)/bin/python benchmarks/cv_examples.py
 
 i18n: $(VENV)/.installed  ## JSON catalogs (a branch's new keys) → Fluent locales/<locale>/*.ftl
 	$(VENV)/bin/python -m bot.telegram.i18n_convert

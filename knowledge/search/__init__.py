@@ -26,14 +26,16 @@ Pipeline for one query:
 A procedure code typed in the question ("1.001193") is answered directly. The engine is
 immutable after construction, so one instance can serve concurrent readers.
 
-Example phrases (`knowledge.examples`) add a field to the index and two ranking features (the
-closest phrase's cosine, a naive Bayes posterior among the candidates), and out-of-scope
-phrases a model that makes the engine abstain and name the channel (`SearchResponse.scope`).
+Example phrases (`knowledge.examples`) add a field to the index, a naive Bayes posterior among
+the candidates (`nearest`) and a logistic regression's probability (`model`) to the ranking,
+and out-of-scope phrases a model that makes the engine abstain and name the channel
+(`SearchResponse.scope`); the closest phrase to the question is shown by `explain`.
 
 The stages live in submodules: `config` (what the engine returns and its tunable weights),
 `fillers` (filler, aside and light words), `index` (postings, idf, vocabulary), `query` (steps
-1-4), `rank` (steps 5-6), `nearest` (the example phrases), `scope` (out of scope by the
-phrases) and `engine` (`SearchEngine`, which ties them together).
+1-4), `rank` (steps 5-6), `nearest` (the example phrases), `model` (their logistic
+regression), `scope` (out of scope by the phrases) and `engine` (`SearchEngine`, which ties
+them together).
 """
 
 from knowledge.search.config import SearchConfig, SearchHit, SearchResponse

@@ -143,9 +143,19 @@ class SearchConfig:
     # Variants: siblings of the best candidate ranked within this window of it (ranking
     # score units) compete on how well their qualifiers fit the question.
     variant_window: float = 3.0
-    plain_window: float = 1.0  # the plainer sibling (no qualifier said) must rank this close
+    plain_window: float = 1.0
+    # In a question of at most `variant_short` content syllables, the variants compete on the
+    # ranking without what the phrases' logistic model added (and, with `variant_bayes`, the
+    # naive Bayes posterior too).
+    variant_short: int = 4
+    variant_bayes: bool = False  # the plainer sibling (no qualifier said) must rank this close
     # Related buttons under an answer: siblings and event procedures among this many.
     related_pool: int = 12
+    # The runner-up is a related button (at `rival_slot`) when at least `rival_button` sure and
+    # within `rival_rank_gap` ranking points of the answer.
+    rival_button: float = 0.6
+    rival_rank_gap: float = 3.0
+    rival_slot: int = 2
     # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
     abstain_below: float = 0.6
     # Below `sure_above`, a rival from another family within `rival_margin` of the best makes
@@ -168,7 +178,10 @@ class SearchConfig:
     # said nearly like one of the procedure's phrases is answered.
     conf_example: float = 0.0
     example_floor: float = 0.5
-    rank_example: float = 0.5
+    # Off since the phrases' logistic model (`search.model`) came: it did nothing the model
+    # does not (cross-validated), and the phrase vectors it needs cost more to build than the
+    # rest of the index (they are now built only for `kb search --explain`).
+    rank_example: float = 0.0
     # Naive Bayes posterior of the candidate among the candidates that have phrases, from the
     # words of its phrases, name and keywords (the mean log-likelihood over the question's
     # words times `bayes_sharpness`, normalised over the candidates): ranking only, since a
@@ -177,10 +190,26 @@ class SearchConfig:
     conf_bayes: float = 0.0  # the share of the posterior above `bayes_floor` counts this much
     bayes_floor: float = 0.5
     bayes_sharpness: float = 8.0
+    # The phrases' logistic regression (`knowledge.search.model`): P(procedure | question)
+    # over the procedures with phrases adds this much to the ranking score, and its part above
+    # `model_floor` this much to the confidence logit.
+    rank_model: float = 2.0
+    conf_model: float = 1.5
+    model_floor: float = 0.3
+    # The ranking side gets the probability as a share of the model's likeliest procedure's
+    # (the confidence side always the probability itself).
+    model_relative: bool = False
+    # The out-of-scope phrases are classes of the model too: a question like them leaves
+    # less probability to every procedure.
+    model_oos: bool = True
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.
     oos_lead: float = 0.65
+    # ... or by `oos_lead_agreed` when the phrases' logistic model gives the out-of-scope
+    # classes together at least `model_oos_agrees`.
+    oos_lead_agreed: float = 0.3
+    model_oos_agrees: float = 0.4
     oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
     # The model is used only when at least this share of the KB's procedures have phrases.
     oos_coverage: float = 0.5

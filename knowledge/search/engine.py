@@ -25,6 +25,7 @@ from knowledge.search.intents import (
     Reading,
     read_intent,
 )
+from knowledge.search.model import PhraseModel, model_features
 from knowledge.search.nearest import ExampleSet, vector
 from knowledge.search.query import Query, parse
 from knowledge.search.rank import Scored, rank
@@ -85,6 +86,11 @@ class SearchEngine:
         self._index = Index(self._records, self.lexicon, self.config, by_doc)
         oos_phrases = self.examples.out_of_scope() if self._records else {}
         self._examples = ExampleSet(self._index, by_doc, oos_phrases)
+        self._model = PhraseModel(
+            by_doc,
+            {d: (self._records[d].name, *self._records[d].keywords) for d in by_doc},
+            oos_phrases if self.config.model_oos else None,
+        )
         # Whether a question is for this KB at all: the procedures' phrases, names and
         # keywords against the out-of-scope phrases of each category.
         out_of_scope = oos_phrases
@@ -247,7 +253,9 @@ class SearchEngine:
 
     def _related(self, scored: list[Scored], events: list[str]) -> list[SearchHit]:
         """Buttons under an answer: its siblings among the candidates, then the procedures of
-        the life events the question describes, best ranked first; never anything else."""
+        the life events the question describes, best ranked first; and the runner-up when it
+        is nearly as sure as the answer (`SearchConfig.rival_button`): the citizen sees the
+        other reading of a question the engine answered. Nothing else."""
         best = scored[0].doc
         pool = [r.doc for r in scored[1 : self.config.related_pool]]
         out = self._families.related(best, pool, self.config.related_pool)
@@ -256,6 +264,17 @@ class SearchEngine:
             ranked = [d for d in pool if d in docs]
             ranked += sorted((d for d in docs if d not in pool), key=lambda d: -docs[d])
             out += [d for d in ranked if d != best and d not in out]
+        # a runner-up nearly as sure as the answer is a button too, whatever its family
+        cfg = self.config
+        if len(scored) > 1:
+            second = scored[1]
+            if (
+                second.doc not in out[: cfg.rival_slot + 1]
+                and second.confidence >= cfg.rival_button
+                and scored[0].rank - second.rank <= cfg.rival_rank_gap
+            ):
+                out = [d for d in out if d != second.doc]
+                out.insert(min(cfg.rival_slot, len(out)), second.doc)
         return [SearchHit(self._records[d].code, self._records[d].name, 0.0) for d in out]
 
     def explain(self, query: str, limit: int = 5) -> dict[str, object]:
@@ -263,6 +282,7 @@ class SearchEngine:
         found = self._search(query)
         q = found.query
         qvec = vector(q, self._index) if self._examples else None
+        words = model_features(q.pairs)
         return {
             "units": [
                 (
@@ -281,6 +301,7 @@ class SearchEngine:
                 "lead": round(found.oos_lead, 3),
                 "abstains": bool(found.oos),
                 "closest": self._examples.nearest_oos(qvec)[2] if qvec is not None else "",
+                "model": round(sum(found.model_oos.values()), 3),
             },
             "top": [
                 {
@@ -292,6 +313,8 @@ class SearchEngine:
                     "example_phrase": self._examples.nearest(qvec, r.doc)[1]
                     if qvec is not None
                     else "",
+                    # the question's words that speak most for it in the phrases' model
+                    "model_words": self._model.explain(words, r.doc),
                 }
                 for r in found.scored[:limit]
             ],
@@ -356,8 +379,14 @@ class SearchEngine:
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
         qvec = vector(q, self._index) if self._examples else None
+        learnt, outside = (
+            self._model.probabilities(model_features(q.pairs)) if self._model else ({}, {})
+        )
+        found.model, found.model_oos = learnt, outside
         scored = (
-            rank(q, self._index, prior, rest, self._examples, qvec) if (q.terms or prior) else []
+            rank(q, self._index, prior, rest, self._examples, qvec, learnt)
+            if (q.terms or prior)
+            else []
         )
         scored = self._choose_variant(scored, q, found)
         if self._scope and language == "vi":
@@ -375,9 +404,16 @@ class SearchEngine:
     def _out_of_scope(self, typed: list[Pair], found: _Found) -> str:
         """The out-of-scope category ("status", "complaint", "legal", "other") the question
         belongs to rather than to this KB's procedures (`knowledge.search.scope`), or ""."""
-        category, lead = self._scope.judge(typed, self.config.oos_features)
+        cfg = self.config
+        category, lead = self._scope.judge(typed, cfg.oos_features)
         found.oos_category, found.oos_lead = category, lead
-        return category if category and lead >= self.config.oos_lead else ""
+        if category and lead >= cfg.oos_lead:
+            return category
+        # a smaller lead is enough when the phrases' logistic model (`search.model`) agrees
+        outside = sum(found.model_oos.values())
+        if category and lead >= cfg.oos_lead_agreed and outside >= cfg.model_oos_agrees:
+            return category
+        return ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
         """Put the variant the question asks for first (see `knowledge.search.variants`)."""
@@ -386,8 +422,14 @@ class SearchEngine:
         # Qualifiers are read as typed (a repaired typo must not invent one), and in the
         # official wording the lexicon brought in.
         said = self._families.qualifiers.said(found.typed, q.expanded)
+        # A short question ("cấp hộ chiếu", "cccd") is a procedure's name, and a name that
+        # says no qualifier is the plain procedure's: the variants compete without what the
+        # phrases' statistics add (a variant's phrases say the plain words as often as its
+        # own). A longer one tells more, and the phrases know how such stories end.
+        content = sum(1 for c in q.content if c)
+        short = 1.0 if content <= self.config.variant_short else 0.0
         choice = self._families.choose(
-            [(r.doc, r.rank) for r in scored],
+            [(r.doc, r.rank - short * r.features.get("phrases_rank", 0.0)) for r in scored],
             said,
             self.config.variant_window,
             self.config.plain_window,
@@ -408,6 +450,8 @@ class _Found:
     __slots__ = (
         "events",
         "language",
+        "model",
+        "model_oos",
         "oos",
         "oos_category",
         "oos_lead",
@@ -429,3 +473,5 @@ class _Found:
         self.oos = ""  # the out-of-scope category the question belongs to, if it does
         self.oos_category = ""  # the likeliest one, and how far it leads "in scope"
         self.oos_lead = 0.0
+        self.model: dict[int, float] = {}  # P(procedure | question) of the phrases' model
+        self.model_oos: dict[str, float] = {}  # ... and of each out-of-scope category

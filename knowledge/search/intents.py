@@ -206,6 +206,52 @@ registering registration and or but if so just also there here some any one new 
 i'm i'd i've what's how's can't don't doesn't not no yes much many long take takes taking
 """
 _EN_FILLER = frozenset(_EN_FUNCTION_WORDS.split())
+# Past forms that no suffix rule undoes; regular inflections are undone by `_base_forms`.
+_EN_IRREGULAR = {
+    "bought": "buy",
+    "sold": "sell",
+    "gave": "give",
+    "given": "give",
+    "paid": "pay",
+    "left": "leave",
+    "broke": "break",
+    "broken": "break",
+    "built": "build",
+    "wives": "wife",
+    "men": "man",
+    "women": "woman",
+    "grew": "grow",
+    "went": "go",
+    "gone": "go",
+    "came": "come",
+    "became": "become",
+    "lent": "lend",
+    "burnt": "burn",
+    "fell": "fall",
+    "torn": "tear",
+    "tore": "tear",
+}
+
+
+def _base_forms(word: str) -> list[str]:
+    """What an inflected English word may come from: "babies" → "baby", "registering" →
+    "register", "notarizing" → "notarize", "moved" → "move", "stopped" → "stop"."""
+    out = [_EN_IRREGULAR[word]] if word in _EN_IRREGULAR else []
+    if word.endswith("ies") and len(word) > 4:
+        out.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        out.append(word[:-2])
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        out.append(word[:-1])
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            out += [stem, stem + "e"]
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # "stopped", "planning"
+            if suffix == "ed" and stem.endswith("i"):
+                out.append(stem[:-1] + "y")  # "married" is known; "applied" → "apply"
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +259,7 @@ class English:
     """A small English → official Vietnamese glossary for questions typed in English."""
 
     phrases: tuple[tuple[tuple[str, ...], str], ...]  # (English words, Vietnamese), longest first
+    known: frozenset[str] = frozenset()  # every word of the phrases
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_ENGLISH_PATH) -> English:
@@ -227,12 +274,12 @@ class English:
             if words and vi.strip():
                 out.append((words, vi.strip()))
         out.sort(key=lambda p: -len(p[0]))
-        return cls(tuple(out))
+        return cls(tuple(out), frozenset(w for words, _ in out for w in words))
 
     @property
     def vocabulary(self) -> frozenset[str]:
         """Every English word the glossary knows."""
-        return frozenset(w for words, _ in self.phrases for w in words)
+        return self.known
 
     def looks_english(self, text: str) -> bool:
         """Whether `text` is an English question: no Vietnamese diacritics, and more words
@@ -253,10 +300,21 @@ class English:
                 vietnamese += 1
         return english > vietnamese
 
+    def base(self, word: str) -> str:
+        """The word as the glossary knows it: itself, or the form it was inflected from
+        ("babies" → "baby", "renewing" → "renew"), or itself when neither is known."""
+        if word in self.known or word in _EN_FILLER:
+            return word
+        for form in _base_forms(word):
+            if form in self.known or form in _EN_FILLER:
+                return form
+        return word
+
     def translate(self, text: str) -> tuple[str, int]:
         """The Vietnamese wording of the known English phrases in `text`, and how many of the
-        question's content words stayed unknown."""
-        words = _EN_WORD_RE.findall(nfc(text).lower())
+        question's content words stayed unknown. Inflected words are read as the form the
+        glossary knows ("registering the babies" as "register the baby")."""
+        words = [self.base(w) for w in _EN_WORD_RE.findall(nfc(text).lower())]
         out: list[str] = []
         unknown = 0
         i = 0

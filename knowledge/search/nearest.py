@@ -1,7 +1,9 @@
 """Example phrases as ranking evidence (`knowledge.examples`): how close a question is to the
 way citizens ask for each candidate procedure.
 
-Two features per candidate (see `search.rank`):
+Two features per candidate (see `search.rank`; the first is only shown by `explain` since the
+logistic model, `search.model`, came: ranking on it added nothing, and its vectors are built
+on first use):
 
 - **nearest phrase**: each phrase is parsed like a question (`search.query.parse`: repair,
   filler dropped, the lexicon's official wording beside the colloquial one) into a vector of
@@ -12,9 +14,9 @@ Two features per candidate (see `search.rank`):
   content words and two-syllable words give each candidate a log-likelihood, and the posterior
   among the candidates (mean over the words, sharpened) is the feature.
 
-Everything is built once with the index; a question costs one vector and, per candidate, one
-lookup per question term in that candidate's own phrases (a small inverted index), and one
-lookup per word (never a pass over all phrases of the KB).
+The naive Bayes counts are built with the index, the phrase vectors on first use; a question
+costs one vector and, per candidate, one lookup per word (and, in `explain`, a look at its own
+few phrases: never a pass over all phrases of the KB).
 The out-of-scope phrases are kept too, behind a small inverted index, only to show the closest
 one in `--explain`: whether a question is out of scope is `search.scope`'s decision.
 """
@@ -26,6 +28,7 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from typing import NamedTuple
 
 from knowledge.lexicon import Pair
@@ -91,40 +94,10 @@ class ExampleSet:
         by_doc: Mapping[int, Sequence[str]],
         out_of_scope: Mapping[str, Sequence[str]],
     ) -> None:
-        def vec(phrase: str) -> tuple[str, Vector]:
-            v = vector(parse(phrase, index), index)
-            return phrase, Vector({sys.intern(t): w for t, w in v.terms.items()}, v.norm)
-
-        # a procedure's phrases, compact: a few thousand of them stay in memory with the index
-        self.docs: dict[int, tuple[_Phrase, ...]] = {}
-        self._within: dict[int, dict[str, tuple[tuple[int, float], ...]]] = {}
-        for d, phrases in by_doc.items():
-            kept = []
-            for phrase, v in map(vec, phrases):
-                if v.terms:
-                    kept.append(
-                        _Phrase(phrase, tuple(v.terms), array("f", v.terms.values()), v.norm)
-                    )
-            if kept:
-                self.docs[d] = tuple(kept)
-                # term → (phrase, weight) within the document: a question's dot product with
-                # each phrase sums over the terms they share, not over every phrase's terms
-                within: dict[str, list[tuple[int, float]]] = {}
-                for i, stored in enumerate(kept):
-                    for t, w in zip(stored.terms, stored.weights, strict=True):
-                        within.setdefault(t, []).append((i, w))
-                self._within[d] = {t: tuple(hits) for t, hits in within.items()}
-        self.oos: list[tuple[str, str, Vector]] = []  # category, phrase, vector
-        postings: dict[str, list[int]] = {}
-        for category, phrases in out_of_scope.items():
-            for phrase in phrases:
-                _, v = vec(phrase)
-                if not v.terms:
-                    continue
-                for t in v.terms:
-                    postings.setdefault(t, []).append(len(self.oos))
-                self.oos.append((category, phrase, v))
-        self._oos_postings = {t: tuple(ids) for t, ids in postings.items()}
+        self._index = index
+        self._by_doc = by_doc
+        self._out_of_scope = out_of_scope
+        self._has = any(by_doc.values()) or any(out_of_scope.values())
         # Naive Bayes over the documents with phrases: each document's phrases, name and
         # keywords are its words; log P(word | document), and the log-probability of a word
         # the document never says.
@@ -148,24 +121,61 @@ class ExampleSet:
                 math.log(_ALPHA / total),
             )
 
+    @cached_property
+    def _vectors(
+        self,
+    ) -> tuple[
+        dict[int, tuple[_Phrase, ...]], list[tuple[str, str, Vector]], dict[str, tuple[int, ...]]
+    ]:
+        """The phrases parsed like questions, as vectors: built on first use (`kb search
+        --explain`), since parsing thousands of phrases costs more than the rest of the
+        index and the ranking no longer needs them (the logistic model, `search.model`,
+        does what the nearest phrase's cosine did)."""
+        index = self._index
+
+        def vec(phrase: str) -> tuple[str, Vector]:
+            v = vector(parse(phrase, index), index)
+            return phrase, Vector({sys.intern(t): w for t, w in v.terms.items()}, v.norm)
+
+        docs: dict[int, tuple[_Phrase, ...]] = {}
+        for d, phrases in self._by_doc.items():
+            kept = []
+            for phrase, v in map(vec, phrases):
+                if v.terms:
+                    kept.append(
+                        _Phrase(phrase, tuple(v.terms), array("f", v.terms.values()), v.norm)
+                    )
+            if kept:
+                docs[d] = tuple(kept)
+        oos: list[tuple[str, str, Vector]] = []  # category, phrase, vector
+        postings: dict[str, list[int]] = {}
+        for category, phrases in self._out_of_scope.items():
+            for phrase in phrases:
+                _, v = vec(phrase)
+                if not v.terms:
+                    continue
+                for t in v.terms:
+                    postings.setdefault(t, []).append(len(oos))
+                oos.append((category, phrase, v))
+        return docs, oos, {t: tuple(ids) for t, ids in postings.items()}
+
+    @property
+    def docs(self) -> dict[int, tuple[_Phrase, ...]]:
+        """Each document's phrases as vectors."""
+        return self._vectors[0]
+
     def __bool__(self) -> bool:
-        return bool(self.docs or self.oos)
+        return self._has
 
     def nearest(self, q: Vector, doc: int) -> tuple[float, str]:
         """The cosine of the document's closest phrase to the question, and that phrase."""
-        within = self._within.get(doc)
-        if within is None:
-            return 0.0, ""
-        dots: dict[int, float] = {}
-        for t, qw in q.terms.items():
-            for i, w in within.get(t, ()):
-                dots[i] = dots.get(i, 0.0) + qw * w
         best, said = 0.0, ""
-        phrases = self.docs[doc]
-        for i, dot in sorted(dots.items()):  # phrase order: the first of equals is named
-            c = dot / (q.norm * phrases[i].norm)
+        get = q.terms.get
+        for phrase in self.docs.get(doc, ()):
+            dot = sum(w * get(t, 0.0) for t, w in zip(phrase.terms, phrase.weights, strict=True))
+            c = dot / (q.norm * phrase.norm)
             if c > best:
-                best, said = c, phrases[i].text
+                best, said = c, phrase.text
         return best, said
 
     def likelihoods(self, q: Vector, docs: Iterable[int]) -> tuple[dict[int, float], int]:
@@ -187,13 +197,13 @@ class ExampleSet:
     def nearest_oos(self, q: Vector) -> tuple[float, str, str]:
         """The closest out-of-scope phrase: cosine, category, phrase (0, "", "" if none)."""
         dots: dict[int, float] = {}
-        postings = self._oos_postings
+        _, oos, postings = self._vectors
         for t, w in q.terms.items():
             for i in postings.get(t, ()):
-                dots[i] = dots.get(i, 0.0) + w * self.oos[i][2].terms[t]
+                dots[i] = dots.get(i, 0.0) + w * oos[i][2].terms[t]
         best, category, said = 0.0, "", ""
         for i, dot in dots.items():
-            c = dot / (q.norm * self.oos[i][2].norm)
+            c = dot / (q.norm * oos[i][2].norm)
             if c > best:
-                best, category, said = c, self.oos[i][0], self.oos[i][1]
+                best, category, said = c, oos[i][0], oos[i][1]
         return best, category, said

@@ -90,13 +90,15 @@ def rank(
     rest: Query | None = None,
     examples: ExampleSet | None = None,
     qvec: Vector | None = None,
+    model: Mapping[int, float] | None = None,
 ) -> list[Scored]:
     """The best candidates for `q`, highest rank first (ties: lowest document id).
 
     `prior` (document → 0..1) comes from the life events the question describes: those
     documents are always candidates, and their prior is one more feature. `rest` is the
     question without the words that told the situation: what it names besides. `examples`
-    and `qvec` (the question's vector): how close each candidate's nearest example phrase is."""
+    and `qvec` (the question's vector): how close each candidate's nearest example phrase is.
+    `model`: P(document | question) of the phrases' logistic regression (`search.model`)."""
     cfg = index.config
     postings = index.postings
     idf = index.idf
@@ -160,7 +162,8 @@ def rank(
     near: dict[int, float] = {}
     posterior: dict[int, float] = {}
     if examples and qvec is not None:
-        near = {d: examples.nearest(qvec, d)[0] for d in phrases}
+        if cfg.rank_example or cfg.conf_example:
+            near = {d: examples.nearest(qvec, d)[0] for d in phrases}
         # naive Bayes posterior among the candidates that have phrases
         loglik, words = examples.likelihoods(qvec, phrases)
         if loglik:
@@ -171,6 +174,14 @@ def rank(
             # phrases to a few procedures, those few must not outrank the rest by having them
             mass = sum(odds.values()) * len(phrases) / len(odds)
             posterior = {d: v / mass for d, v in odds.items()}
+    # The logistic model's probability, only as much as the candidates have phrases (as the
+    # naive Bayes posterior above).
+    learnt: dict[int, float] = {}
+    top_p = 1.0
+    if model:
+        known = sum(1 for d in phrases if d in model)
+        learnt = {d: model[d] * known / len(phrases) for d in phrases if d in model}
+        top_p = max(model.values()) if cfg.model_relative else 1.0
     results: list[Scored] = []
     for d, bm25, st in pool:
         coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
@@ -187,6 +198,7 @@ def rank(
         phrase_cover = phrases[d]
         example = near.get(d, 0.0)
         bayes = posterior.get(d, 0.0)
+        learn = learnt.get(d, 0.0)
         event = prior.get(d, 0.0)
         if event:
             # a fifth of a name said by chance is noise; from there on, the more another
@@ -203,6 +215,7 @@ def rank(
             + cfg.conf_event * event
             + cfg.conf_example * max(0.0, example - cfg.example_floor) / (1.0 - cfg.example_floor)
             + cfg.conf_bayes * max(0.0, bayes - cfg.bayes_floor) / (1.0 - cfg.bayes_floor)
+            + cfg.conf_model * max(0.0, learn - cfg.model_floor) / (1.0 - cfg.model_floor)
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
@@ -217,9 +230,18 @@ def rank(
             + cfg.rank_event * event
             + cfg.rank_example * example
             + cfg.rank_bayes * bayes
+            + cfg.rank_model * learn / top_p
         )
+        # what the phrases' statistics added: the choice among variants discounts it (the
+        # phrases of "… lần thứ hai" say "cấp hộ chiếu" more often than the plain one's do)
+        said_by_phrases = cfg.rank_model * learn / top_p + cfg.conf_model * max(
+            0.0, learn - cfg.model_floor
+        ) / (1.0 - cfg.model_floor)
+        if cfg.variant_bayes:
+            said_by_phrases += cfg.rank_bayes * bayes
         feats = {
             "bm25": bm25,
+            "phrases_rank": said_by_phrases,
             "coverage": coverage,
             "bigrams": bigram_cover,
             "name": name_cover,
@@ -228,6 +250,7 @@ def rank(
             "event": event,
             "example": example,
             "bayes": bayes,
+            "model": learn,
         }
         results.append(Scored(d, confidence, rank_score, feats))
     results.sort(key=lambda r: (-r.rank, r.doc))

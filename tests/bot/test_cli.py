@@ -322,7 +322,9 @@ def test_tick_dry_run_prints_the_texts_and_records_nothing(
 
 
 def test_admin_life_event_reaches_the_search(cli: CliRunner) -> None:
-    query = "em sắp về ở rể bên nhà vợ thì làm gì"
+    # (not "… về ở rể bên nhà vợ …": with the second batch of example phrases, "ở … nhà"
+    # names "nhà ở" of the building permit well enough to discount the event)
+    query = "em sắp về ở rể thì làm gì"
     before = json.loads(cli.invoke(app, ["kb", "search", query, "--json"]).output)
     assert before["results"][0]["code"] != "1.004194"
     added = cli.invoke(

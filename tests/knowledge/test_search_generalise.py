@@ -15,6 +15,7 @@ from knowledge.records import ProcedureRecord
 from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 from knowledge.search import SearchEngine
 from knowledge.search.clauses import STORY_WEIGHT, clause_focus
+from knowledge.search.intents import English
 from knowledge.search.query import parse
 
 DATA = DEFAULT_PROCEDURES_PATH.parent
@@ -200,6 +201,28 @@ def test_english_everyday_words(engine: SearchEngine, query: str, code: str) -> 
     response = engine.search(query)
     assert response.language == "en"
     assert code in [h.code for h in response.hits[:3]]
+
+
+def test_inflected_english_words_are_read_as_the_glossary_knows_them() -> None:
+    english = English.load()
+    assert english.base("babies") == "baby"
+    assert english.base("renewing") == "renew"
+    assert english.base("notarizing") == "notarize"
+    assert english.base("diplomas") == "diploma"
+    assert english.base("bought") == "bought"  # a word the glossary knows stays itself
+    assert english.base("qwerty") == "qwerty"
+    translated, unknown = english.translate("notarizing copies of my diplomas")
+    assert translated == "chứng thực bản sao văn bằng" and unknown == 0
+
+
+def test_english_kinship_words_tell_the_situation(engine: SearchEngine) -> None:
+    # written here: the family words now read as Vietnamese kinship words, whose life events
+    # and phrases know the situation, instead of naming a marriage
+    translated, _ = English.load().translate("my wife just gave birth to twins")
+    assert translated.startswith("vợ ") and "kết hôn" not in translated
+    response = engine.search("my wife just gave birth to twins, how do we register the babies")
+    assert response.language == "en"
+    assert response.hits[0].code == "1.001193"
 
 
 def test_second_development_set_floor(engine: SearchEngine) -> None:
