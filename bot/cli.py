@@ -493,6 +493,10 @@ def kb_eval(
         bool,
         typer.Option("--unseen", help="leave out questions identical to an example phrase"),
     ] = False,
+    figures_only: Annotated[
+        bool,
+        typer.Option("--figures-only", help="no list of misses (a never-tuned set stays unseen)"),
+    ] = False,
 ) -> None:
     """Evaluate search on labelled questions (JSON lines {"q": ..., "expect": code|null}).
 
@@ -534,9 +538,12 @@ def kb_eval(
 
         report = asyncio.run(_with_app(go, search=True))
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        data = report.as_dict()
+        if figures_only:
+            data.pop("misses", None)
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    typer.echo(report.format())
+    typer.echo(report.format(misses=not figures_only))
 
 
 @kb_app.command("event-add")

@@ -115,8 +115,9 @@ class EvalReport(Counts):
             "misses": [m.__dict__ for m in self.misses],
         }
 
-    def format(self) -> str:
-        """A short human report."""
+    def format(self, misses: bool = True) -> str:
+        """A short human report (`misses=False`: the figures only, for a set that must stay
+        unseen by whoever tunes the engine)."""
         lines = [
             f"questions: {self.in_scope} in scope, {self.out_of_scope} out of scope",
             f"top-1: {self.top1:.3f}   seen: {self.seen:.3f}   top-3: {self.top3:.3f}   "
@@ -132,7 +133,7 @@ class EvalReport(Counts):
                     line = f"abstain {c.abstain:.3f}"
                     n = c.out_of_scope
                 lines.append(f"  {kind or '-':14s} {n:4d}  {line}")
-        if self.misses:
+        if misses and self.misses:
             lines.append("misses:")
             for m in self.misses:
                 got = ", ".join(m.got) or "-"

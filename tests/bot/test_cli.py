@@ -226,6 +226,17 @@ def test_eval_command(cli: CliRunner, tmp_path: Path) -> None:
     assert "top-1: 1.000" in result.output and "out-of-scope abstain: 1.000" in result.output
 
 
+def test_eval_of_a_never_tuned_set_can_hide_its_misses(cli: CliRunner, tmp_path: Path) -> None:
+    rows = tmp_path / "q.jsonl"
+    rows.write_text('{"q": "đăng ký kết hôn", "expect": "1.009994"}\n')
+    shown = cli.invoke(app, ["kb", "eval", str(rows)]).output
+    assert "top-1: 0.000" in shown and "misses:" in shown and "đăng ký kết hôn" in shown
+    hidden = cli.invoke(app, ["kb", "eval", str(rows), "--figures-only"]).output
+    assert "top-1: 0.000" in hidden and "misses" not in hidden and "kết hôn" not in hidden
+    data = json.loads(cli.invoke(app, ["kb", "eval", str(rows), "--figures-only", "--json"]).output)
+    assert "misses" not in data and data["top1"] == 0.0
+
+
 def test_piped_shell_on_a_used_database_still_answers(cli: CliRunner) -> None:
     """The terminal chat restarted on the same database: ids continue, nothing is skipped."""
     first = cli.invoke(app, ["shell"], input="lam giay khai sinh cho con\n")
