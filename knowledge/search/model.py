@@ -84,7 +84,9 @@ class PhraseModel:
                 if ids:
                     rows.append(np.array(ids, np.int32))
                     labels.append(label)
-        self.weights = _train(rows, np.array(labels), len(vocab), classes)
+        # Kept in half precision: a weight's 3 significant digits are what the ranking uses,
+        # and the model is then half the memory and half the kept index (search/cache.py).
+        self.weights = _train(rows, np.array(labels), len(vocab), classes).astype(np.float16)
         # A question is scaled like a training text of at least the median length: a word or
         # two ("hộ chiếu") is little evidence, and the model must not be sure of it.
         self._least = float(np.median([len(r) for r in rows]))
@@ -104,7 +106,9 @@ class PhraseModel:
         ids = self._known(words)
         if not ids:
             return {}, {}
-        scores = self.weights[ids].sum(axis=0) / np.sqrt(max(len(ids), self._least))
+        scores = self.weights[ids].astype(np.float32).sum(axis=0) / np.sqrt(
+            max(len(ids), self._least)
+        )
         scores = np.exp(scores - scores.max())
         probs = (scores / scores.sum()).tolist()
         n = len(self.docs)
