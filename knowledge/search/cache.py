@@ -76,9 +76,11 @@ def cached_engine(folder: Path | None, key: str, build: Callable[[], SearchEngin
     path = folder / f"{PREFIX}{key[:32]}{SUFFIX}"
     engine = _load(path)
     if engine is not None:
+        log.info("search index loaded from %s", path)
         return engine
     engine = build()
     _store(folder, path, engine)
+    log.info("search index built and kept in %s", path)
     return engine
 
 
