@@ -112,19 +112,28 @@ def _load(path: Path) -> SearchEngine | None:
 
 
 def _store(folder: Path, path: Path, engine: SearchEngine) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
     except OSError as exc:
         log.warning("search index cache not written to %s: %s", folder, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()  # a half-written file (a full disk) is not left behind
         return
     olds = sorted(
-        (p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p != path),
-        key=lambda p: p.stat().st_mtime if p.exists() else 0.0,
-        reverse=True,
+        (p for p in folder.glob(f"{PREFIX}*{SUFFIX}") if p != path), key=_mtime, reverse=True
     )
     for old in olds[KEEP - 1 :]:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+def _mtime(path: Path) -> float:
+    """When the file was last written or used; 0 when another process removed it meanwhile
+    (processes on other databases clean the same folder)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -146,3 +146,19 @@ async def test_a_second_process_loads_the_index_and_an_import_builds_a_new_one(
 def test_the_fingerprint_covers_the_search_code() -> None:
     assert cache_module.code_fingerprint() == cache_module.code_fingerprint()
     assert len(cache_module.code_fingerprint()) == 64
+
+
+def test_a_failed_write_leaves_no_half_file_and_a_vanished_file_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = Builder()
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cache_module.os, "replace", disk_full)
+        assert cached_engine(tmp_path, "a" * 64, build).search("khai sinh").hits
+    assert list(tmp_path.iterdir()) == []
+    # another process removed a file between the folder's listing and its clean-up
+    assert cache_module._mtime(tmp_path / f"{PREFIX}gone.pickle") == 0.0
