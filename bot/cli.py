@@ -467,20 +467,22 @@ def kb_search(
     asyncio.run(_with_app(go, search=True))
 
 
-def _engine_for_file(kb: Path) -> Any:
+def _engine_for_file(kb: Path, *, admin_examples: bool = True) -> Any:
     """A search engine over a KB file with the bundled lexicon, life events and examples (and
-    the admins' examples file, SEARCH_EXAMPLES_PATH), without a database."""
+    the admins' examples file, SEARCH_EXAMPLES_PATH, unless `admin_examples` is False: a
+    reproducible evaluation), without a database."""
     from bot.domain.knowledge import build_examples
     from knowledge.lexicon import default_lexicon
     from knowledge.lifeevents import default_life_events
     from knowledge.sample import load_procedures_json
     from knowledge.search import SearchEngine
 
+    extra = Settings.load().search.examples_path if admin_examples else None
     return SearchEngine(
         load_procedures_json(kb),
         default_lexicon(),
         events=default_life_events(),
-        examples=build_examples(Settings.load().search.examples_path),
+        examples=build_examples(extra),
     )
 
 
@@ -518,19 +520,7 @@ def kb_eval(
         return evaluate(engine, asked)
 
     if kb is not None:
-        from knowledge.examples import default_examples
-        from knowledge.lexicon import default_lexicon
-        from knowledge.lifeevents import default_life_events
-        from knowledge.sample import load_procedures_json
-        from knowledge.search import SearchEngine
-
-        engine = SearchEngine(
-            load_procedures_json(kb),
-            default_lexicon(),
-            events=default_life_events(),
-            examples=default_examples(),
-        )
-        report = measured(engine)
+        report = measured(_engine_for_file(kb, admin_examples=False))
     else:
 
         async def go(application: Any) -> Any:
