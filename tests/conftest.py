@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+import bot  # noqa: F401  (first: aiogram's types are built as the bot builds them, on first use)
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Harness, reset_postgres, sqlite_url
 
