@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app import create_app, create_bot, create_dispatcher, create_limiter, create_sender
 from bot.clock import Clock
+from bot.domain.knowledge import keep_out_of_collections
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -104,6 +105,10 @@ async def background(
     from bot.web import Operations
 
     application = await create_app(settings)
+    # Long-lived from here: what the start built (the search index) leaves the collector's
+    # reach, and so does each index a KB import loads later.
+    application.knowledge.freeze_heap = True
+    keep_out_of_collections(replaced=False)
     bot = create_bot(settings)
     ops = Operations(application, known=known)
     bot.session.middleware(DeliveryMetricsMiddleware(ops.metrics))
