@@ -364,7 +364,7 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
     """Questions and filing steps, half each, at `rate` updates/s for `seconds` (plus the
     9 s it takes the last filers to finish); a citizen's next step a second after the last."""
     texts = questions()
-    async with running(kind) as (server, _bot):
+    async with running(kind) as (server, bot):
         replies = Replies(server)
         schedule: list[tuple[float, dict[str, Any], str]] = []
         # A filer sends a step a second for 9 s: one starting every 18/rate s keeps rate/2
@@ -379,6 +379,7 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
         schedule.sort(key=lambda item: item[0])
         in_order([update for _, update, _ in schedule])
         pushed: list[tuple[float, int, str]] = []
+        cpu0 = bot.cpu_seconds()
         t0 = time.monotonic()
         for offset, update, what in schedule:
             delay = t0 + offset - time.monotonic()
@@ -395,7 +396,10 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
 
         await wait_until(lambda: all(latency(p) is not None for p in pushed), replies, 120, 20)
         lat = [x for p in pushed if (x := latency(p)) is not None]
+        cpu = bot.cpu_seconds() - cpu0  # the bot's CPU for the whole run, all threads
         result = {
+            "cpu_ms": 1000 * cpu / max(len(lat), 1),
+            "busy": cpu / (time.monotonic() - t0),
             "rate": len(steady) / max(seconds - 9, 1),
             "p50_ms": pct(lat, 0.5) * 1000,
             "p95_ms": pct(lat, 0.95) * 1000,
@@ -484,6 +488,11 @@ async def main() -> None:
         print(row("update-to-reply p50", e["p50_ms"], o["p50_ms"], "", "ms"))
         print(row("update-to-reply p95", e["p95_ms"], o["p95_ms"], "ours <= 50 ms", "ms"))
         print(row("update-to-reply max", e["max_ms"], o["max_ms"], "", "ms"))
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
+        print(
+            f"  the bot's CPU busy: echo {100 * e['busy']:.0f}%, ours {100 * o['busy']:.0f}% of a "
+            "core over the run (at 100% it cannot keep up: the replies queue)"
+        )
         print(row("lost", e["lost"], o["lost"], "0"))
         print(
             f"  acknowledgements: {o['acks']:.0f}/{o['filings']:.0f}, submit to delivery "
