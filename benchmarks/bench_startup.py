@@ -9,7 +9,8 @@ Run: .venv/bin/python benchmarks/bench_startup.py [--repeat 3] [--docs 10000]
   SQLite file that was migrated once before (the first start of a new database migrates
   it; later ones do not). Median of --repeat runs. Beside them, measured in the same run: a
   bare `python -c pass` and `python -c "import aiogram.types"` (what every command paid
-  before).
+  before), and `import bot, aiogram.types` (aiogram as the bot imports it: its types built
+  on first use, `bot/lazy_types.py`).
 - Memory: resident set size of a process holding what the bot holds for its knowledge base
   (the records and the search index, as `KnowledgeService` does), with an empty KB, the
   bundled sample and a synthetic KB of --docs procedures (benchmarks/bench_search.py's
@@ -91,6 +92,8 @@ def cli_figures(repeat: int) -> None:
         commands = {
             "python -c pass (reference)": ([PYTHON, "-c", "pass"], env),
             "import aiogram.types (reference)": ([PYTHON, "-c", "import aiogram.types"], env),
+            # as the bot imports it: its types built on first use (bot/lazy_types.py)
+            "import bot, aiogram.types": ([PYTHON, "-c", "import bot, aiogram.types"], env),
             "kb search 'lam so do' (index kept)": (search, env),
             "kb search, index built (cache off)": (search, no_cache),
             "calendar due": ([*CLI, "calendar", "due", "2026-11-23T09:00"], env),
