@@ -155,7 +155,9 @@ class InboxWorker:
                 self._room.clear()
                 if claimed and claimed >= room or self._held >= self.capacity:
                     await first_of(stop, self._room, within=idle)  # at capacity: wait for room
-                elif not claimed:
+                elif claimed < room:
+                    # It took all that was due (an update stored meanwhile sets the wakeup,
+                    # cleared before the claim): claiming again now would find nothing.
                     await first_of(stop, self._wakeup, within=idle)
         finally:
             await self._wind_down(grace)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import create_inbox
@@ -148,3 +151,36 @@ async def test_handled_updates_are_pruned_by_housekeeping(harness: Harness) -> N
     assert harness.app.settings.retention.updates_days < 3
     assert (await housekeep(harness.app))["inbox"] == 1
     assert [r.update_id for r in await _rows(harness)] == [new["update_id"]]
+
+
+async def test_a_claim_that_found_all_there_was_waits_for_the_next_update(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a steady rate each update comes alone: a claim that took fewer than it had room for
+    # took everything due, and claiming again at once only costs a transaction per update.
+    claims: list[int] = []
+    real_claim = InboxRepo.claim
+
+    async def counted(self: InboxRepo, *args: Any, **kwargs: Any) -> list[InboxUpdate]:
+        rows = await real_claim(self, *args, **kwargs)
+        claims.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(InboxRepo, "claim", counted)
+    worker = create_inbox(harness.dp, harness.bot, harness.app)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop, idle=30))
+    for n in range(3):
+        await asyncio.sleep(0.05)
+        update = make_message_update(f"dang ky khai sinh {n}", chat_id=CITIZEN + n)
+        await store_updates(harness.app.sessions, harness.bot.id, [update], worker.clock)
+        worker.notify()
+        for _ in range(200):
+            if len(_answers(harness, CITIZEN + n)) == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert len(_answers(harness, CITIZEN + n)) == 1
+    await asyncio.sleep(0.1)
+    stop.set()
+    await task
+    assert claims == [0, 1, 1, 1]  # the start's look, then one claim per update
