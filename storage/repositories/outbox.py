@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,7 +44,7 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _claimable(now: datetime) -> Any:
+def _claimable(now: Any) -> Any:
     """Due, and no earlier message of the same chat is waiting or being sent: a chat's
     messages reach it in the order they were written (a 429 on one holds the rest)."""
     earlier = aliased(OutboxMessage)
@@ -44,6 +57,34 @@ def _claimable(now: datetime) -> Any:
         ),
     )
     return and_(_due(now), ~blocked)
+
+
+@cache
+def _claim_statements() -> tuple[Any, Any]:
+    """The claim's two statements, built once with their values as parameters (`now`, `batch`,
+    `ids`, `token`, `until`): building them (the alias above) cost ~1 ms each, per claim."""
+    now = bindparam("now", type_=OutboxMessage.__table__.c.next_attempt_at.type)
+    ids = (
+        select(OutboxMessage.id)
+        .where(_claimable(now))
+        .order_by(OutboxMessage.id)
+        .limit(bindparam("batch", type_=Integer))
+    )
+    mark = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)), _claimable(now))
+        .values(
+            status="sending",
+            claim_token=bindparam("token", type_=OutboxMessage.__table__.c.claim_token.type),
+            claimed_until=bindparam("until", type_=OutboxMessage.__table__.c.claimed_until.type),
+            unsure=case(
+                (OutboxMessage.status == "sending", OutboxMessage.unsure + 1),
+                else_=OutboxMessage.unsure,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return ids, mark
 
 
 # Set in `Session.info` when the session queued a message: its commit should wake the sender.
@@ -91,31 +132,14 @@ class OutboxRepo:
         if self.session.get_bind().dialect.name == "postgresql":
             # One claimer at a time, so two workers never split one chat's queue.
             await self.session.execute(text("SELECT pg_advisory_xact_lock(726900001)"))
-        ids = (
-            await self.session.scalars(
-                select(OutboxMessage.id)
-                .where(_claimable(now))
-                .order_by(OutboxMessage.id)
-                .limit(batch)
-            )
-        ).all()
+        select_ids, mark = _claim_statements()
+        ids = (await self.session.scalars(select_ids, {"now": now, "batch": batch})).all()
         if not ids:
             return []
         # The status condition is checked again under the row lock, so two workers on
         # PostgreSQL never claim the same row.
         await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), _claimable(now))
-            .values(
-                status="sending",
-                claim_token=token,
-                claimed_until=until,
-                unsure=case(
-                    (OutboxMessage.status == "sending", OutboxMessage.unsure + 1),
-                    else_=OutboxMessage.unsure,
-                ),
-            )
-            .execution_options(synchronize_session=False)
+            mark, {"now": now, "ids": list(ids), "token": token, "until": until}
         )
         return list(ids)
 
