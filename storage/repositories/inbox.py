@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -56,12 +56,48 @@ def _finish_statement(dialect: str) -> Any:
     )
 
 
-def _claimable(bot_id: int, now: datetime) -> Any:
+def _claimable(bot_id: Any, now: Any) -> Any:
     return and_(
         InboxUpdate.bot_id == bot_id,
         InboxUpdate.status == PENDING,
         InboxUpdate.next_attempt_at <= now,
         or_(InboxUpdate.claimed_until.is_(None), InboxUpdate.claimed_until < now),
+    )
+
+
+@functools.cache
+def _claim_statement() -> Any:
+    """The claim, built once with its values as parameters (`p_bot`, `p_now`, `p_token`,
+    `p_until`, `p_limit`: an UPDATE reserves the columns' own names). Building it (the alias
+    above all) cost ~1.2 ms, once per claimed batch: at a steady rate, once per update."""
+    column = InboxUpdate.__table__.c
+    bot_id = bindparam("p_bot", type_=column.bot_id.type)
+    now = bindparam("p_now", type_=column.next_attempt_at.type)
+    token = bindparam("p_token", type_=column.claim_token.type)
+    until = bindparam("p_until", type_=column.claimed_until.type)
+    earlier = aliased(InboxUpdate)
+    busy = exists().where(
+        earlier.bot_id == InboxUpdate.bot_id,
+        earlier.chat_id == InboxUpdate.chat_id,
+        earlier.status == PENDING,
+        earlier.claimed_until >= now,
+        earlier.claim_token != token,
+        earlier.update_id < InboxUpdate.update_id,
+    )
+    due = (
+        select(InboxUpdate.update_id)
+        .where(_claimable(bot_id, now), ~busy)
+        .order_by(InboxUpdate.update_id)
+        .limit(bindparam("p_limit", type_=Integer))
+    )
+    # One statement: the claimable condition is checked again under the row lock
+    # (PostgreSQL), so two workers never claim the same update.
+    return (
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id.in_(due), _claimable(bot_id, now))
+        .values(claim_token=token, claimed_until=until)
+        .returning(InboxUpdate)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -100,29 +136,9 @@ class InboxRepo:
         """Claim up to `limit` due updates for `token`, oldest first, skipping chats whose
         earlier update is being handled under another worker's claim (one chat's updates go
         in order, also across processes)."""
-        earlier = aliased(InboxUpdate)
-        busy = exists().where(
-            earlier.bot_id == InboxUpdate.bot_id,
-            earlier.chat_id == InboxUpdate.chat_id,
-            earlier.status == PENDING,
-            earlier.claimed_until >= now,
-            earlier.claim_token != token,
-            earlier.update_id < InboxUpdate.update_id,
-        )
-        due = (
-            select(InboxUpdate.update_id)
-            .where(_claimable(bot_id, now), ~busy)
-            .order_by(InboxUpdate.update_id)
-            .limit(limit)
-        )
-        # One statement: the claimable condition is checked again under the row lock
-        # (PostgreSQL), so two workers never claim the same update.
         rows = await self.session.scalars(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id.in_(due), _claimable(bot_id, now))
-            .values(claim_token=token, claimed_until=until)
-            .returning(InboxUpdate)
-            .execution_options(synchronize_session=False)
+            _claim_statement(),
+            {"p_bot": bot_id, "p_now": now, "p_token": token, "p_until": until, "p_limit": limit},
         )
         return sorted(rows, key=lambda row: row.update_id)
 
