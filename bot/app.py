@@ -216,6 +216,10 @@ def _pin_response_types() -> None:
     if _PINNED:
         return
     from aiogram.methods.base import Response
+
+    from bot.lazy_types import build_common_types
+
+    build_common_types()  # first: the responses below nest `Message`
     from aiogram.types import ChatFullInfo, File, Message, MessageId, User
 
     for returned in (Message, bool, Message | bool, list[Message], MessageId, User,

@@ -68,3 +68,14 @@ def defer_aiogram_builds() -> bool:
     BaseModel.model_rebuild = classmethod(model_rebuild)  # type: ignore[method-assign,assignment]
     _installed = True
     return True
+
+
+def build_common_types() -> None:
+    """Build the types every update and reply nests, innermost first. Built lazily, each
+    outer model (`Update`, `Response[Message]`, …) would build its own copy of `Message`'s
+    schema (0.12-0.16 s each, the first time each is used); with `Message` built first they
+    reuse it: about 0.15 s in all, once, at start."""
+    from aiogram import types
+
+    for model in (types.User, types.Chat, types.Message, types.CallbackQuery, types.Update):
+        model.model_rebuild()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -133,6 +134,10 @@ async def background(
         await dp.storage.close()
         await bot.session.close()
         await application.close()
+        # What was frozen is the collector's again (a process that goes on, as a test run,
+        # would otherwise never collect the cycles among it).
+        application.knowledge.freeze_heap = False
+        gc.unfreeze()
 
 
 async def _tick_forever(
