@@ -14,6 +14,11 @@ validates builds the models it needs (about 0.1 s); the import takes about a qua
 time. Models outside aiogram, forced rebuilds and models already built are left to pydantic.
 Installing it touches pydantic only, never aiogram, so commands that never talk to Telegram
 still never import aiogram. `tests/bot/test_lazy_types.py` compares it with plain aiogram.
+
+Not covered (none is used here): something other than an aiogram model that nests an aiogram
+type not built yet — a `TypeAdapter(list[Update])`, aiogram's `ChatMemberAdapter`, a model of
+ours with a `Message` field — is built without that namespace and fails; build the aiogram type
+first (`build_common_types` builds the usual ones when the bot is created).
 """
 
 from __future__ import annotations
