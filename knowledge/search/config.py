@@ -202,6 +202,8 @@ class SearchConfig:
     # The out-of-scope phrases are classes of the model too: a question like them leaves
     # less probability to every procedure.
     model_oos: bool = True
+    # An English question gives the model its own English words beside their translation.
+    model_english: bool = True
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.

@@ -282,7 +282,7 @@ class SearchEngine:
         found = self._search(query)
         q = found.query
         qvec = vector(q, self._index) if self._examples else None
-        words = model_features(q.pairs)
+        words = found.words
         return {
             "units": [
                 (
@@ -379,9 +379,8 @@ class SearchEngine:
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
         qvec = vector(q, self._index) if self._examples else None
-        learnt, outside = (
-            self._model.probabilities(model_features(q.pairs)) if self._model else ({}, {})
-        )
+        found.words = _question_words(q, text, language if self.config.model_english else "vi")
+        learnt, outside = self._model.probabilities(found.words) if self._model else ({}, {})
         found.model, found.model_oos = learnt, outside
         scored = (
             rank(q, self._index, prior, rest, self._examples, qvec, learnt)
@@ -444,6 +443,16 @@ class SearchEngine:
         return [first, *(r for r in scored if r.doc != choice.doc)]
 
 
+def _question_words(q: Query, text: str, language: str) -> list[str]:
+    """The question's features for the phrases' model: its repaired words, and for an English
+    question its own English words beside their Vietnamese wording (`English.translate`):
+    the model learnt the English words from the English phrases."""
+    words = model_features(q.pairs)
+    if language == "en":
+        words += model_features(analyze(text))
+    return words
+
+
 class _Found:
     """What `SearchEngine._search` learned about one question."""
 
@@ -460,6 +469,7 @@ class _Found:
         "scored",
         "typed",
         "variant",
+        "words",
     )
 
     def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
@@ -475,3 +485,4 @@ class _Found:
         self.oos_lead = 0.0
         self.model: dict[int, float] = {}  # P(procedure | question) of the phrases' model
         self.model_oos: dict[str, float] = {}  # ... and of each out-of-scope category
+        self.words: list[str] = []  # the question's features for the phrases' model
