@@ -204,6 +204,9 @@ class SearchConfig:
     model_oos: bool = True
     # An English question gives the model its own English words beside their translation.
     model_english: bool = True
+    # ... and the model's terms weigh this many times more in its ranking and confidence (the
+    # glossary translates only part of an English question; the model learnt its words).
+    english_model: float = 3.0
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.

@@ -383,7 +383,16 @@ class SearchEngine:
         learnt, outside = self._model.probabilities(found.words) if self._model else ({}, {})
         found.model, found.model_oos = learnt, outside
         scored = (
-            rank(q, self._index, prior, rest, self._examples, qvec, learnt)
+            rank(
+                q,
+                self._index,
+                prior,
+                rest,
+                self._examples,
+                qvec,
+                learnt,
+                self.config.english_model if language == "en" else 1.0,
+            )
             if (q.terms or prior)
             else []
         )
