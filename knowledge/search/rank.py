@@ -115,7 +115,7 @@ def rank(
     approx: dict[int, float] = {}
     get = approx.get
     budget = cfg.posting_budget
-    for term in sorted(weights, key=lambda t: (len(postings[t].ids), t)):
+    for term in sorted(weights, key=lambda t: (postings.df(t), t)):
         ids, sats = index.heads.get(term) or postings[term][:2]
         if approx and len(ids) > budget:
             break
