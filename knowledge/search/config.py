@@ -207,6 +207,8 @@ class SearchConfig:
     # ... and the model's terms weigh this many times more in its ranking and confidence (the
     # glossary translates only part of an English question; the model learnt its words).
     english_model: float = 3.0
+    # An English question is searched with its untranslated words beside its translation.
+    english_untranslated: bool = True
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.

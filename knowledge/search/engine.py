@@ -327,6 +327,10 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
+            if search_text.strip() and self.config.english_untranslated:
+                # the words the glossary does not know, as typed: the English example phrases
+                # (BM25F's examples field) may say them
+                search_text = " ".join([search_text, *_ENGLISH.untranslated(text)])
             # an abbreviation the KB's words or phrases know ("dkkh", "ct07") is not English
             pairs = analyze(text) if not search_text.strip() else []
             if pairs and all(self._index.known(f) for f, _ in pairs):
