@@ -217,6 +217,11 @@ class SearchConfig:
     # classes together at least `model_oos_agrees`.
     oos_lead_agreed: float = 0.3
     model_oos_agrees: float = 0.4
+    # ... or by `oos_lead_sure` when the model gives them at least `model_oos_sure` (a
+    # dossier's status or a complaint names its procedure, whose words speak for "in scope"
+    # in naive Bayes; the model, which weighs how the message asks, is then nearly sure).
+    oos_lead_sure: float = 0.1
+    model_oos_sure: float = 0.85
     oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
     # The model is used only when at least this share of the KB's procedures have phrases.
     oos_coverage: float = 0.5

@@ -425,6 +425,9 @@ class SearchEngine:
         outside = sum(found.model_oos.values())
         if category and lead >= cfg.oos_lead_agreed and outside >= cfg.model_oos_agrees:
             return category
+        # ... and smaller still when the model is nearly sure it is out of scope
+        if category and lead >= cfg.oos_lead_sure and outside >= cfg.model_oos_sure:
+            return category
         return ""
 
     def _choose_variant(self, scored: list[Scored], q: Query, found: _Found) -> list[Scored]:
