@@ -135,10 +135,30 @@ def test_the_model_agreeing_lowers_the_lead_the_phrases_need_to_abstain(
     explained = on.explain(question)["out_of_scope"]
     assert isinstance(explained, dict)
     assert explained["model"] >= on.config.model_oos_agrees
-    alone = replace(on.config, model_oos_agrees=1.1)  # the naive Bayes model's lead alone
+    # the naive Bayes model's lead alone
+    alone = replace(on.config, model_oos_agrees=1.1, model_oos_sure=1.1)
     records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
     engine = SearchEngine(records, lexicon, alone, events=events, examples=default_examples())
     assert explained["lead"] < on.config.oos_lead
+    assert not engine.search(question).abstained
+
+
+def test_a_nearly_sure_model_lowers_the_lead_further(
+    engines: tuple[SearchEngine, SearchEngine],
+) -> None:
+    on, _ = engines
+    question = "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong"
+    explained = on.explain(question)["out_of_scope"]
+    assert isinstance(explained, dict)
+    assert explained["model"] >= on.config.model_oos_sure
+    # a lead the agreeing model's tier does not accept, which the nearly sure one does
+    records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
+    stricter = replace(on.config, oos_lead_agreed=1.1)
+    engine = SearchEngine(records, lexicon, stricter, events=events, examples=default_examples())
+    response = engine.search(question)
+    assert response.abstained and response.scope == "status"
+    unsure = replace(stricter, model_oos_sure=1.1)
+    engine = SearchEngine(records, lexicon, unsure, events=events, examples=default_examples())
     assert not engine.search(question).abstained
 
 
