@@ -158,9 +158,6 @@ class SearchConfig:
     rival_slot: int = 2
     # Abstaining still shows the best hits as "did you mean" buttons, so lean towards it.
     abstain_below: float = 0.6
-    # ... and for an English question (its translation says less than a Vietnamese question's
-    # words, so its features and confidence run lower).
-    english_abstain_below: float = 0.4
     # Below `sure_above`, a rival from another family within `rival_margin` of the best makes
     # the engine ask instead of answer.
     sure_above: float = 0.9

@@ -173,11 +173,7 @@ class SearchEngine:
             hits.append(SearchHit(code=rec.code, name=rec.name, score=round(ceiling, 4)))
         abstained = (
             not scored
-            or (
-                scored[0].confidence
-                < (cfg.english_abstain_below if found.language == "en" else cfg.abstain_below)
-                and not self._family_named(scored)
-            )
+            or (scored[0].confidence < cfg.abstain_below and not self._family_named(scored))
             or bool(reading.intent)
             or self._too_close(scored, events)
             or self._elsewhere(scored, reading)
