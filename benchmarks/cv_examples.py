@@ -41,6 +41,7 @@ from knowledge.lexicon import default_lexicon  # noqa: E402
 from knowledge.lifeevents import default_life_events  # noqa: E402
 from knowledge.sample import load_procedures_json  # noqa: E402
 from knowledge.search import SearchConfig, SearchEngine  # noqa: E402
+from knowledge.search.intents import English  # noqa: E402
 
 KB = ROOT / "knowledge/data/procedures.json"
 SAMPLE53 = ROOT / "tests/data/sample53_procedures.json"
@@ -126,9 +127,14 @@ def batches() -> tuple[Examples, Examples]:
     return load_examples(lines[:at]), load_examples(lines[at:])
 
 
+_ENGLISH = English.load()
+
+
 def as_row(e: Example) -> EvalRow:
-    """A phrase as a labelled question: its code, or out of scope."""
-    return EvalRow(e.phrase, None if e.oos else e.code, "out_of_scope" if e.oos else "phrase")
+    """A phrase as a labelled question: its code, or out of scope; kind "english" for a
+    phrase written in English (`--kinds` shows its figures apart)."""
+    kind = "english" if _ENGLISH.looks_english(e.phrase) else "phrase"
+    return EvalRow(e.phrase, None if e.oos else e.code, "out_of_scope" if e.oos else kind)
 
 
 def line(name: str, c: Counts) -> str:
@@ -137,6 +143,12 @@ def line(name: str, c: Counts) -> str:
         f"{name:12s} top-1 {c.top1:.3f}  seen {c.seen:.3f}  top-3 {c.top3:.3f}  "
         f"abstain {c.abstain:.3f}  ({c.in_scope} + {c.out_of_scope} out of scope)"
     )
+
+
+def kinds(report: EvalReport) -> None:
+    """One row of figures per kind of question."""
+    for kind, c in sorted(report.kinds.items()):
+        print("   ", line(kind or "-", c))
 
 
 def main() -> None:
@@ -181,11 +193,15 @@ def main() -> None:
         print(line(name, report))
         if args.misses:
             print(report.format())
+        if args.kinds:
+            kinds(report)
     if not pairs and not args.no_cv:
         report, build = cross_validate(args.folds, args.seed)
         print(line(f"cv{args.folds}", report), f" build {build:.2f} s")
         if args.misses:
             print(report.format())
+        if args.kinds:
+            kinds(report)
     if args.dev or args.no_cv:
         engines: dict[Path, SearchEngine] = {}
         for name, path, kb in DEV_SETS:
@@ -196,8 +212,7 @@ def main() -> None:
             if args.misses:
                 print(report.format())
             if args.kinds:
-                for kind, c in sorted(report.kinds.items()):
-                    print("   ", line(kind or "-", c))
+                kinds(report)
 
 
 if __name__ == "__main__":

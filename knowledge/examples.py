@@ -104,6 +104,14 @@ class Examples:
             seen.setdefault((e.code, e.phrase.casefold()), e)
         self._items = tuple(seen.values())
 
+    def __getstate__(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        # Kept with a search index (knowledge/search/cache.py) as two tuples of strings: a
+        # few thousand small objects unpickle several times slower than their strings.
+        return tuple(e.code for e in self._items), tuple(e.phrase for e in self._items)
+
+    def __setstate__(self, state: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+        self._items = tuple(map(Example, *state))
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -202,6 +202,13 @@ class SearchConfig:
     # The out-of-scope phrases are classes of the model too: a question like them leaves
     # less probability to every procedure.
     model_oos: bool = True
+    # An English question gives the model its own English words beside their translation.
+    model_english: bool = True
+    # ... and the model's terms weigh this many times more in its ranking and confidence (the
+    # glossary translates only part of an English question; the model learnt its words).
+    english_model: float = 3.0
+    # An English question is searched with its untranslated words beside its translation.
+    english_untranslated: bool = True
     # Out-of-scope phrases (`knowledge.search.scope`): a question whose likeliest out-of-scope
     # category leads "in scope" by this mean log-likelihood ratio per feature is not for this
     # KB: the engine abstains and points to that category's channel.
@@ -210,6 +217,11 @@ class SearchConfig:
     # classes together at least `model_oos_agrees`.
     oos_lead_agreed: float = 0.3
     model_oos_agrees: float = 0.4
+    # ... or by `oos_lead_sure` when the model gives them at least `model_oos_sure` (a
+    # dossier's status or a complaint names its procedure, whose words speak for "in scope"
+    # in naive Bayes; the model, which weighs how the message asks, is then nearly sure).
+    oos_lead_sure: float = 0.1
+    model_oos_sure: float = 0.85
     oos_features: int = 3  # fewer known words and two-syllable words than this tell nothing
     # The model is used only when at least this share of the KB's procedures have phrases.
     oos_coverage: float = 0.5

@@ -282,7 +282,7 @@ class SearchEngine:
         found = self._search(query)
         q = found.query
         qvec = vector(q, self._index) if self._examples else None
-        words = model_features(q.pairs)
+        words = found.words
         return {
             "units": [
                 (
@@ -327,6 +327,10 @@ class SearchEngine:
         if _ENGLISH.looks_english(text):
             language = "en"
             search_text, _ = _ENGLISH.translate(text)
+            if search_text.strip() and self.config.english_untranslated:
+                # the words the glossary does not know, as typed: the English example phrases
+                # (BM25F's examples field) may say them
+                search_text = " ".join([search_text, *_ENGLISH.untranslated(text)])
             # an abbreviation the KB's words or phrases know ("dkkh", "ct07") is not English
             pairs = analyze(text) if not search_text.strip() else []
             if pairs and all(self._index.known(f) for f, _ in pairs):
@@ -379,12 +383,20 @@ class SearchEngine:
                 " ".join(a for (_, a), t in zip(typed, told, strict=True) if not t), self._index
             )
         qvec = vector(q, self._index) if self._examples else None
-        learnt, outside = (
-            self._model.probabilities(model_features(q.pairs)) if self._model else ({}, {})
-        )
+        found.words = _question_words(q, text, language if self.config.model_english else "vi")
+        learnt, outside = self._model.probabilities(found.words) if self._model else ({}, {})
         found.model, found.model_oos = learnt, outside
         scored = (
-            rank(q, self._index, prior, rest, self._examples, qvec, learnt)
+            rank(
+                q,
+                self._index,
+                prior,
+                rest,
+                self._examples,
+                qvec,
+                learnt,
+                self.config.english_model if language == "en" else 1.0,
+            )
             if (q.terms or prior)
             else []
         )
@@ -412,6 +424,9 @@ class SearchEngine:
         # a smaller lead is enough when the phrases' logistic model (`search.model`) agrees
         outside = sum(found.model_oos.values())
         if category and lead >= cfg.oos_lead_agreed and outside >= cfg.model_oos_agrees:
+            return category
+        # ... and smaller still when the model is nearly sure it is out of scope
+        if category and lead >= cfg.oos_lead_sure and outside >= cfg.model_oos_sure:
             return category
         return ""
 
@@ -444,6 +459,16 @@ class SearchEngine:
         return [first, *(r for r in scored if r.doc != choice.doc)]
 
 
+def _question_words(q: Query, text: str, language: str) -> list[str]:
+    """The question's features for the phrases' model: its repaired words, and for an English
+    question its own English words beside their Vietnamese wording (`English.translate`):
+    the model learnt the English words from the English phrases."""
+    words = model_features(q.pairs)
+    if language == "en":
+        words += model_features(analyze(text))
+    return words
+
+
 class _Found:
     """What `SearchEngine._search` learned about one question."""
 
@@ -460,6 +485,7 @@ class _Found:
         "scored",
         "typed",
         "variant",
+        "words",
     )
 
     def __init__(self, query: Query, reading: Reading, events: list[str], language: str) -> None:
@@ -475,3 +501,4 @@ class _Found:
         self.oos_lead = 0.0
         self.model: dict[int, float] = {}  # P(procedure | question) of the phrases' model
         self.model_oos: dict[str, float] = {}  # ... and of each out-of-scope category
+        self.words: list[str] = []  # the question's features for the phrases' model

@@ -12,7 +12,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
 from typing import NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
@@ -26,7 +26,7 @@ from knowledge.search.fillers import (
     is_stop_word,
 )
 
-__all__ = ["Index", "Phrase", "Posting"]
+__all__ = ["Index", "Phrase", "Posting", "Postings"]
 
 
 class Posting(NamedTuple):
@@ -37,6 +37,70 @@ class Posting(NamedTuple):
     # The strongest field holding the term, as a position in `Index.strengths` (one byte a
     # posting instead of a float: 10,000 procedures hold about two million postings).
     strength: array[int]
+
+
+class Postings(Mapping[str, Posting]):
+    """Every term's postings in three flat arrays (term after term) and each term's span.
+
+    A dict of a `Posting` per term was three small arrays a term (a hundred thousand objects
+    for the bundled KB): unpickling them was a third of loading the kept index. Flat arrays
+    load as three buffers; `lookup` and `span` read them in place, and `[term]` slices out a
+    `Posting` for the few callers that want one."""
+
+    __slots__ = ("_slot", "_starts", "ids", "sat", "strength")
+
+    def __init__(self, lists: Mapping[str, Posting], id_type: str) -> None:
+        self._slot: dict[str, int] = {}
+        self._starts = array("q", [0])
+        self.ids: array[int] = array(id_type)
+        self.sat: array[float] = array("f")
+        self.strength: array[int] = array("B")
+        for term, post in lists.items():
+            self._slot[term] = len(self._slot)
+            self.ids.extend(post.ids)
+            self.sat.extend(post.sat)
+            self.strength.extend(post.strength)
+            self._starts.append(len(self.ids))
+
+    def __getstate__(self) -> tuple[str, array[int], array[int], array[float], array[int]]:
+        # the terms as one string: a dict of thousands of small keys unpickles slowly
+        return "\n".join(self._slot), self._starts, self.ids, self.sat, self.strength
+
+    def __setstate__(
+        self, state: tuple[str, array[int], array[int], array[float], array[int]]
+    ) -> None:
+        terms, self._starts, self.ids, self.sat, self.strength = state
+        self._slot = {t: i for i, t in enumerate(terms.split("\n"))} if terms else {}
+
+    def span(self, term: str) -> tuple[int, int] | None:
+        """Where `term`'s postings lie in the flat arrays (start, end), or None."""
+        i = self._slot.get(term)
+        if i is None:
+            return None
+        return self._starts[i], self._starts[i + 1]
+
+    def df(self, term: str) -> int:
+        """How many documents hold `term` (0: none)."""
+        i = self._slot.get(term)
+        return 0 if i is None else self._starts[i + 1] - self._starts[i]
+
+    def __getitem__(self, term: str) -> Posting:
+        i = self._slot[term]
+        a, b = self._starts[i], self._starts[i + 1]
+        return Posting(self.ids[a:b], self.sat[a:b], self.strength[a:b])
+
+    def __contains__(self, term: object) -> bool:
+        return term in self._slot
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slot)
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def keys(self) -> KeysView[str]:
+        """The terms (a dict's view: `set & keys()` is a set)."""
+        return self._slot.keys()
 
 
 class Phrase(NamedTuple):
@@ -182,10 +246,9 @@ class Index:
                 post.sat.append(value / (k1 + value))
                 post.strength.append(best[term])
 
-        self.postings = postings
         self.idf: dict[str, float] = {
             t: math.log(1.0 + (n_docs - len(p.ids) + 0.5) / (len(p.ids) + 0.5))
-            for t, p in self.postings.items()
+            for t, p in postings.items()
         }
         self.max_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
         self.accent_strength = min(
@@ -198,11 +261,11 @@ class Index:
         self.name_totals = [sum(w.values()) or 1.0 for w in self.name_words]
         self.content_bigrams = frozenset(content_bigrams)
         self.phrases = [tuple(self._weigh(uni, bi) for uni, bi in doc if uni) for doc in phrases]
-        vocab = sorted(t for t in self.postings if " " not in t and not t.startswith("~"))
+        vocab = sorted(t for t in postings if " " not in t and not t.startswith("~"))
         self.vocab = frozenset(vocab)
         self.vocab_list = vocab
         neighbours: dict[str, set[str]] = {}
-        for term in self.postings:
+        for term in postings:
             if " " in term:
                 left, right = term.split(" ", 1)
                 neighbours.setdefault(">" + left, set()).add(right)
@@ -219,7 +282,7 @@ class Index:
         self.word_list = sorted(self.vocab | self.extra_words)
         self.accents = frozenset({a for e in self.lexicon for a in e.accented} | set(STOP_WORDS))
         heads: dict[str, tuple[array[int], array[float]]] = {}
-        for term, post in self.postings.items():
+        for term, post in postings.items():
             if len(post.ids) > cfg.head_size:
                 order = sorted(range(len(post.ids)), key=post.sat.__getitem__, reverse=True)
                 top = sorted(order[: cfg.head_size])
@@ -228,6 +291,7 @@ class Index:
                     array("f", [post.sat[j] for j in top]),
                 )
         self.heads = heads
+        self.postings = Postings(postings, id_type)
 
     def _weigh(self, unigrams: tuple[str, ...], bigrams: tuple[str, ...]) -> Phrase:
         unknown = self.max_idf * self.config.unknown_weight
@@ -254,8 +318,7 @@ class Index:
 
     def df(self, term: str) -> int:
         """How many documents contain `term`."""
-        post = self.postings.get(term)
-        return len(post.ids) if post is not None else 0
+        return self.postings.df(term)
 
     def idf_of(self, term: str) -> float:
         """The idf of `term`; a term no document has weighs a share of the maximum."""
@@ -264,14 +327,14 @@ class Index:
     def lookup(self, terms: Iterable[str], doc: int) -> dict[str, tuple[float, float]]:
         """(saturated tf, field strength) of each of `terms` present in `doc`."""
         found: dict[str, tuple[float, float]] = {}
-        postings = self.postings
+        span = self.postings.span
+        ids, sat, strength = self.postings.ids, self.postings.sat, self.postings.strength
         strengths = self.strengths
         for term in terms:
-            post = postings.get(term)
-            if post is None:
+            where = span(term)
+            if where is None:
                 continue
-            ids = post.ids
-            j = bisect_left(ids, doc)
-            if j < len(ids) and ids[j] == doc:
-                found[term] = (post.sat[j], strengths[post.strength[j]])
+            j = bisect_left(ids, doc, *where)
+            if j < where[1] and ids[j] == doc:
+                found[term] = (sat[j], strengths[strength[j]])
         return found

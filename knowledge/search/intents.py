@@ -314,9 +314,18 @@ class English:
         """The Vietnamese wording of the known English phrases in `text`, and how many of the
         question's content words stayed unknown. Inflected words are read as the form the
         glossary knows ("registering the babies" as "register the baby")."""
-        words = [self.base(w) for w in _EN_WORD_RE.findall(nfc(text).lower())]
+        out, unknown = self._read(text)
+        return out, len(unknown)
+
+    def untranslated(self, text: str) -> list[str]:
+        """The content words of `text` the glossary does not know (as typed, in order)."""
+        return self._read(text)[1]
+
+    def _read(self, text: str) -> tuple[str, list[str]]:
+        typed = _EN_WORD_RE.findall(nfc(text).lower())
+        words = [self.base(w) for w in typed]
         out: list[str] = []
-        unknown = 0
+        unknown: list[str] = []
         i = 0
         while i < len(words):
             for phrase, vi in self.phrases:
@@ -326,6 +335,6 @@ class English:
                     break
             else:
                 if words[i] not in _EN_FILLER:
-                    unknown += 1
+                    unknown.append(typed[i])
                 i += 1
         return " ".join(out), unknown

@@ -20,6 +20,8 @@ names the words that speak most for a procedure.
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -66,7 +68,9 @@ class PhraseModel:
         self.categories = tuple(categories)
         self.vocab: dict[str, int] = {}
         classes = len(docs) + len(categories)
-        self.weights = np.zeros((0, classes), np.float32)
+        self._width = classes
+        self._row = f"<{classes}e"  # one feature's weights, half precision (struct format)
+        self._weights = b""
         self._least = 1.0
         if len(docs) < 2:
             return
@@ -84,9 +88,12 @@ class PhraseModel:
                 if ids:
                     rows.append(np.array(ids, np.int32))
                     labels.append(label)
-        # Kept in half precision: a weight's 3 significant digits are what the ranking uses,
-        # and the model is then half the memory and half the kept index (search/cache.py).
-        self.weights = _train(rows, np.array(labels), len(vocab), classes).astype(np.float16)
+        # Kept in half precision, as bytes: a weight's 3 significant digits are what the ranking
+        # uses, the model is then half the memory and half the kept index (search/cache.py),
+        # and a question reads its words' rows without numpy (whose import was a tenth of a
+        # second of every start that loads a kept index).
+        weights = _train(rows, np.array(labels), len(vocab), classes)
+        self._weights = weights.astype("<f2").tobytes()
         # A question is scaled like a training text of at least the median length: a word or
         # two ("hộ chiếu") is little evidence, and the model must not be sure of it.
         self._least = float(np.median([len(r) for r in rows]))
@@ -98,19 +105,24 @@ class PhraseModel:
         get = self.vocab.get
         return sorted({i for w in words if (i := get(w)) is not None})
 
+    def weights(self, feature: int) -> tuple[float, ...]:
+        """One feature's weight for each class (the documents', then the categories')."""
+        return struct.unpack_from(self._row, self._weights, feature * 2 * self._width)
+
     def probabilities(self, words: Sequence[str]) -> tuple[dict[int, float], dict[str, float]]:
         """P(document | the question's words) over the documents with phrases, and of each
         out-of-scope category ({}, {} when the model knows none of the words)."""
-        import numpy as np
-
         ids = self._known(words)
         if not ids:
             return {}, {}
-        scores = self.weights[ids].astype(np.float32).sum(axis=0) / np.sqrt(
-            max(len(ids), self._least)
-        )
-        scores = np.exp(scores - scores.max())
-        probs = (scores / scores.sum()).tolist()
+        # the rows of the question's words summed class by class (a few dozen rows of a few
+        # hundred classes: a softmax in plain Python costs a tenth of a millisecond)
+        sums = [math.fsum(column) for column in zip(*map(self.weights, ids), strict=True)]
+        scale = 1.0 / math.sqrt(max(len(ids), self._least))
+        top = max(sums)
+        exps = [math.exp((v - top) * scale) for v in sums]
+        total = sum(exps)
+        probs = [v / total for v in exps]
         n = len(self.docs)
         return dict(zip(self.docs, probs[:n], strict=True)), dict(
             zip(self.categories, probs[n:], strict=True)
@@ -123,7 +135,7 @@ class PhraseModel:
             return []
         get = self.vocab.get
         said = {
-            w: self.weights[i, column] for w in dict.fromkeys(words) if (i := get(w)) is not None
+            w: self.weights(i)[column] for w in dict.fromkeys(words) if (i := get(w)) is not None
         }
         best = sorted(said.items(), key=lambda kv: -kv[1])[:top]
         return [(w, round(float(v), 2)) for w, v in best if v > 0]

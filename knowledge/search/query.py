@@ -245,7 +245,7 @@ def _corrections(pairs: list[Pair], i: int, content: list[bool], index: Index) -
             return in_context[:3]
         if len(word) <= 3:
             return []  # too short to guess without context ("alo" is not "lao")
-        pool = sorted(cands, key=lambda c: (-len(index.postings[c].ids), c))
+        pool = sorted(cands, key=lambda c: (-index.df(c), c))
         return pool[:2]
     # A known syllable that fits neither content neighbour may be a typo of another
     # ("kết hông" → "kết hôn", "tạm chú" → "tạm trú"); try the neighbours' continuations.

@@ -91,6 +91,7 @@ def rank(
     examples: ExampleSet | None = None,
     qvec: Vector | None = None,
     model: Mapping[int, float] | None = None,
+    model_weight: float = 1.0,
 ) -> list[Scored]:
     """The best candidates for `q`, highest rank first (ties: lowest document id).
 
@@ -98,11 +99,14 @@ def rank(
     documents are always candidates, and their prior is one more feature. `rest` is the
     question without the words that told the situation: what it names besides. `examples`
     and `qvec` (the question's vector): how close each candidate's nearest example phrase is.
-    `model`: P(document | question) of the phrases' logistic regression (`search.model`)."""
+    `model`: P(document | question) of the phrases' logistic regression (`search.model`),
+    whose terms weigh `model_weight` times their configured weights."""
     cfg = index.config
     postings = index.postings
     idf = index.idf
     prior = prior or {}
+    rank_model = cfg.rank_model * model_weight
+    conf_model = cfg.conf_model * model_weight
     weights = {t: w * idf[t] for t, w in q.terms.items() if t in postings}
     if not weights and not prior:
         return []
@@ -111,7 +115,7 @@ def rank(
     approx: dict[int, float] = {}
     get = approx.get
     budget = cfg.posting_budget
-    for term in sorted(weights, key=lambda t: (len(postings[t].ids), t)):
+    for term in sorted(weights, key=lambda t: (postings.df(t), t)):
         ids, sats = index.heads.get(term) or postings[term][:2]
         if approx and len(ids) > budget:
             break
@@ -215,7 +219,7 @@ def rank(
             + cfg.conf_event * event
             + cfg.conf_example * max(0.0, example - cfg.example_floor) / (1.0 - cfg.example_floor)
             + cfg.conf_bayes * max(0.0, bayes - cfg.bayes_floor) / (1.0 - cfg.bayes_floor)
-            + cfg.conf_model * max(0.0, learn - cfg.model_floor) / (1.0 - cfg.model_floor)
+            + conf_model * max(0.0, learn - cfg.model_floor) / (1.0 - cfg.model_floor)
         )
         confidence = 1.0 / (1.0 + math.exp(-logit))
         # The usual first step of a situation the question tells (and names nothing else):
@@ -230,11 +234,11 @@ def rank(
             + cfg.rank_event * event
             + cfg.rank_example * example
             + cfg.rank_bayes * bayes
-            + cfg.rank_model * learn / top_p
+            + rank_model * learn / top_p
         )
         # what the phrases' statistics added: the choice among variants discounts it (the
         # phrases of "… lần thứ hai" say "cấp hộ chiếu" more often than the plain one's do)
-        said_by_phrases = cfg.rank_model * learn / top_p + cfg.conf_model * max(
+        said_by_phrases = rank_model * learn / top_p + conf_model * max(
             0.0, learn - cfg.model_floor
         ) / (1.0 - cfg.model_floor)
         if cfg.variant_bayes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from knowledge.examples import default_examples
@@ -53,9 +55,24 @@ def test_training_is_deterministic_and_needs_two_procedures() -> None:
     first = PhraseModel(PHRASES, NAMES)
     again = PhraseModel(PHRASES, NAMES)
     assert first.vocab == again.vocab
-    assert np.array_equal(first.weights, again.weights)
+    rows = range(len(first.vocab))
+    assert [first.weights(i) for i in rows] == [again.weights(i) for i in rows]
     assert not PhraseModel({0: PHRASES[0]}, NAMES)  # one procedure: nothing to tell apart
     assert not PhraseModel({}, {})
+
+
+def test_a_kept_model_answers_without_numpy() -> None:
+    """The kept index (search/cache.py) holds the weights as bytes: loading it and asking it
+    must not import numpy (a tenth of a second of every start)."""
+    model = PhraseModel(PHRASES, NAMES)
+    said = words("vợ mới sinh con xong làm giấy khai sinh cho bé")
+    kept = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    assert pickle.loads(kept).probabilities(said) == model.probabilities(said)
+    probe = (
+        "import pickle, sys; model = pickle.loads(sys.stdin.buffer.read()); "
+        f"assert model.probabilities({said!r})[0]; assert 'numpy' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", probe], input=kept, check=True)
 
 
 def test_a_word_or_two_is_little_evidence() -> None:
@@ -118,10 +135,30 @@ def test_the_model_agreeing_lowers_the_lead_the_phrases_need_to_abstain(
     explained = on.explain(question)["out_of_scope"]
     assert isinstance(explained, dict)
     assert explained["model"] >= on.config.model_oos_agrees
-    alone = replace(on.config, model_oos_agrees=1.1)  # the naive Bayes model's lead alone
+    # the naive Bayes model's lead alone
+    alone = replace(on.config, model_oos_agrees=1.1, model_oos_sure=1.1)
     records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
     engine = SearchEngine(records, lexicon, alone, events=events, examples=default_examples())
     assert explained["lead"] < on.config.oos_lead
+    assert not engine.search(question).abstained
+
+
+def test_a_nearly_sure_model_lowers_the_lead_further(
+    engines: tuple[SearchEngine, SearchEngine],
+) -> None:
+    on, _ = engines
+    question = "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong"
+    explained = on.explain(question)["out_of_scope"]
+    assert isinstance(explained, dict)
+    assert explained["model"] >= on.config.model_oos_sure
+    # a lead the agreeing model's tier does not accept, which the nearly sure one does
+    records, lexicon, events = load_procedures_json(), default_lexicon(), default_life_events()
+    stricter = replace(on.config, oos_lead_agreed=1.1)
+    engine = SearchEngine(records, lexicon, stricter, events=events, examples=default_examples())
+    response = engine.search(question)
+    assert response.abstained and response.scope == "status"
+    unsure = replace(stricter, model_oos_sure=1.1)
+    engine = SearchEngine(records, lexicon, unsure, events=events, examples=default_examples())
     assert not engine.search(question).abstained
 
 
