@@ -129,7 +129,7 @@ def test_the_model_agreeing_lowers_the_lead_the_phrases_need_to_abstain(
     # a dossier's status that names its procedure, whose words speak for "in scope" in the
     # naive Bayes model (test_examples.py asks it too); the logistic model reads the asking
     # words as a status
-    question = "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong"
+    question = "em nộp hồ sơ cấp đổi giấy phép lái xe rồi, bao giờ lấy được"
     response = on.search(question)
     assert response.abstained and response.scope == "status"
     explained = on.explain(question)["out_of_scope"]
@@ -147,7 +147,7 @@ def test_a_nearly_sure_model_lowers_the_lead_further(
     engines: tuple[SearchEngine, SearchEngine],
 ) -> None:
     on, _ = engines
-    question = "hồ sơ xin cấp hộ chiếu của em bao giờ mới xong"
+    question = "em nộp hồ sơ cấp đổi giấy phép lái xe rồi, bao giờ lấy được"
     explained = on.explain(question)["out_of_scope"]
     assert isinstance(explained, dict)
     assert explained["model"] >= on.config.model_oos_sure
