@@ -44,7 +44,7 @@ eval: $(VENV)/.installed
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev2_questions.jsonl --kb $(KB)
 	$(VENV)/bin/citizen-bot kb eval knowledge/data/dev3_questions.jsonl --kb $(KB)
 	@echo "never-tuned sets: figures only (their misses are not shown, so nobody tunes on them)"
-	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl tests/data/heldout5_questions.jsonl tests/data/heldout6_questions.jsonl; do \
+	for set in tests/data/heldout3_questions.jsonl tests/data/heldout4_questions.jsonl tests/data/heldout5_questions.jsonl tests/data/heldout6_questions.jsonl tests/data/heldout7_questions.jsonl; do \
 		[ -f $$set ] && $(VENV)/bin/citizen-bot kb eval $$set --kb $(KB) --figures-only; done; true
 
 # Cross-validation over the example phrases (5 folds), the first batch of phrases against the
