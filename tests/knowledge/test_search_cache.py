@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain.knowledge import KnowledgeService
 from knowledge.lexicon import default_lexicon
+from knowledge.records import ProcedureRecord
 from knowledge.sample import load_procedures_json
 from knowledge.search import SearchEngine
 from knowledge.search import cache as cache_module
@@ -107,15 +109,22 @@ def test_only_the_newest_files_are_kept(tmp_path: Path) -> None:
     assert f"{PREFIX}{KEEP + 2:032x}.pickle" in kept
 
 
-async def test_a_second_process_loads_the_index_and_an_import_builds_a_new_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _database_with_40_procedures(
+    tmp_path: Path,
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession], list[ProcedureRecord]]:
     engine = create_engine(sqlite_url(tmp_path))
     await upgrade_if_needed(engine)
     sessions = create_session_factory(engine)
     records = load_procedures_json()[:40]
     async with sessions.begin() as session:
         await ProcedureRepo(session).upsert(records, NOW)
+    return engine, sessions, records
+
+
+async def test_a_second_process_loads_the_index_and_an_import_builds_a_new_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, sessions, records = await _database_with_40_procedures(tmp_path)
     folder = tmp_path / "cache"
     built: list[int] = []
     real_init = SearchEngine.__init__
@@ -170,12 +179,7 @@ async def test_a_running_bot_keeps_each_loaded_index_out_of_the_collector(
 ) -> None:
     """A full collection walks every tracked object: with the index tracked, it stopped the
     bot's event loop for 0.3-0.5 s under load. The running bot freezes it (`freeze_heap`)."""
-    engine = create_engine(sqlite_url(tmp_path))
-    await upgrade_if_needed(engine)
-    sessions = create_session_factory(engine)
-    records = load_procedures_json()[:40]
-    async with sessions.begin() as session:
-        await ProcedureRepo(session).upsert(records, NOW)
+    engine, sessions, records = await _database_with_40_procedures(tmp_path)
 
     def tracked(obj: object) -> bool:
         return any(o is obj for o in gc.get_objects())
