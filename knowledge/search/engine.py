@@ -326,11 +326,11 @@ class SearchEngine:
         search_text = text
         if _ENGLISH.looks_english(text):
             language = "en"
-            search_text, _ = _ENGLISH.translate(text)
+            search_text, untranslated = _ENGLISH.read(text)
             if search_text.strip() and self.config.english_untranslated:
                 # the words the glossary does not know, as typed: the English example phrases
                 # (BM25F's examples field) may say them
-                search_text = " ".join([search_text, *_ENGLISH.untranslated(text)])
+                search_text = " ".join([search_text, *untranslated])
             # an abbreviation the KB's words or phrases know ("dkkh", "ct07") is not English
             pairs = analyze(text) if not search_text.strip() else []
             if pairs and all(self._index.known(f) for f, _ in pairs):

@@ -314,14 +314,12 @@ class English:
         """The Vietnamese wording of the known English phrases in `text`, and how many of the
         question's content words stayed unknown. Inflected words are read as the form the
         glossary knows ("registering the babies" as "register the baby")."""
-        out, unknown = self._read(text)
+        out, unknown = self.read(text)
         return out, len(unknown)
 
-    def untranslated(self, text: str) -> list[str]:
-        """The content words of `text` the glossary does not know (as typed, in order)."""
-        return self._read(text)[1]
-
-    def _read(self, text: str) -> tuple[str, list[str]]:
+    def read(self, text: str) -> tuple[str, list[str]]:
+        """The Vietnamese wording of the known English phrases in `text` (as `translate`), and
+        the content words the glossary does not know (as typed, in order)."""
         typed = _EN_WORD_RE.findall(nfc(text).lower())
         words = [self.base(w) for w in typed]
         out: list[str] = []
