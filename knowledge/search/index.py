@@ -13,7 +13,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.normalize import analyze
@@ -25,6 +25,9 @@ from knowledge.search.fillers import (
     STOP_WORDS,
     is_stop_word,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Index", "Phrase", "Posting", "Postings"]
 
@@ -47,9 +50,10 @@ class Postings(Mapping[str, Posting]):
     load as three buffers; `lookup` and `span` read them in place, and `[term]` slices out a
     `Posting` for the few callers that want one."""
 
-    __slots__ = ("_slot", "_starts", "ids", "sat", "strength")
+    __slots__ = ("_slot", "_starts", "_views", "ids", "sat", "strength")
 
     def __init__(self, lists: Mapping[str, Posting], id_type: str) -> None:
+        self._views: tuple[np.ndarray, np.ndarray] | None = None
         self._slot: dict[str, int] = {}
         self._starts = array("q", [0])
         self.ids: array[int] = array(id_type)
@@ -71,6 +75,18 @@ class Postings(Mapping[str, Posting]):
     ) -> None:
         terms, self._starts, self.ids, self.sat, self.strength = state
         self._slot = {t: i for i, t in enumerate(terms.split("\n"))} if terms else {}
+        self._views = None
+
+    def views(self) -> tuple[np.ndarray, np.ndarray]:
+        """numpy views (no copy) of the flat `ids` and `sat` arrays, made on first use."""
+        if self._views is None:
+            import numpy as np  # here: loading an index or asking `df` does not import it
+
+            self._views = (
+                np.frombuffer(self.ids, dtype=self.ids.typecode),
+                np.frombuffer(self.sat, dtype=self.sat.typecode),
+            )
+        return self._views
 
     def span(self, term: str) -> tuple[int, int] | None:
         """Where `term`'s postings lie in the flat arrays (start, end), or None."""
@@ -323,6 +339,48 @@ class Index:
     def idf_of(self, term: str) -> float:
         """The idf of `term`; a term no document has weighs a share of the maximum."""
         return self.idf.get(term, self.max_idf * self.config.unknown_weight)
+
+    def heads_of(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """A known term's highest-impact postings (all of them if few), as numpy arrays of
+        document ids and saturated tf (float32, as stored)."""
+        import numpy as np
+
+        head = self.heads.get(term)
+        if head is not None:
+            ids, sat = head
+            return np.frombuffer(ids, dtype=ids.typecode), np.frombuffer(sat, dtype=sat.typecode)
+        a, b = self.postings.span(term) or (0, 0)
+        all_ids, all_sat = self.postings.views()
+        return all_ids[a:b], all_sat[a:b]
+
+    def lookup_many(
+        self, terms: Iterable[str], docs: Sequence[int]
+    ) -> dict[int, dict[str, tuple[float, float]]]:
+        """`lookup` for several documents: each of `docs` (in that order) → (saturated tf,
+        field strength) of each of `terms` (in that order) it contains. One binary search
+        of all the documents per term, in numpy, instead of one per term and document."""
+        import numpy as np
+
+        found: dict[int, dict[str, tuple[float, float]]] = {d: {} for d in docs}
+        if not docs:
+            return found
+        span = self.postings.span
+        all_ids, _ = self.postings.views()
+        sat, strength = self.postings.sat, self.postings.strength
+        strengths = self.strengths
+        wanted = np.array(docs, dtype=np.int64)
+        for term in terms:
+            where = span(term)
+            if where is None:
+                continue
+            a, b = where
+            ids = all_ids[a:b]
+            at = ids.searchsorted(wanted)
+            np.minimum(at, b - a - 1, out=at)  # past the end: compared with the last id
+            for k in np.flatnonzero(ids[at] == wanted).tolist():
+                j = a + int(at[k])
+                found[docs[k]][term] = (sat[j], strengths[strength[j]])
+        return found
 
     def lookup(self, terms: Iterable[str], doc: int) -> dict[str, tuple[float, float]]:
         """(saturated tf, field strength) of each of `terms` present in `doc`."""

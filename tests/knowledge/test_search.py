@@ -382,3 +382,17 @@ def test_well_formed_unknown_syllable_is_not_bent_into_a_phrase(
 ) -> None:
     # "xang" (xăng, petrol) is one letter from "nâng" but is a word of its own
     assert sample_engine.search("gia xang tang chua").abstained
+
+
+def test_batched_lookup_agrees_with_one_document_at_a_time(engine: SearchEngine) -> None:
+    """`Index.lookup_many` (one numpy search per term) finds exactly what `lookup` finds per
+    document: present and absent documents, ids past a term's last posting, any order."""
+    index = engine._index
+    terms = sorted(["dang", "ky", "khai", "sinh", "dang ky", "ho chieu", "~đăng", "zzz"])
+    docs = [len(RECORDS) - 1, 0, 7, 3, 1, len(RECORDS) + 5]
+    batched = index.lookup_many(terms, docs)
+    assert list(batched) == docs
+    for doc in docs:
+        assert batched[doc] == index.lookup(terms, doc)
+    assert any(batched[d] for d in docs) and not batched[len(RECORDS) + 5]
+    assert index.lookup_many(terms, []) == {}
