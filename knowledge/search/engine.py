@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 from collections.abc import Iterable
 
 from knowledge.examples import Examples
@@ -49,12 +50,15 @@ def release_free_heap() -> bool:
     `malloc_trim`); False elsewhere. A build frees the per-term arrays once their flat copies
     exist (`Postings`) and the documents' term counts after each document, but glibc keeps
     freed pages in the middle of the heap resident: about 10 MiB for 10,000 procedures."""
+    if not sys.platform.startswith("linux"):
+        return False
     import ctypes  # here: only a build needs it
 
     try:
         trim = ctypes.CDLL(None).malloc_trim  # the process's own C library
-    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
+    except (OSError, AttributeError):  # not glibc (musl)
         return False
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     trim(0)
     return True
 

@@ -82,10 +82,10 @@ class Postings(Mapping[str, Posting]):
         if self._views is None:
             import numpy as np  # here: loading an index or asking `df` does not import it
 
-            self._views = (
-                np.frombuffer(self.ids, dtype=self.ids.typecode),
-                np.frombuffer(self.sat, dtype=self.sat.typecode),
-            )
+            ids = np.frombuffer(self.ids, dtype=self.ids.typecode)
+            sat = np.frombuffer(self.sat, dtype=self.sat.typecode)
+            ids.flags.writeable = sat.flags.writeable = False  # the index is only read
+            self._views = (ids, sat)
         return self._views
 
     def span(self, term: str) -> tuple[int, int] | None:
@@ -347,8 +347,10 @@ class Index:
 
         head = self.heads.get(term)
         if head is not None:
-            ids, sat = head
-            return np.frombuffer(ids, dtype=ids.typecode), np.frombuffer(sat, dtype=sat.typecode)
+            ids_view = np.frombuffer(head[0], dtype=head[0].typecode)
+            sat_view = np.frombuffer(head[1], dtype=head[1].typecode)
+            ids_view.flags.writeable = sat_view.flags.writeable = False
+            return ids_view, sat_view
         a, b = self.postings.span(term) or (0, 0)
         all_ids, all_sat = self.postings.views()
         return all_ids[a:b], all_sat[a:b]
@@ -368,7 +370,10 @@ class Index:
         all_ids, _ = self.postings.views()
         sat, strength = self.postings.sat, self.postings.strength
         strengths = self.strengths
-        wanted = np.array(docs, dtype=np.int64)
+        # in the postings' own type (documents are positions, they fit it): searchsorted
+        # would otherwise convert each term's whole slice to the wider type first
+        fits = max(docs) <= np.iinfo(all_ids.dtype).max and min(docs) >= 0
+        wanted = np.array(docs, dtype=all_ids.dtype if fits else np.int64)
         for term in terms:
             where = span(term)
             if where is None:
