@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
 from knowledge.normalize import analyze
@@ -42,13 +41,22 @@ class Posting(NamedTuple):
     strength: array[int]
 
 
+def _read_only_view(values: array[Any]) -> np.ndarray:
+    """A numpy view (no copy) of an index array, read-only: the index is only ever read."""
+    import numpy as np  # here: loading an index or asking `df` does not import it
+
+    view = np.frombuffer(values, dtype=values.typecode)
+    view.flags.writeable = False
+    return view
+
+
 class Postings(Mapping[str, Posting]):
     """Every term's postings in three flat arrays (term after term) and each term's span.
 
     A dict of a `Posting` per term was three small arrays a term (a hundred thousand objects
     for the bundled KB): unpickling them was a third of loading the kept index. Flat arrays
-    load as three buffers; `lookup` and `span` read them in place, and `[term]` slices out a
-    `Posting` for the few callers that want one."""
+    load as three buffers; `span`, `views` and `Index.lookup_many` read them in place, and
+    `[term]` slices out a `Posting` for the few callers that want one."""
 
     __slots__ = ("_slot", "_starts", "_views", "ids", "sat", "strength")
 
@@ -80,12 +88,7 @@ class Postings(Mapping[str, Posting]):
     def views(self) -> tuple[np.ndarray, np.ndarray]:
         """numpy views (no copy) of the flat `ids` and `sat` arrays, made on first use."""
         if self._views is None:
-            import numpy as np  # here: loading an index or asking `df` does not import it
-
-            ids = np.frombuffer(self.ids, dtype=self.ids.typecode)
-            sat = np.frombuffer(self.sat, dtype=self.sat.typecode)
-            ids.flags.writeable = sat.flags.writeable = False  # the index is only read
-            self._views = (ids, sat)
+            self._views = (_read_only_view(self.ids), _read_only_view(self.sat))
         return self._views
 
     def span(self, term: str) -> tuple[int, int] | None:
@@ -343,14 +346,9 @@ class Index:
     def heads_of(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """A known term's highest-impact postings (all of them if few), as numpy arrays of
         document ids and saturated tf (float32, as stored)."""
-        import numpy as np
-
         head = self.heads.get(term)
         if head is not None:
-            ids_view = np.frombuffer(head[0], dtype=head[0].typecode)
-            sat_view = np.frombuffer(head[1], dtype=head[1].typecode)
-            ids_view.flags.writeable = sat_view.flags.writeable = False
-            return ids_view, sat_view
+            return _read_only_view(head[0]), _read_only_view(head[1])
         a, b = self.postings.span(term) or (0, 0)
         all_ids, all_sat = self.postings.views()
         return all_ids[a:b], all_sat[a:b]
@@ -358,9 +356,9 @@ class Index:
     def lookup_many(
         self, terms: Iterable[str], docs: Sequence[int]
     ) -> dict[int, dict[str, tuple[float, float]]]:
-        """`lookup` for several documents: each of `docs` (in that order) → (saturated tf,
-        field strength) of each of `terms` (in that order) it contains. One binary search
-        of all the documents per term, in numpy, instead of one per term and document."""
+        """Each of `docs` (in that order) → (saturated tf, field strength) of each of `terms`
+        (in that order) it contains: one binary search of all the documents per term, in
+        numpy, instead of one per term and document."""
         import numpy as np
 
         found: dict[int, dict[str, tuple[float, float]]] = {d: {} for d in docs}
@@ -385,19 +383,4 @@ class Index:
             for k in np.flatnonzero(ids[at] == wanted).tolist():
                 j = a + int(at[k])
                 found[docs[k]][term] = (sat[j], strengths[strength[j]])
-        return found
-
-    def lookup(self, terms: Iterable[str], doc: int) -> dict[str, tuple[float, float]]:
-        """(saturated tf, field strength) of each of `terms` present in `doc`."""
-        found: dict[str, tuple[float, float]] = {}
-        span = self.postings.span
-        ids, sat, strength = self.postings.ids, self.postings.sat, self.postings.strength
-        strengths = self.strengths
-        for term in terms:
-            where = span(term)
-            if where is None:
-                continue
-            j = bisect_left(ids, doc, *where)
-            if j < where[1] and ids[j] == doc:
-                found[term] = (sat[j], strengths[strength[j]])
         return found
