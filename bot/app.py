@@ -313,14 +313,15 @@ def create_dispatcher(
     from aiogram.fsm.storage.memory import SimpleEventIsolation
 
     from bot.telegram.inline_filters import run_filters_inline
-    from bot.telegram.middlewares import AdminsMiddleware, DbSessionMiddleware, LocaleMiddleware
+    from bot.telegram.middlewares import DbSessionMiddleware, UpdateContextMiddleware
     from handlers import setup_routers
 
     if storage is None:
         storage, isolation = create_fsm(app.settings, app)
-    # aiogram registers its FSM middleware before any of ours; it is registered again below,
-    # inside the update's transaction, so the state is read on the update's own connection
-    # and the loaded row serves every later read and write of the update.
+    # aiogram's FSM middleware would run before any of ours: ours (UpdateContextMiddleware,
+    # the same with the locale and the admins read in the same statement) runs inside the
+    # update's transaction, so the state is read on the update's own connection and the
+    # loaded row serves every later read and write of the update.
     dp = Dispatcher(
         storage=storage,
         events_isolation=isolation or SimpleEventIsolation(),
@@ -341,9 +342,8 @@ def create_dispatcher(
     dp.update.outer_middleware(
         DbSessionMiddleware(app.sessions, app.clock, after_commit=sender.notify if sender else None)
     )
-    dp.update.outer_middleware(dp.fsm)
-    dp.update.outer_middleware(LocaleMiddleware(app.renderer))
-    dp.update.outer_middleware(AdminsMiddleware(frozenset(app.settings.bot.admin_ids)))
+    admins = frozenset(app.settings.bot.admin_ids)
+    dp.update.outer_middleware(UpdateContextMiddleware(dp.fsm, app.renderer, admins))
     dp.include_router(setup_routers())
     run_filters_inline(dp)
     return dp

@@ -2,8 +2,8 @@
 Hủy), versions and rollback, exports and reports, routing rules, the lexicon, holidays, the
 agency directory, admins and today's figures. Every reply is in the admin's own language.
 
-Admins are ADMIN_IDS plus the admins they add (`/admins add`); `AdminsMiddleware` puts the
-current set into `admin_ids` for every update."""
+Admins are ADMIN_IDS plus the admins they add (`/admins add`); `UpdateContextMiddleware` puts
+the current set into `admin_ids` for every update."""
 
 from __future__ import annotations
 

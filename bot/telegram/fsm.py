@@ -58,6 +58,12 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_ROWS, None)
 
 
+def preload(session: AsyncSession, row: FsmRow) -> None:
+    """A conversation read for the update (`UpdateContextRepo`, together with the locale and
+    the admins): the update's FSM reads and writes use it, as if this storage had read it."""
+    session.info.setdefault(_ROWS, {})[row.key] = row
+
+
 class SqlAlchemyStorage(BaseStorage):
     """FSM records in the `fsm_records` table, in the update's transaction when there is one."""
 
@@ -79,6 +85,10 @@ class SqlAlchemyStorage(BaseStorage):
         else:
             async with self.sessions() as session:
                 yield session
+
+    def key_of(self, key: StorageKey) -> str:
+        """The row key the storage keeps `key`'s conversation under."""
+        return self.key_builder.build(key)
 
     @staticmethod
     async def _row(session: AsyncSession, key: str) -> FsmRow:

@@ -1,4 +1,5 @@
-"""Outer middlewares: one transaction per update, idempotency, and the user's locale."""
+"""Outer middlewares: one transaction per update, idempotency, and what the update needs to
+know (conversation, locale, admins)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.telegram import postcommit
-from bot.telegram.fsm import current_session
+from bot.telegram.fsm import SqlAlchemyStorage, current_session, preload
 from bot.telegram.rendering import Renderer
-from storage.repositories import AdminRepo, CitizenRepo, InboxRepo
+from storage.repositories import InboxRepo, UpdateContextRepo
 from storage.repositories.outbox import QUEUED
 
 log = logging.getLogger(__name__)
@@ -109,34 +112,53 @@ class DbSessionMiddleware(BaseMiddleware):
         return result
 
 
-class LocaleMiddleware(BaseMiddleware):
-    """Picks the citizen's language (stored by /lang), else the default."""
+class UpdateContextMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware, which also reads what every update needs, in one statement
+    on the update's connection (`UpdateContextRepo`):
 
-    def __init__(self, renderer: Renderer) -> None:
+    - the conversation: loaded into the update's FSM rows, so `raw_state` and the handler's
+      reads and writes cost no statement of their own (with the database storage; a Redis
+      storage reads its own);
+    - `locale`: the citizen's language (stored by /lang), else the default;
+    - `admin_ids`: ADMIN_IDS plus the admins added from Telegram, so every admin check
+      (binding groups, acting on cases, the panel) sees both.
+
+    As in aiogram's own middleware, the conversation is read once the event-isolation lock
+    of its key is held (aiogram issue 1317: read before the lock, a state can be stale).
+    """
+
+    def __init__(self, fsm: FSMContextMiddleware, renderer: Renderer, admins: frozenset[int]):
+        super().__init__(
+            storage=fsm.storage, events_isolation=fsm.events_isolation, strategy=fsm.strategy
+        )
         self.renderer = renderer
+        self.admins = admins
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        locale = self.renderer.default_locale
-        session: AsyncSession | None = data.get("session")
-        if user is not None and session is not None:
-            locale = await CitizenRepo(session).locale(user.id) or locale
-        data["locale"] = self.renderer.locale_of(locale)
-        return await handler(event, data)
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            await self._read(data, None)
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            await self._read(data, context)
+            data.update({"state": context, "raw_state": await context.get_state()})
+            return await handler(event, data)
 
-
-class AdminsMiddleware(BaseMiddleware):
-    """`admin_ids` for this update: ADMIN_IDS plus the admins added from Telegram (stored),
-    so every admin check (binding groups, acting on cases, the panel) sees both."""
-
-    def __init__(self, configured: frozenset[int]) -> None:
-        self.configured = configured
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def _read(self, data: dict[str, Any], fsm: FSMContext | None) -> None:
+        locale, stored_admins = None, set[int]()
         session: AsyncSession | None = data.get("session")
         if session is not None:
-            data["admin_ids"] = self.configured | await AdminRepo(session).ids()
-        return await handler(event, data)
+            user: User | None = data.get("event_from_user")
+            key = None
+            if fsm is not None and isinstance(self.storage, SqlAlchemyStorage):
+                key = self.storage.key_of(fsm.key)
+            found = await UpdateContextRepo(session).read(key, user.id if user else None)
+            if found.conversation is not None:
+                preload(session, found.conversation)
+            locale, stored_admins = found.locale, found.admin_ids
+        data["locale"] = self.renderer.locale_of(locale or self.renderer.default_locale)
+        data["admin_ids"] = self.admins | stored_admins
 
 
 class Provide(BaseMiddleware):

@@ -2,6 +2,7 @@
 never commits (the caller owns the transaction)."""
 
 from storage.repositories.cases import AnswerDraftRepo, CaseRepo, EventRepo, MessageLinkRepo
+from storage.repositories.context import UpdateContext, UpdateContextRepo
 from storage.repositories.fsm import FsmRepo
 from storage.repositories.inbox import InboxRepo
 from storage.repositories.knowledge import (
@@ -45,6 +46,8 @@ __all__ = [
     "ReportRunRepo",
     "RoutingRuleRepo",
     "TICK_LOCK_KEY",
+    "UpdateContext",
+    "UpdateContextRepo",
     "agency_to_record",
     "procedure_to_record",
     "try_transaction_lock",
