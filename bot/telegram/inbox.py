@@ -35,8 +35,8 @@ from bot.clock import Clock, SystemClock
 from bot.tasks import first_of, wind_down
 from bot.telegram.outbox import enqueue
 from storage.db import durably
-from storage.models import InboxUpdate
 from storage.repositories import InboxRepo
+from storage.repositories.inbox import ClaimedUpdate
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class InboxWorker:
         # One token for this worker's life: its claims never block its own later claims.
         self.token = secrets.token_hex(8)
         self._slots = asyncio.Semaphore(concurrency)
-        self._lanes: dict[Any, deque[InboxUpdate]] = {}
+        self._lanes: dict[Any, deque[ClaimedUpdate]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._held = 0  # claimed and not finished
         self._stopping = False
@@ -189,7 +189,7 @@ class InboxWorker:
             self._start(row)
         return len(rows)
 
-    def _start(self, row: InboxUpdate) -> None:
+    def _start(self, row: ClaimedUpdate) -> None:
         self._held += 1
         key = row.chat_id if row.chat_id is not None else ("update", row.update_id)
         lane = self._lanes.get(key)
@@ -201,7 +201,7 @@ class InboxWorker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_lane(self, key: Any, lane: deque[InboxUpdate]) -> None:
+    async def _run_lane(self, key: Any, lane: deque[ClaimedUpdate]) -> None:
         try:
             while lane and not self._stopping:
                 await self._slots.acquire()
@@ -226,7 +226,9 @@ class InboxWorker:
         finally:
             self._lanes.pop(key, None)
 
-    async def _handle(self, row: InboxUpdate, committed: Callable[[], None] | None = None) -> None:
+    async def _handle(
+        self, row: ClaimedUpdate, committed: Callable[[], None] | None = None
+    ) -> None:
         ticket = InboxTicket(final=row.attempts + 1 >= self.max_attempts, committed=committed)
         try:
             response = await self.dp.feed_raw_update(
@@ -247,7 +249,7 @@ class InboxWorker:
             # was a duplicate: either way it is finished.
             await self._settle(row, lambda repo, now: repo.finish(self.bot.id, row.update_id, now))
 
-    async def _failed(self, row: InboxUpdate, exc: BaseException) -> None:
+    async def _failed(self, row: ClaimedUpdate, exc: BaseException) -> None:
         attempts = row.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:1000]
         if attempts < self.max_attempts:
@@ -282,7 +284,7 @@ class InboxWorker:
 
         await self._settle(row, give_up)
 
-    async def _settle(self, row: InboxUpdate, action: Callable[[InboxRepo, Any], Any]) -> None:
+    async def _settle(self, row: ClaimedUpdate, action: Callable[[InboxRepo, Any], Any]) -> None:
         try:
             async with self.sessions.begin() as session:
                 await action(InboxRepo(session), self.clock.now())
