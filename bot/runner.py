@@ -46,12 +46,7 @@ async def run_polling(
     signals = stop_on_signals(stop) if handle_signals else contextlib.nullcontext()
     async with signals, background(settings, stop, known=known) as (ops, bot, dp):
         inbox = create_inbox(dp, bot, ops.app)
-        poller = Poller(
-            bot,
-            ops.app.sessions,
-            allowed_updates=dp.resolve_used_update_types(),
-            on_stored=inbox.notify,
-        )
+        poller = Poller(bot, inbox.receive, allowed_updates=dp.resolve_used_update_types())
         runner = None
         if settings.server.metrics_port:
             runner = await serve(

@@ -9,8 +9,10 @@ leaves it pending, to be handled after the restart. A handler that fails leaves 
 too: it is tried again with backoff, and after `MAX_ATTEMPTS` it is kept as failed, with its
 error, and the citizen is asked to send the message again.
 
-`Poller` is the long-polling receiver. A webhook receiver stores the request body with
-`store_updates`, answers 200 only after that returned, and calls `InboxWorker.notify()`.
+`Poller` is the long-polling receiver: it hands each batch to `InboxWorker.receive`, which
+stores it and claims what its workers have room for in one durable transaction. A webhook
+receiver stores the request body with `store_updates`, answers 200 only after that returned,
+and calls `InboxWorker.notify()`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import contextlib
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -173,6 +175,34 @@ class InboxWorker:
             if self._tasks:
                 await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
 
+    async def receive(self, updates: Sequence[dict[str, Any]]) -> int:
+        """Store updates as Telegram sent them and, in the same durable transaction, claim
+        those this worker has room for; how many were new. Only after this returned may they
+        be confirmed to Telegram. One transaction instead of a store and then a claim, and the
+        claim loop is not woken to look for them: at a steady rate, where updates arrive one
+        by one, that was a transaction and a wake-up per update."""
+        now = self.clock.now()
+        room = 0 if self._stopping else self.capacity - self._held
+        rows = [(int(u["update_id"]), chat_of(u), u) for u in updates]
+        async with self.sessions.begin() as session:
+            await durably(session)  # Telegram forgets them once confirmed: to disk first
+            repo = InboxRepo(session)
+            stored = await repo.store(self.bot.id, rows, now)
+            claimed = []
+            if stored and room > 0:
+                claimed = await repo.claim(
+                    self.bot.id,
+                    now,
+                    until=now + timedelta(seconds=CLAIM_SECONDS),
+                    token=self.token,
+                    limit=room,
+                )
+        for row in claimed:
+            self._start(row)
+        if stored and len(claimed) >= room:
+            self.notify()  # more may be due than there was room for: the loop takes them
+        return stored
+
     async def _claim(self, limit: int) -> int:
         if limit <= 0:
             return 0
@@ -306,18 +336,16 @@ class Poller:
     def __init__(
         self,
         bot: Bot,
-        sessions: async_sessionmaker[AsyncSession],
+        receive: Callable[[Sequence[dict[str, Any]]], Awaitable[int]],
         *,
         allowed_updates: list[str] | None,
-        on_stored: Callable[[], None],
-        clock: Clock | None = None,
         timeout: int = 25,
         limit: int = 100,
     ) -> None:
-        self.bot, self.sessions = bot, sessions
+        self.bot = bot
+        # Stores a batch durably (and hands it to the workers): `InboxWorker.receive`.
+        self.receive = receive
         self.allowed_updates = allowed_updates
-        self.on_stored = on_stored
-        self.clock = clock or SystemClock()
         self.timeout, self.limit = timeout, limit
         self.offset: int | None = None
 
@@ -355,7 +383,7 @@ class Poller:
             # The offset moves on (confirming the batch to Telegram) only once it is stored.
             while not stop.is_set():
                 try:
-                    await store_updates(self.sessions, self.bot.id, updates, self.clock)
+                    await self.receive(updates)
                     break
                 except Exception:
                     log.exception("storing %d updates failed; retrying", len(updates))
@@ -364,7 +392,6 @@ class Poller:
             else:
                 return
             self.offset = max(int(u["update_id"]) for u in updates) + 1
-            self.on_stored()
 
     async def get_updates(self) -> list[dict[str, Any]]:
         """One getUpdates call; the updates as Telegram sent them (parsed once, by the

@@ -14,6 +14,7 @@ from bot.clock import FixedClock
 from bot.telegram.inbox import InboxWorker, chat_of, store_updates
 from storage.models import InboxUpdate
 from storage.repositories import InboxRepo
+from storage.repositories.inbox import ClaimedUpdate
 from tests.fake_telegram import make_callback_update, make_message_update
 from tests.harness import ADMIN, CITIZEN, GROUP_A, OFFICIAL_A, START, Harness
 
@@ -161,7 +162,7 @@ async def test_a_claim_that_found_all_there_was_waits_for_the_next_update(
     claims: list[int] = []
     real_claim = InboxRepo.claim
 
-    async def counted(self: InboxRepo, *args: Any, **kwargs: Any) -> list[InboxUpdate]:
+    async def counted(self: InboxRepo, *args: Any, **kwargs: Any) -> list[ClaimedUpdate]:
         rows = await real_claim(self, *args, **kwargs)
         claims.append(len(rows))
         return rows
@@ -184,3 +185,50 @@ async def test_a_claim_that_found_all_there_was_waits_for_the_next_update(
     stop.set()
     await task
     assert claims == [0, 1, 1, 1]  # the start's look, then one claim per update
+
+
+def _commits(h: Harness) -> list[int]:
+    """Counts the transactions the bot's engine commits from now on."""
+    from sqlalchemy import event
+
+    seen = [0]
+
+    def commit(conn: object) -> None:
+        seen[0] += 1
+
+    event.listen(h.app.engine.sync_engine, "commit", commit)
+    return seen
+
+
+async def test_a_polled_batch_is_stored_and_claimed_in_one_transaction(harness: Harness) -> None:
+    # Before: the store committed, then the claim loop was woken and claimed in a transaction
+    # of its own — two transactions and a wake-up for every update at a steady rate.
+    worker = create_inbox(harness.dp, harness.bot, harness.app)
+    batch = [
+        make_message_update("dang ky khai sinh", chat_id=CITIZEN),
+        make_message_update("dang ky ket hon", chat_id=CITIZEN + 1),
+    ]
+    commits = _commits(harness)
+    assert await worker.receive(batch) == 2
+    assert commits[0] == 1
+    assert {r.claim_token for r in await _rows(harness)} == {worker.token}
+    assert not worker._wakeup.is_set()  # it took all that was due: nothing to look for
+    await worker.drain()
+    assert len(_answers(harness, CITIZEN)) == len(_answers(harness, CITIZEN + 1)) == 1
+    assert await worker.receive(batch) == 0  # Telegram sent it again: known, not handled again
+    await worker.drain()
+    assert len(_answers(harness, CITIZEN)) == 1
+
+
+async def test_a_batch_bigger_than_the_room_leaves_the_rest_to_the_claim_loop(
+    harness: Harness,
+) -> None:
+    worker = InboxWorker(harness.dp, harness.bot, harness.app.sessions, concurrency=1)
+    batch = [make_message_update(f"khai sinh {n}", chat_id=CITIZEN + n) for n in range(6)]
+    assert await worker.receive(batch) == 6
+    claimed = [r for r in await _rows(harness) if r.claim_token == worker.token]
+    assert len(claimed) == worker.capacity == 4  # the oldest four
+    assert [r.update_id for r in claimed] == [u["update_id"] for u in batch[:4]]
+    assert worker._wakeup.is_set()  # the loop is told to look for the rest
+    await worker.drain()
+    assert all(len(_answers(harness, CITIZEN + n)) == 1 for n in range(6))
