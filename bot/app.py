@@ -19,25 +19,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.domain.answers import AnswerDesk
-from bot.domain.cases import CaseService
-from bot.domain.events import DomainEvent
 from bot.domain.knowledge import KnowledgeService, seed_sample
-from bot.domain.schedule import Schedule
 from bot.settings import Settings
-from bot.telegram.rendering import Renderer
-from knowledge.places import load_gazetteer
 from storage.db import create_engine, create_session_factory, upgrade_if_needed
 
 if TYPE_CHECKING:
     from aiogram import BaseMiddleware, Bot, Dispatcher
     from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
+    from bot.domain.answers import AnswerDesk
+    from bot.domain.cases import CaseService
+    from bot.domain.events import DomainEvent
     from bot.telegram.inbox import InboxWorker
     from bot.telegram.keyboards import Keyboards
     from bot.telegram.notifier import Notifier
     from bot.telegram.outbox import OutboxSender
     from bot.telegram.ratelimit import SharedLimits, TelegramRateLimiter
+    from bot.telegram.rendering import Renderer
     from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,11 +51,40 @@ class App:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    renderer: Renderer
     knowledge: KnowledgeService
-    cases: CaseService
-    answers: AnswerDesk
     extras: dict[str, Any] = field(default_factory=dict)
+
+    # The services below are built on first use, and their modules imported then: a command
+    # that only searches or lists never pays for the templates, the message catalogs or the
+    # case workflow (CLI commands start within a second).
+    @cached_property
+    def renderer(self) -> Renderer:
+        from bot.telegram.rendering import Renderer
+
+        return Renderer(self.settings.bot.tz, self.settings.bot.locale)
+
+    @cached_property
+    def cases(self) -> CaseService:
+        from bot.domain.cases import CaseService
+        from bot.domain.schedule import Schedule
+        from knowledge.places import load_gazetteer
+
+        settings = self.settings
+        province = settings.bot.province_code
+        return CaseService(
+            settings=settings.cases,
+            clock=self.clock,
+            tz=settings.bot.tz,
+            events=_Events(self),
+            schedule=Schedule.of(settings),
+            places=partial(load_gazetteer, province) if province else None,
+        )
+
+    @cached_property
+    def answers(self) -> AnswerDesk:
+        from bot.domain.answers import AnswerDesk
+
+        return AnswerDesk(self.cases, self.settings.bot.admin_ids)
 
     @cached_property
     def keyboards(self) -> Keyboards:
@@ -97,11 +124,10 @@ class _Events:
     """The domain's publisher: the application's notifier, built the first time an event is
     published (a command that publishes nothing never imports aiogram)."""
 
-    def __init__(self) -> None:
-        self.app: App | None = None
+    def __init__(self, app: App) -> None:
+        self.app = app
 
     async def publish(self, session: AsyncSession, event: DomainEvent) -> int:
-        assert self.app is not None
         return await self.app.notifier.publish(session, event)
 
 
@@ -128,7 +154,6 @@ async def create_app(
         except IntegrityError:
             # Several processes started on an empty database at once; another one loaded it.
             log.info("the bundled sample was loaded by another process")
-    renderer = Renderer(settings.bot.tz, settings.bot.locale)
     knowledge = KnowledgeService(
         sessions,
         settings.search.lexicon_path,
@@ -138,30 +163,9 @@ async def create_app(
     )
     if load_knowledge:
         await knowledge.reload(force=True)
-    events = _Events()
-    cases = CaseService(
-        settings=settings.cases,
-        clock=clock,
-        tz=settings.bot.tz,
-        events=events,
-        schedule=Schedule.of(settings),
-        places=partial(load_gazetteer, settings.bot.province_code)
-        if settings.bot.province_code
-        else None,
+    return App(
+        settings=settings, clock=clock, engine=engine, sessions=sessions, knowledge=knowledge
     )
-    answers = AnswerDesk(cases, settings.bot.admin_ids)
-    app = App(
-        settings=settings,
-        clock=clock,
-        engine=engine,
-        sessions=sessions,
-        renderer=renderer,
-        knowledge=knowledge,
-        cases=cases,
-        answers=answers,
-    )
-    events.app = app
-    return app
 
 
 def create_bot(settings: Settings, token: str | None = None) -> Bot:
