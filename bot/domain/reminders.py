@@ -55,6 +55,7 @@ from storage.repositories import (
     AnswerDraftRepo,
     CaseRepo,
     EventRepo,
+    MessageLinkRepo,
     ReportRunRepo,
     try_transaction_lock,
 )
@@ -180,20 +181,26 @@ class _Tick:
             self.awaiting = await AnswerDraftRepo(self.session).awaiting_approval(
                 [c.id for c in due]
             )
-            for case in due:
-                left = days_left(self.now, case.due_at, self.tz)
-                due_key = case.due_at.isoformat()
-                if left in thresholds and not self.recorded(
-                    case, "reminder", days_left=left, due_at=due_key
-                ):
-                    await self.remind(case, left)
-                if self.now > case.due_at and not self.recorded(case, "escalated"):
-                    await self.escalate(case, -left)
-                if progress_days:
-                    await self.progress_update(case, progress_days)
-                case.next_action_at = self.schedule.next_action(
-                    case, self.now, self.history.get(case.id, ())
-                )
+            # The cards the reminders and escalations reply to, in one statement.
+            links = MessageLinkRepo(self.session)
+            await links.preload_newest([c.id for c in due], "card")
+            try:
+                for case in due:
+                    left = days_left(self.now, case.due_at, self.tz)
+                    due_key = case.due_at.isoformat()
+                    if left in thresholds and not self.recorded(
+                        case, "reminder", days_left=left, due_at=due_key
+                    ):
+                        await self.remind(case, left)
+                    if self.now > case.due_at and not self.recorded(case, "escalated"):
+                        await self.escalate(case, -left)
+                    if progress_days:
+                        await self.progress_update(case, progress_days)
+                    case.next_action_at = self.schedule.next_action(
+                        case, self.now, self.history.get(case.id, ())
+                    )
+            finally:
+                links.forget_preloaded()
             await self.session.flush()
             if len(due) < CASE_BATCH:
                 break

@@ -213,6 +213,10 @@ class EventRepo:
         return grouped
 
 
+# session.info: the newest links `MessageLinkRepo.preload_newest` read, by (case, kind).
+_NEWEST = "newest_links"
+
+
 class MessageLinkRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -236,12 +240,36 @@ class MessageLinkRepo:
             )
         )
 
+    async def preload_newest(self, case_ids: Collection[int], kind: str) -> None:
+        """Read the newest message of `kind` in every chat for these cases in one statement:
+        `newest` answers from it for them until `forget_preloaded` (a tick reminding a hundred
+        cases looked their cards up one statement at a time)."""
+        known: dict[tuple[int, str], dict[int, int]] = self.session.info.setdefault(_NEWEST, {})
+        for case_id in case_ids:
+            known[(case_id, kind)] = {}
+        if not case_ids:
+            return
+        with self.session.no_autoflush:
+            rows = await self.session.execute(
+                select(MessageLink.case_id, MessageLink.chat_id, func.max(MessageLink.message_id))
+                .where(MessageLink.case_id.in_(list(case_ids)), MessageLink.kind == kind)
+                .group_by(MessageLink.case_id, MessageLink.chat_id)
+            )
+        for case_id, chat_id, message_id in rows:
+            known[(case_id, kind)][chat_id] = message_id
+
+    def forget_preloaded(self) -> None:
+        self.session.info.pop(_NEWEST, None)
+
     async def newest(self, case_id: int, chat_id: int, kind: str) -> int | None:
         """The newest message of this kind for the case in the chat (e.g. its card).
 
         Links are written by the outbox sender in transactions of its own, never pending in
         the caller's session: the caller's pending rows are not flushed for this read (a tick
         queuing a hundred reminders flushes them once, not before each card lookup)."""
+        preloaded = self.session.info.get(_NEWEST, {}).get((case_id, kind))
+        if preloaded is not None:
+            return preloaded.get(chat_id)
         with self.session.no_autoflush:
             return await self.session.scalar(
                 select(MessageLink.message_id)

@@ -592,3 +592,37 @@ async def test_everything_in_english_when_the_bot_speaks_english(
                 assert "hồ sơ" not in m.payload["text"].lower()
     finally:
         await app.close()
+
+
+async def test_a_tick_looks_up_the_cards_of_its_reminders_in_one_statement(
+    app: App, clock: FixedClock
+) -> None:
+    # Before: one statement per reminder (a hundred reminders, a hundred card look-ups).
+    from sqlalchemy import event
+
+    await bind(app, TTPVHCC=GROUP_TTPV, UBND_TINH=GROUP_UBND)
+    cases = [
+        await submit(app, f"Hồ sơ số {n} bị trả lại nhiều lần không rõ lý do.") for n in range(4)
+    ]
+    for n, case in enumerate(cases[:3]):  # the fourth card never reached the group
+        await card_sent(app, case, GROUP_TTPV, 4000 + n)
+        await card_sent(app, case, GROUP_TTPV, 5000 + n)  # sent again later: the newest counts
+    await card_sent(app, cases[0], GROUP_UBND, 6000)  # another chat's card is not this one's
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "message_links" in statement and statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    engine = app.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = await tick_at(app, clock, local(2026, 12, 1, 9))  # 2 days left for all four
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts["reminders"] == 4
+    assert len(seen) == 1, seen
+    replies = {
+        m.case_id: m.payload.get("reply_to_message_id") for m in await outbox(app, "reminder")
+    }
+    assert replies == {cases[0].id: 5000, cases[1].id: 5001, cases[2].id: 5002, cases[3].id: None}
