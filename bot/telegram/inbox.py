@@ -24,7 +24,7 @@ import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -188,15 +188,7 @@ class InboxWorker:
             await durably(session)  # Telegram forgets them once confirmed: to disk first
             repo = InboxRepo(session)
             stored = await repo.store(self.bot.id, rows, now)
-            claimed = []
-            if stored and room > 0:
-                claimed = await repo.claim(
-                    self.bot.id,
-                    now,
-                    until=now + timedelta(seconds=CLAIM_SECONDS),
-                    token=self.token,
-                    limit=room,
-                )
+            claimed = await self._claim_in(repo, now, room) if stored and room > 0 else []
         for row in claimed:
             self._start(row)
         if stored and len(claimed) >= room:
@@ -208,16 +200,15 @@ class InboxWorker:
             return 0
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            rows = await InboxRepo(session).claim(
-                self.bot.id,
-                now,
-                until=now + timedelta(seconds=CLAIM_SECONDS),
-                token=self.token,
-                limit=limit,
-            )
+            rows = await self._claim_in(InboxRepo(session), now, limit)
         for row in rows:
             self._start(row)
         return len(rows)
+
+    async def _claim_in(self, repo: InboxRepo, now: datetime, limit: int) -> list[ClaimedUpdate]:
+        """Claim up to `limit` due updates for this worker in `repo`'s transaction."""
+        until = now + timedelta(seconds=CLAIM_SECONDS)
+        return await repo.claim(self.bot.id, now, until=until, token=self.token, limit=limit)
 
     def _start(self, row: ClaimedUpdate) -> None:
         self._held += 1
