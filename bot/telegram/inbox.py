@@ -132,6 +132,10 @@ class InboxWorker:
         self._stopping = False
         self._wakeup = asyncio.Event()
         self._room = asyncio.Event()
+        # Held from a claim's room count to its rows' start (the loop's claims and the
+        # poller's `receive`), and by the hand-back at stop: two claims never both count the
+        # same room, and a claim under way when the worker stops is handed back too.
+        self._claiming = asyncio.Lock()
 
     def notify(self) -> None:
         """New updates were stored (or are due): look for them now."""
@@ -177,33 +181,46 @@ class InboxWorker:
 
     async def receive(self, updates: Sequence[dict[str, Any]]) -> int:
         """Store updates as Telegram sent them and, in the same durable transaction, claim
-        those this worker has room for; how many were new. Only after this returned may they
+        what this worker has room for; how many were new. Only after this returned may they
         be confirmed to Telegram. One transaction instead of a store and then a claim, and the
         claim loop is not woken to look for them: at a steady rate, where updates arrive one
         by one, that was a transaction and a wake-up per update."""
-        now = self.clock.now()
-        room = 0 if self._stopping else self.capacity - self._held
         rows = [(int(u["update_id"]), chat_of(u), u) for u in updates]
-        async with self.sessions.begin() as session:
-            await durably(session)  # Telegram forgets them once confirmed: to disk first
-            repo = InboxRepo(session)
-            stored = await repo.store(self.bot.id, rows, now)
-            claimed = await self._claim_in(repo, now, room) if stored and room > 0 else []
-        for row in claimed:
-            self._start(row)
-        if stored and len(claimed) >= room:
+        try:
+            async with self._claiming:  # one claim at a time: room, claim and start together
+                now = self.clock.now()
+                room = 0 if self._stopping else self.capacity - self._held
+                async with self.sessions.begin() as session:
+                    await durably(session)  # Telegram forgets them once confirmed: to disk first
+                    repo = InboxRepo(session)
+                    stored = await repo.store(self.bot.id, rows, now)
+                    # Also when nothing was new: a first attempt whose commit went through but
+                    # whose answer was lost may have left its claimed rows to this one.
+                    claimed = await self._claim_in(repo, now, room) if room > 0 else []
+                for row in claimed:
+                    self._start(row)
+        except Exception:
+            # The claim must not hold up the store (Telegram waits for it): store alone, and
+            # leave the claim to the loop. A store that fails again raises to the poller.
+            log.exception("receiving %d updates failed; storing them alone", len(updates))
+            stored = await store_updates(self.sessions, self.bot.id, updates, self.clock)
+            self.notify()
+            return stored
+        if len(claimed) >= room:
             self.notify()  # more may be due than there was room for: the loop takes them
         return stored
 
     async def _claim(self, limit: int) -> int:
-        if limit <= 0:
-            return 0
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            rows = await self._claim_in(InboxRepo(session), now, limit)
-        for row in rows:
-            self._start(row)
-        return len(rows)
+        async with self._claiming:
+            limit = min(limit, self.capacity - self._held)
+            if limit <= 0 or self._stopping:
+                return 0
+            now = self.clock.now()
+            async with self.sessions.begin() as session:
+                rows = await self._claim_in(InboxRepo(session), now, limit)
+            for row in rows:
+                self._start(row)
+            return len(rows)
 
     async def _claim_in(self, repo: InboxRepo, now: datetime, limit: int) -> list[ClaimedUpdate]:
         """Claim up to `limit` due updates for this worker in `repo`'s transaction."""
@@ -316,9 +333,10 @@ class InboxWorker:
     async def _wind_down(self, grace: float) -> None:
         self._stopping = True
         await wind_down(self._tasks, grace)
-        with contextlib.suppress(Exception):
-            async with self.sessions.begin() as session:
-                await InboxRepo(session).release(self.token)
+        async with self._claiming:  # a claim under way (a `receive`) finishes first
+            with contextlib.suppress(Exception):
+                async with self.sessions.begin() as session:
+                    await InboxRepo(session).release(self.token)
 
 
 class Poller:

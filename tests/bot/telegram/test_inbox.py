@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -187,8 +189,9 @@ async def test_a_claim_that_found_all_there_was_waits_for_the_next_update(
     assert claims == [0, 1, 1, 1]  # the start's look, then one claim per update
 
 
-def _commits(h: Harness) -> list[int]:
-    """Counts the transactions the bot's engine commits from now on."""
+@contextlib.contextmanager
+def _commits(h: Harness) -> Iterator[list[int]]:
+    """Counts the transactions the bot's engine commits inside the block."""
     from sqlalchemy import event
 
     seen = [0]
@@ -197,7 +200,10 @@ def _commits(h: Harness) -> list[int]:
         seen[0] += 1
 
     event.listen(h.app.engine.sync_engine, "commit", commit)
-    return seen
+    try:
+        yield seen
+    finally:
+        event.remove(h.app.engine.sync_engine, "commit", commit)
 
 
 async def test_a_polled_batch_is_stored_and_claimed_in_one_transaction(harness: Harness) -> None:
@@ -208,8 +214,8 @@ async def test_a_polled_batch_is_stored_and_claimed_in_one_transaction(harness: 
         make_message_update("dang ky khai sinh", chat_id=CITIZEN),
         make_message_update("dang ky ket hon", chat_id=CITIZEN + 1),
     ]
-    commits = _commits(harness)
-    assert await worker.receive(batch) == 2
+    with _commits(harness) as commits:
+        assert await worker.receive(batch) == 2
     assert commits[0] == 1
     assert {r.claim_token for r in await _rows(harness)} == {worker.token}
     assert not worker._wakeup.is_set()  # it took all that was due: nothing to look for
@@ -232,3 +238,54 @@ async def test_a_batch_bigger_than_the_room_leaves_the_rest_to_the_claim_loop(
     assert worker._wakeup.is_set()  # the loop is told to look for the rest
     await worker.drain()
     assert all(len(_answers(harness, CITIZEN + n)) == 1 for n in range(6))
+
+
+async def test_a_batch_received_while_the_worker_stops_is_handed_back(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The poller's receive was under way when the worker stopped: its claim committed after
+    # the worker had handed back its updates, and they stayed claimed by a stopped worker for
+    # 30 s instead of going to the next start at once.
+    import bot.telegram.inbox as inbox
+
+    real_durably = inbox.durably
+
+    async def slow_durably(session: Any) -> None:
+        await asyncio.sleep(0.2)  # the transaction is slow to begin: the stop comes meanwhile
+        await real_durably(session)
+
+    monkeypatch.setattr(inbox, "durably", slow_durably)
+    worker = create_inbox(harness.dp, harness.bot, harness.app)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop, idle=30))
+    await asyncio.sleep(0.05)
+    receiving = asyncio.create_task(
+        worker.receive([make_message_update("dang ky khai sinh", chat_id=CITIZEN)])
+    )
+    await asyncio.sleep(0.05)
+    stop.set()
+    await running
+    assert await receiving == 1
+    [row] = await _rows(harness)
+    assert (row.status, row.claim_token, row.claimed_until) == ("pending", None, None)
+    other = create_inbox(harness.dp, harness.bot, harness.app)
+    assert await other.drain() == 1  # the next start handles it at once
+    assert len(_answers(harness, CITIZEN)) == 1
+
+
+async def test_a_claim_that_fails_at_receipt_still_stores_the_batch(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch must be stored for the poller to confirm it; the claim can wait for the loop.
+    async def broken(self: InboxRepo, *args: Any, **kwargs: Any) -> list[ClaimedUpdate]:
+        raise RuntimeError("claim failed")
+
+    worker = create_inbox(harness.dp, harness.bot, harness.app)
+    with monkeypatch.context() as patch:
+        patch.setattr(InboxRepo, "claim", broken)
+        assert await worker.receive([make_message_update("ket hon", chat_id=CITIZEN)]) == 1
+    [row] = await _rows(harness)
+    assert (row.status, row.claim_token) == ("pending", None)
+    assert worker._wakeup.is_set()  # the loop is told to claim it
+    assert await worker.drain() == 1
+    assert len(_answers(harness, CITIZEN)) == 1
