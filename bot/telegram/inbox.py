@@ -79,10 +79,17 @@ async def store_updates(
     """Store updates as Telegram sent them (known ids are ignored); how many were new. Only
     after this returned may they be confirmed to Telegram."""
     now = (clock or SystemClock()).now()
-    rows = [(int(u["update_id"]), chat_of(u), u) for u in updates]
     async with sessions.begin() as session:
-        await durably(session)  # Telegram forgets them once confirmed: to disk first
-        return await InboxRepo(session).store(bot_id, rows, now)
+        return await _store_in(InboxRepo(session), bot_id, updates, now)
+
+
+async def _store_in(
+    repo: InboxRepo, bot_id: int, updates: Sequence[dict[str, Any]], now: datetime
+) -> int:
+    """The store, in `repo`'s transaction, made durable."""
+    await durably(repo.session)  # Telegram forgets them once confirmed: to disk first
+    rows = [(int(u["update_id"]), chat_of(u), u) for u in updates]
+    return await repo.store(bot_id, rows, now)
 
 
 @dataclass
@@ -185,15 +192,13 @@ class InboxWorker:
         be confirmed to Telegram. One transaction instead of a store and then a claim, and the
         claim loop is not woken to look for them: at a steady rate, where updates arrive one
         by one, that was a transaction and a wake-up per update."""
-        rows = [(int(u["update_id"]), chat_of(u), u) for u in updates]
         try:
             async with self._claiming:  # one claim at a time: room, claim and start together
                 now = self.clock.now()
                 room = 0 if self._stopping else self.capacity - self._held
                 async with self.sessions.begin() as session:
-                    await durably(session)  # Telegram forgets them once confirmed: to disk first
                     repo = InboxRepo(session)
-                    stored = await repo.store(self.bot.id, rows, now)
+                    stored = await _store_in(repo, self.bot.id, updates, now)
                     # Also when nothing was new: a first attempt whose commit went through but
                     # whose answer was lost may have left its claimed rows to this one.
                     claimed = await self._claim_in(repo, now, room) if room > 0 else []

@@ -64,7 +64,7 @@ class UpdateContextRepo:
         result = await self.session.execute(_statement(), {"p_key": fsm_key, "p_user": user_id})
         for part, text, data, number in result:
             if part == _CONVERSATION and context.conversation is not None:
-                context.conversation = FsmRow(fsm_key or "", text, data or {}, stored=True)
+                context.conversation = FsmRow.loaded(context.conversation.key, text, data)
             elif part == _LOCALE:
                 context.locale = text
             elif part == _ADMIN:

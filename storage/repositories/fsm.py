@@ -31,6 +31,11 @@ class FsmRow:
     stored: bool = False
     changed: bool = False
 
+    @classmethod
+    def loaded(cls, key: str, state: str | None, data: dict[str, Any] | None) -> FsmRow:
+        """The conversation as its row in the table holds it."""
+        return cls(key, state, data or {}, stored=True)
+
 
 # Built once, values as parameters: a statement built per call costs SQLAlchemy about twice
 # as much as running it (the cache key of a new statement object is computed every time).
@@ -54,7 +59,7 @@ class FsmRepo:
         found = (await self.session.execute(_READ, {"p_key": key})).first()
         if found is None:
             return FsmRow(key)
-        return FsmRow(key, found[0], found[1] or {}, stored=True)
+        return FsmRow.loaded(key, found[0], found[1])
 
     async def prune(self, before: datetime) -> int:
         """Forget conversations last written before `before` (abandoned drafts)."""
