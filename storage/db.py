@@ -69,6 +69,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
                 cursor = dbapi_conn.cursor()
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
+                if hasattr(dbapi_conn, "durable"):
+                    dbapi_conn.durable = False
 
     return engine
 
@@ -88,6 +90,9 @@ async def durably(session: AsyncSession) -> None:
     # Outside SQLite's transaction: the driver opens it only at the first write.
     await connection.exec_driver_sql("PRAGMA synchronous=FULL")
     connection.info[_DURABLE] = True
+    driver: Any = (await connection.get_raw_connection()).dbapi_connection
+    if hasattr(driver, "durable"):  # ours: a commit that syncs runs off the event loop
+        driver.durable = True
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,6 +18,18 @@ on an asyncio lock of the database, from its first write to its commit or rollba
 the span SQLite's own lock covers (the driver opens the transaction at the first write) — and
 the next in line starts the moment the lock is released.
 
+Two kinds of disk work leave the event loop, since they wait for the disk while everything else
+would wait for them (https://www.sqlite.org/wal.html, "Application-Initiated Checkpoints"):
+- **Checkpoints.** SQLite copies the WAL back into the database file (and syncs it) inside the
+  commit that takes the WAL past 1,000 pages. Here the connections' automatic checkpoint is off
+  and a thread of the driver's own, with its own connection, checkpoints every
+  CHECKPOINT_SECONDS while there were commits (PASSIVE: it never blocks readers or writers).
+  If the WAL still grows past RESTART_FRAMES (writes without a pause, so it never starts over),
+  that thread waits for a moment with no writer to start it over (RESTART).
+- **Durable commits** (synchronous=FULL, `storage.db.durably`) sync the WAL: that commit runs in
+  a thread while its transaction keeps the writer lock. An ordinary commit in WAL mode syncs
+  nothing and stays on the loop, where it costs less than a thread's hand-off.
+
 `storage.db.create_engine` uses it for `sqlite+aiosqlite://` URLs. SQLite is the embedded
 default for one process; a province-sized deployment runs on PostgreSQL.
 """
@@ -26,8 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -48,6 +64,14 @@ _READS = ("SELECT", "PRAGMA", "EXPLAIN")
 # SQLite's busy handler blocks the calling thread — here the event loop — so it waits at most
 # this long (milliseconds) before the statement is retried after an asynchronous sleep.
 BUSY_TIMEOUT_MS = 20
+# How often the checkpoint thread copies the WAL into the database file (if anything was
+# committed since), and the WAL's size (pages) past which it waits for a pause to start it over.
+CHECKPOINT_SECONDS = 1.0
+RESTART_FRAMES = 10_000
+# How long the checkpoint thread's RESTART waits for the writer of the moment to finish.
+RESTART_WAIT_MS = 2_000
+
+log = logging.getLogger(__name__)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -82,6 +106,69 @@ def _run_many(conn: sqlite3.Connection, operation: str, parameters: Sequence[Any
         return cursor.description, [], cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+def _commit(conn: sqlite3.Connection, durable: bool) -> None:
+    """Commit; `durable`: SQLite syncs the WAL to disk before it returns (synchronous=FULL)."""
+    conn.commit()
+
+
+class _Checkpointer:
+    """Checkpoints one database file's WAL in a thread, while connections to it are open."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.users = 0  # open connections
+        self.wrote = False  # a commit since the last checkpoint (a flag: no lock needed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"sqlite-checkpoint {Path(path).name}", daemon=True
+        )
+        self._conn: sqlite3.Connection | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                if self.wrote:
+                    self.wrote = False
+                    try:
+                        self.checkpoint()
+                    except sqlite3.Error as exc:  # the next period tries again
+                        log.warning("checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """One PASSIVE checkpoint (RESTART if the WAL has grown past RESTART_FRAMES): SQLite's
+        (busy, pages in the WAL, pages copied). Called in the thread (and by tests)."""
+        if self._conn is None:
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=0
+            )
+        busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(PASSIVE)")
+        if frames > RESTART_FRAMES:
+            self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}").close()
+            try:
+                busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(RESTART)")
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=0").close()
+        return busy, frames, copied
+
+    def _pragma(self, statement: str) -> tuple[int, int, int]:
+        assert self._conn is not None
+        cursor = self._conn.execute(statement)
+        try:
+            busy, frames, copied = cursor.fetchall()[0]  # all rows: the statement is reset
+        finally:
+            cursor.close()
+        return int(busy), int(frames), int(copied)
 
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
@@ -147,12 +234,17 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_writing",)
+    __slots__ = ("_writing", "durable", "_checkpointer")
     _cursor_cls = _Cursor
 
-    def __init__(self, dbapi: Any, connection: Any) -> None:
+    def __init__(
+        self, dbapi: Any, connection: Any, checkpointer: _Checkpointer | None = None
+    ) -> None:
         super().__init__(dbapi, connection)
         self._writing = False
+        # synchronous=FULL on this connection (`storage.db.durably`): its commits sync the WAL
+        self.durable = False
+        self._checkpointer = checkpointer
 
     async def inline(self, run: Any, operation: str, parameters: Any) -> _Result:
         """Run one statement on the event loop; while another process holds SQLite's write
@@ -187,7 +279,14 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         try:
             if self._connection._connection:
-                self._connection._conn.commit()
+                conn = self._connection._conn
+                if self._writing and self.durable:
+                    # waits for the disk: in a thread, the writer lock kept meanwhile
+                    await_(asyncio.to_thread(_commit, conn, True))
+                else:
+                    _commit(conn, False)
+                if self._writing and self._checkpointer is not None:
+                    self._checkpointer.wrote = True
         except Exception as error:
             self._handle_exception(error)
         finally:
@@ -206,23 +305,34 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         try:
             super().close()
         finally:
+            self._release()
             self._done_writing()
 
     def terminate(self) -> None:
         try:
             super().terminate()
         finally:
+            self._release()
             try:
                 self._done_writing()
             except RuntimeError:  # garbage-collected outside the event loop
                 self._writing = False
 
+    def _release(self) -> None:
+        """This connection no longer uses its database's checkpoint thread."""
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            self.dbapi.release(checkpointer)
+
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def __init__(self, aiosqlite: Any, sqlite: Any) -> None:
         super().__init__(aiosqlite, sqlite)
-        # One per engine (SQLAlchemy imports the DBAPI for each): its database's writer.
+        # One per engine (SQLAlchemy imports the DBAPI for each): its database's writer, and
+        # the checkpoint thread of its file while connections to it are open.
         self.writer = asyncio.Lock()
+        self.checkpointers: dict[str, _Checkpointer] = {}
+        self._lock = threading.Lock()  # connections are also closed by the garbage collector
 
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
         # Opened in aiosqlite's thread, used on the event loop's (see the module's doc).
@@ -230,7 +340,46 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         kw["timeout"] = BUSY_TIMEOUT_MS / 1000
         connection = self.aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy does: never keeps the process alive
-        return _Connection(self, await_(connection))
+        adapted = _Connection(self, await_(connection))
+        path = _file_of(arg[0] if arg else kw.get("database"), kw.get("uri", False))
+        if path is not None:
+            # no checkpoint inside a commit on the loop: the thread makes them
+            adapted._connection._conn.execute("PRAGMA wal_autocheckpoint=0").close()
+            adapted._checkpointer = self._use(path)
+        return adapted
+
+    def _use(self, path: str) -> _Checkpointer:
+        with self._lock:
+            checkpointer = self.checkpointers.get(path)
+            if checkpointer is None:
+                checkpointer = self.checkpointers[path] = _Checkpointer(path)
+                checkpointer.start()
+            checkpointer.users += 1
+            return checkpointer
+
+    def release(self, checkpointer: _Checkpointer) -> None:
+        with self._lock:
+            checkpointer.users -= 1
+            if checkpointer.users == 0:
+                checkpointer.stop()  # what is left in the WAL, SQLite checkpoints at close
+                if self.checkpointers.get(checkpointer.path) is checkpointer:
+                    del self.checkpointers[checkpointer.path]
+
+
+def _file_of(database: Any, uri: bool) -> str | None:
+    """The database file's path, or None for an in-memory or URI-named database."""
+    if not isinstance(database, str) or uri or database in ("", ":memory:"):
+        return None
+    return str(Path(database).resolve())
+
+
+def checkpointer_of(engine: Any, path: str | Path) -> _Checkpointer | None:
+    """The checkpoint thread of an engine's database file, if connections to it are open."""
+    dbapi = engine.sync_engine.dialect.dbapi
+    checkpointers = getattr(dbapi, "checkpointers", {})
+    with contextlib.suppress(OSError):
+        path = Path(path).resolve()
+    return checkpointers.get(str(path))  # type: ignore[no-any-return]
 
 
 class SQLiteDialect_onetrip(SQLiteDialect_aiosqlite):  # noqa: N801 - SQLAlchemy's naming

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import create_engine
 
@@ -78,5 +80,110 @@ async def test_another_process_holding_the_write_lock_is_waited_for_asynchronous
         other.close()
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT sum(x) FROM t"))).scalar() == 3
+    finally:
+        await engine.dispose()
+
+
+async def _fill(engine: AsyncEngine, pages: int) -> None:
+    """One transaction writing about `pages` pages of 4 KiB."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO t (x) VALUES (:x)"), [{"x": "p" * 4000} for _ in range(pages)]
+        )
+
+
+async def test_a_commit_on_the_event_loop_leaves_the_checkpoint_to_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite checkpoints the WAL inside the commit that takes it past 1,000 pages: it copies
+    the pages into the database file and syncs it, which took up to 30 ms here and far more
+    on a busy disk, with the whole event loop stopped. Here that commit only appends to the
+    WAL; the copy is made by a thread of the driver's own."""
+    from storage import sqlite_driver
+
+    monkeypatch.setattr(
+        sqlite_driver, "CHECKPOINT_SECONDS", 3600.0, raising=False
+    )  # no timed checkpoint
+    path = tmp_path / "db.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        before = path.stat().st_size
+        await _fill(engine, 1500)  # past SQLite's automatic checkpoint (1,000 pages)
+        await _fill(engine, 10)
+        assert path.stat().st_size == before  # nothing copied on the loop
+        checkpointer = sqlite_driver.checkpointer_of(engine, path)
+        assert checkpointer is not None
+        busy, log, copied = await asyncio.to_thread(checkpointer.checkpoint)
+        assert busy == 0 and log == copied and copied >= 1500
+        assert path.stat().st_size > before + 1500 * 4000
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1510
+    finally:
+        await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_in_the_background_while_the_database_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import sqlite_driver
+
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_SECONDS", 0.05, raising=False)
+    path = tmp_path / "db.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        before = path.stat().st_size
+        await _fill(engine, 50)
+        for _ in range(200):  # the thread copies the pages within its period
+            if path.stat().st_size > before + 50 * 4000:
+                break
+            await asyncio.sleep(0.02)
+        assert path.stat().st_size > before + 50 * 4000
+    finally:
+        await engine.dispose()
+    # the last connection closed: the thread is gone
+    assert sqlite_driver.checkpointer_of(engine, path) is None
+
+
+async def test_a_durable_commit_syncs_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A durable commit (synchronous=FULL) waits for the disk to sync the WAL: in a thread,
+    so the other updates go on meanwhile. An ordinary commit (no sync in WAL mode) stays on
+    the loop, where it costs less than a thread's hand-off."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage import sqlite_driver
+    from storage.db import durably
+
+    threads: list[tuple[bool, int]] = []
+    real = sqlite_driver._commit
+
+    def spying(conn: sqlite3.Connection, durable: bool) -> None:
+        threads.append((durable, threading.get_ident()))
+        real(conn, durable)
+
+    monkeypatch.setattr(sqlite_driver, "_commit", spying)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
+    loop_thread = threading.get_ident()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        threads.clear()
+        async with AsyncSession(engine) as session:
+            await durably(session)
+            await session.execute(text("INSERT INTO t VALUES ('durable')"))
+            await session.commit()
+        async with AsyncSession(engine) as session:
+            await session.execute(text("INSERT INTO t VALUES ('ordinary')"))
+            await session.commit()
+        assert [durable for durable, _ in threads] == [True, False]
+        assert threads[0][1] != loop_thread
+        assert threads[1][1] == loop_thread
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
     finally:
         await engine.dispose()
