@@ -29,18 +29,34 @@ class Scored:
     features: dict[str, float]
 
 
-def _unit_match(unit: Unit, st: dict[str, float], index: Index) -> float:
-    """How well a document (its term strengths `st`) answers one query unit, 0..1."""
-    cfg = index.config
+# A concept unit's forms, each as its terms, their idf and the sum of those (what the form
+# wants), added up in the form's order: the same for every document of a query.
+_Forms = tuple[tuple[tuple[str, ...], tuple[float, ...], float], ...]
+
+
+def _concept_forms(unit: Unit, index: Index) -> _Forms:
     idf = index.idf.get
-    unknown = index.max_idf * cfg.unknown_weight
+    unknown = index.max_idf * index.config.unknown_weight
+    forms = []
+    for form in unit.forms:
+        terms = tuple(term for term, _ in form)
+        ws = tuple(idf(term, unknown) for term in terms)
+        want = 0.0
+        for w in ws:
+            want += w
+        forms.append((terms, ws, want))
+    return tuple(forms)
+
+
+def _unit_match(unit: Unit, st: dict[str, float], index: Index, forms: _Forms = ()) -> float:
+    """How well a document (its term strengths `st`) answers one query unit, 0..1; `forms`:
+    the unit's `_concept_forms` if it is a concept."""
+    cfg = index.config
     best = 0.0
     if unit.concept:
-        for form in unit.forms:
-            want = got = 0.0
-            for term, _ in form:
-                w = idf(term, unknown)
-                want += w
+        for terms, ws, want in forms:
+            got = 0.0
+            for term, w in zip(terms, ws, strict=True):
                 got += w * st.get(term, 0.0)
             if want and got / want > best:
                 best = got / want
@@ -63,8 +79,12 @@ def _phrase_cover(doc: int, q: Query, index: Index) -> float:
     """Best share of one of the doc's name/keyword phrases that the query says."""
     best = 0.0
     focus = q.focus.get  # a phrase said only in the story counts for less
+    terms, words = q.terms.keys(), q.words
     for phrase in index.phrases[doc]:
+        # most phrases share nothing with the question: their share is 0, never the best
         if phrase.bigrams:
+            if terms.isdisjoint(phrase.bigrams):
+                continue
             got = sum(
                 w * focus(t, 1.0)
                 for t, w in zip(phrase.bigrams, phrase.weights, strict=True)
@@ -72,6 +92,8 @@ def _phrase_cover(doc: int, q: Query, index: Index) -> float:
             )
             share = got / phrase.total
         else:
+            if words.isdisjoint(phrase.unigrams):
+                continue
             got = sum(
                 w * focus(t, 1.0)
                 for t, w in zip(phrase.unigrams, phrase.weights, strict=True)
@@ -192,8 +214,9 @@ def rank(
         learnt = {d: model[d] * known / len(phrases) for d in phrases if d in model}
         top_p = max(model.values()) if cfg.model_relative else 1.0
     results: list[Scored] = []
+    units = [(u, u.weight, _concept_forms(u, index) if u.concept else ()) for u in q.units]
     for d, bm25, st in pool:
-        coverage = sum(u.weight * _unit_match(u, st, index) for u in q.units) / total_weight
+        coverage = sum(w * _unit_match(u, st, index, forms) for u, w, forms in units) / total_weight
         if q.bigrams:
             bigram_cover = sum(
                 bw * max(w * st.get(t, 0.0) for t, w in options)
