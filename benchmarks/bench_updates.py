@@ -395,7 +395,8 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
             return None if at is None else at - item[0]
 
         await wait_until(lambda: all(latency(p) is not None for p in pushed), replies, 120, 20)
-        lat = [x for p in pushed if (x := latency(p)) is not None]
+        timed = [(p[2], x) for p in pushed if (x := latency(p)) is not None]
+        lat = [x for _, x in timed]
         cpu = bot.cpu_seconds() - cpu0  # the bot's CPU for the whole run, all threads
         result = {
             "cpu_ms": 1000 * cpu / max(len(lat), 1),
@@ -407,6 +408,9 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
             "lost": len(pushed) - len(lat),
             "pushed": len(pushed),
         }
+        # which updates wait longest: a question, a filing step, or the submit
+        for what in ("question", "step", "submit"):
+            result[f"p95_{what}_ms"] = pct([x for w, x in timed if w == what], 0.95) * 1000
         if kind == "ours":
             submits = [p for p in pushed if p[2] == "submit"]
 
@@ -488,6 +492,10 @@ async def main() -> None:
         print(row("update-to-reply p50", e["p50_ms"], o["p50_ms"], "", "ms"))
         print(row("update-to-reply p95", e["p95_ms"], o["p95_ms"], "ours <= 50 ms", "ms"))
         print(row("update-to-reply max", e["max_ms"], o["max_ms"], "", "ms"))
+        print(
+            "  ours, p95 by kind: "
+            + ", ".join(f"{w} {o[f'p95_{w}_ms']:.1f} ms" for w in ("question", "step", "submit"))
+        )
         print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
         print(
             f"  the bot's CPU busy: echo {100 * e['busy']:.0f}%, ours {100 * o['busy']:.0f}% of a "
