@@ -65,7 +65,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "checkin")
         def _back_to_normal(dbapi_conn: Any, record: Any) -> None:
-            if record.info.pop(_DURABLE, False):
+            if record.info.pop(_DURABLE, False) and dbapi_conn is not None:
+                # (None: the connection was invalidated, a new one starts NORMAL)
                 cursor = dbapi_conn.cursor()
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()

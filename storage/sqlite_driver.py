@@ -113,6 +113,20 @@ def _commit(conn: sqlite3.Connection, durable: bool) -> None:
     conn.commit()
 
 
+def _commit_in_thread(conn: sqlite3.Connection) -> None:
+    """A durable commit, in a thread. Cancelled meanwhile, it waits for the thread's commit
+    to end before the cancellation goes on: until then the connection and the writer lock are
+    still the commit's."""
+    committing = asyncio.ensure_future(asyncio.to_thread(_commit, conn, True))
+    try:
+        await_(asyncio.shield(committing))
+    except asyncio.CancelledError:
+        while not committing.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await_(asyncio.wait({committing}))
+        raise
+
+
 class _Checkpointer:
     """Checkpoints one database file's WAL in a thread, while connections to it are open."""
 
@@ -282,7 +296,7 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
                 conn = self._connection._conn
                 if self._writing and self.durable:
                     # waits for the disk: in a thread, the writer lock kept meanwhile
-                    await_(asyncio.to_thread(_commit, conn, True))
+                    _commit_in_thread(conn)
                 else:
                     _commit(conn, False)
                 if self._writing and self._checkpointer is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -185,5 +186,53 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         assert threads[1][1] == loop_thread
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_is_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit goes on in its thread whatever happens to the task that waits for it (a
+    stop cancels that task): the next writer starts only once it has ended."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from storage import sqlite_driver
+    from storage.db import durably
+
+    real = sqlite_driver._commit
+    ended: list[float] = []
+
+    def slow(conn: sqlite3.Connection, durable: bool) -> None:
+        if durable:
+            time.sleep(0.3)  # a slow disk
+        real(conn, durable)
+        if durable:
+            ended.append(time.monotonic())
+
+    monkeypatch.setattr(sqlite_driver, "_commit", slow)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+
+        async def durable_write() -> None:
+            async with AsyncSession(engine) as session:
+                await durably(session)
+                await session.execute(text("INSERT INTO t VALUES ('durable')"))
+                await session.commit()
+
+        task = asyncio.create_task(durable_write())
+        await asyncio.sleep(0.1)  # in its commit
+        task.cancel()
+        async with engine.begin() as conn:  # the next writer
+            await conn.execute(text("INSERT INTO t VALUES ('next')"))
+            started = time.monotonic()  # it has the writer lock
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert ended and ended[0] <= started
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT x FROM t ORDER BY rowid"))).scalars().all()
+        assert rows == ["durable", "next"]
     finally:
         await engine.dispose()
