@@ -1,6 +1,7 @@
 """Benchmark the procedure search on a synthetic 10,000-procedure knowledge base.
 
 Run: .venv/bin/python benchmarks/bench_search.py [--docs 10000] [--queries 2000]
+     .venv/bin/python benchmarks/bench_search.py --bundled  (the bundled KB, the eval questions)
 
 Builds a synthetic KB (fixed seed) from Vietnamese administrative vocabulary plus the real
 sample procedures, then times index construction and queries in mixed styles (formal, no
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import statistics
 import sys
@@ -291,12 +293,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=20_240_601)
+    parser.add_argument(
+        "--bundled",
+        action="store_true",
+        help="the bundled procedures only, queried with the labelled eval questions",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
 
     real = load_procedures_json() if DEFAULT_PROCEDURES_PATH.exists() else []
-    records = real + synthetic_records(max(0, args.docs - len(real)), rng)
-    queries = make_queries(records, args.queries, rng)
+    if args.bundled:
+        records = real
+        path = Path(__file__).resolve().parents[1] / "knowledge/data/eval_questions.jsonl"
+        lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+        queries = [json.loads(line)["q"] for line in lines] * 5
+    else:
+        records = real + synthetic_records(max(0, args.docs - len(real)), rng)
+        queries = make_queries(records, args.queries, rng)
     lexicon = default_lexicon()
 
     gc.collect()
