@@ -67,11 +67,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         def _back_to_normal(dbapi_conn: Any, record: Any) -> None:
             if record.info.pop(_DURABLE, False) and dbapi_conn is not None:
                 # (None: the connection was invalidated, a new one starts NORMAL)
+                if hasattr(dbapi_conn, "durable"):
+                    dbapi_conn.durable = False
                 cursor = dbapi_conn.cursor()
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.close()
-                if hasattr(dbapi_conn, "durable"):
-                    dbapi_conn.durable = False
 
     return engine
 

@@ -42,7 +42,9 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +70,11 @@ BUSY_TIMEOUT_MS = 20
 # committed since), and the WAL's size (pages) past which it waits for a pause to start it over.
 CHECKPOINT_SECONDS = 1.0
 RESTART_FRAMES = 10_000
-# How long the checkpoint thread's RESTART waits for the writer of the moment to finish.
-RESTART_WAIT_MS = 2_000
+# How long a RESTART waits for the writer and readers of the moment (the loop's writers are
+# refused meanwhile and retry), and how long after one that could not finish the next is tried:
+# a reader holding an old snapshot (a backup, another process) keeps the WAL from starting over.
+RESTART_WAIT_MS = 100
+RESTART_BACKOFF_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +114,17 @@ def _run_many(conn: sqlite3.Connection, operation: str, parameters: Sequence[Any
 
 
 def _commit(conn: sqlite3.Connection, durable: bool) -> None:
-    """Commit; `durable`: SQLite syncs the WAL to disk before it returns (synchronous=FULL)."""
+    """Commit; `durable`: SQLite syncs the WAL to disk before it returns (synchronous=FULL),
+    and the caller has put this call in the database's commit thread."""
     conn.commit()
 
 
-def _commit_in_thread(conn: sqlite3.Connection) -> None:
-    """A durable commit, in a thread. Cancelled meanwhile, it waits for the thread's commit
-    to end before the cancellation goes on: until then the connection and the writer lock are
-    still the commit's."""
-    committing = asyncio.ensure_future(asyncio.to_thread(_commit, conn, True))
+def _commit_in_thread(conn: sqlite3.Connection, thread: ThreadPoolExecutor) -> None:
+    """A durable commit, in the database's commit thread (its own: asyncio's shared executor
+    may be busy with other work while this commit holds the write lock). Cancelled meanwhile,
+    it waits for the thread's commit to end before the cancellation goes on: until then the
+    connection and the writer lock are still the commit's."""
+    committing = asyncio.get_running_loop().run_in_executor(thread, _commit, conn, True)
     try:
         await_(asyncio.shield(committing))
     except asyncio.CancelledError:
@@ -139,12 +146,21 @@ class _Checkpointer:
             target=self._run, name=f"sqlite-checkpoint {Path(path).name}", daemon=True
         )
         self._conn: sqlite3.Connection | None = None
+        self._using = threading.Lock()  # the thread's connection, one checkpoint at a time
+        self._restart_after = 0.0  # (time.monotonic) no RESTART before this
 
     def start(self) -> None:
         self._thread.start()
 
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
+        """End the thread (after the checkpoint under way) and close its connection: a last
+        connection closed after it checkpoints what is left and removes the WAL."""
         self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
 
     def _run(self) -> None:
         try:
@@ -152,28 +168,41 @@ class _Checkpointer:
                 if self.wrote:
                     self.wrote = False
                     try:
-                        self.checkpoint()
-                    except sqlite3.Error as exc:  # the next period tries again
+                        busy, frames, copied = self.checkpoint()
+                    except sqlite3.Error as exc:
                         log.warning("checkpoint of %s failed: %s", self.path, exc)
+                        busy, frames, copied = 1, 1, 0
+                    if busy or copied < frames:
+                        self.wrote = True  # not all of it: the next period tries again
         finally:
-            if self._conn is not None:
-                self._conn.close()
+            with self._using:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
 
     def checkpoint(self) -> tuple[int, int, int]:
-        """One PASSIVE checkpoint (RESTART if the WAL has grown past RESTART_FRAMES): SQLite's
-        (busy, pages in the WAL, pages copied). Called in the thread (and by tests)."""
-        if self._conn is None:
-            self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=0
-            )
-        busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(PASSIVE)")
-        if frames > RESTART_FRAMES:
-            self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}").close()
-            try:
-                busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(RESTART)")
-            finally:
-                self._conn.execute("PRAGMA busy_timeout=0").close()
-        return busy, frames, copied
+        """One PASSIVE checkpoint, and a RESTART if that copied everything but the WAL has
+        grown past RESTART_FRAMES: SQLite's (busy, pages in the WAL, pages copied). Called in
+        the thread (and by tests)."""
+        with self._using:
+            if self._conn is None:
+                self._conn = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False, timeout=0
+                )
+            busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(PASSIVE)")
+            if (
+                not busy
+                and copied == frames > RESTART_FRAMES
+                and time.monotonic() >= self._restart_after
+            ):
+                self._conn.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}").close()
+                try:
+                    busy, frames, copied = self._pragma("PRAGMA wal_checkpoint(RESTART)")
+                finally:
+                    self._conn.execute("PRAGMA busy_timeout=0").close()
+                if busy:
+                    self._restart_after = time.monotonic() + RESTART_BACKOFF_SECONDS
+            return busy, frames, copied
 
     def _pragma(self, statement: str) -> tuple[int, int, int]:
         assert self._conn is not None
@@ -294,13 +323,15 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         try:
             if self._connection._connection:
                 conn = self._connection._conn
-                if self._writing and self.durable:
-                    # waits for the disk: in a thread, the writer lock kept meanwhile
-                    _commit_in_thread(conn)
-                else:
-                    _commit(conn, False)
-                if self._writing and self._checkpointer is not None:
-                    self._checkpointer.wrote = True
+                try:
+                    if self._writing and self.durable:
+                        # waits for the disk: in a thread, the writer lock kept meanwhile
+                        _commit_in_thread(conn, self.dbapi.commit_thread())
+                    else:
+                        _commit(conn, False)
+                finally:  # (a cancelled durable commit has committed too)
+                    if self._writing and self._checkpointer is not None:
+                        self._checkpointer.wrote = True
         except Exception as error:
             self._handle_exception(error)
         finally:
@@ -316,10 +347,11 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
             self._done_writing()
 
     def close(self) -> None:
+        # the checkpoint thread first: the last connection to close then finishes the WAL
+        self._release()
         try:
             super().close()
         finally:
-            self._release()
             self._done_writing()
 
     def terminate(self) -> None:
@@ -347,6 +379,13 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
         self.writer = asyncio.Lock()
         self.checkpointers: dict[str, _Checkpointer] = {}
         self._lock = threading.Lock()  # connections are also closed by the garbage collector
+        self._commit_thread: ThreadPoolExecutor | None = None
+
+    def commit_thread(self) -> ThreadPoolExecutor:
+        """The thread durable commits sync in (one: they hold the writer lock anyway)."""
+        if self._commit_thread is None:
+            self._commit_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-commit")
+        return self._commit_thread
 
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
         # Opened in aiosqlite's thread, used on the event loop's (see the module's doc).
@@ -374,10 +413,11 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def release(self, checkpointer: _Checkpointer) -> None:
         with self._lock:
             checkpointer.users -= 1
-            if checkpointer.users == 0:
-                checkpointer.stop()  # what is left in the WAL, SQLite checkpoints at close
-                if self.checkpointers.get(checkpointer.path) is checkpointer:
-                    del self.checkpointers[checkpointer.path]
+            last = checkpointer.users == 0
+            if last and self.checkpointers.get(checkpointer.path) is checkpointer:
+                del self.checkpointers[checkpointer.path]
+        if last:
+            checkpointer.stop()
 
 
 def _file_of(database: Any, uri: bool) -> str | None:

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -161,10 +162,12 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
     from storage.db import durably
 
     threads: list[tuple[bool, int]] = []
+    names: list[str] = []
     real = sqlite_driver._commit
 
     def spying(conn: sqlite3.Connection, durable: bool) -> None:
         threads.append((durable, threading.get_ident()))
+        names.append(threading.current_thread().name)
         real(conn, durable)
 
     monkeypatch.setattr(sqlite_driver, "_commit", spying)
@@ -174,6 +177,7 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         async with engine.begin() as conn:
             await conn.execute(text("CREATE TABLE t (x TEXT)"))
         threads.clear()
+        names.clear()
         async with AsyncSession(engine) as session:
             await durably(session)
             await session.execute(text("INSERT INTO t VALUES ('durable')"))
@@ -184,6 +188,9 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         assert [durable for durable, _ in threads] == [True, False]
         assert threads[0][1] != loop_thread
         assert threads[1][1] == loop_thread
+        # the database's own thread: asyncio's shared executor may be busy with other work
+        # while the commit holds the write lock
+        assert names[0].startswith("sqlite-commit")
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
     finally:
@@ -234,5 +241,82 @@ async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT x FROM t ORDER BY rowid"))).scalars().all()
         assert rows == ["durable", "next"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_closed_database_leaves_no_wal_behind(tmp_path: Path) -> None:
+    """The last connection to close checkpoints what is left and removes the WAL, as SQLite
+    does: a copy of the database file alone, once the bot has stopped, holds every commit."""
+    path = tmp_path / "db.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    await _fill(engine, 20)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t (x) VALUES ('last')"))
+    from storage import sqlite_driver
+
+    checkpointer = sqlite_driver.checkpointer_of(engine, path)
+    assert checkpointer is not None
+    await engine.dispose()
+    # its thread has ended (a daemon thread still running could be cut off at the process's
+    # exit, its connection open, the WAL left behind)
+    assert not checkpointer.running()
+    assert _copied_alone(path) == (False, 1)
+
+
+def _copied_alone(path: Path) -> tuple[bool, int]:
+    """Whether a WAL is left beside the file, and how many 'last' rows a copy of the file
+    alone holds."""
+    left = Path(f"{path}-wal").exists()
+    copy = path.with_name("copy.sqlite3")
+    copy.write_bytes(path.read_bytes())
+    other = sqlite3.connect(copy)
+    try:
+        return left, other.execute("SELECT count(*) FROM t WHERE x = 'last'").fetchone()[0]
+    finally:
+        other.close()
+
+
+async def test_a_restart_that_a_reader_holds_up_is_not_tried_again_every_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A RESTART refuses the loop's writers while it waits; a reader holding an old snapshot
+    (a backup, another process) would make it wait, give up and try again every period."""
+    from storage import sqlite_driver
+
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_SECONDS", 0.02)
+    monkeypatch.setattr(sqlite_driver, "RESTART_FRAMES", 5)
+    monkeypatch.setattr(sqlite_driver, "RESTART_WAIT_MS", 20)
+    restarts = 0
+    real = sqlite_driver._Checkpointer._pragma
+
+    def counting(self: Any, statement: str) -> tuple[int, int, int]:
+        nonlocal restarts
+        restarts += "RESTART" in statement
+        return real(self, statement)
+
+    monkeypatch.setattr(sqlite_driver._Checkpointer, "_pragma", counting)
+    path = tmp_path / "db.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        await _fill(engine, 20)
+        await asyncio.sleep(0.1)  # checkpointed: the next write could start the WAL over...
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchall()  # ... but a reader holds on
+        try:
+            for _ in range(25):
+                await _fill(engine, 2)
+                await asyncio.sleep(0.02)
+        finally:
+            reader.execute("COMMIT")
+            reader.close()
+        assert restarts == 1
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 70
     finally:
         await engine.dispose()
