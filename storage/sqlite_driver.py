@@ -416,8 +416,13 @@ class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
             last = checkpointer.users == 0
             if last and self.checkpointers.get(checkpointer.path) is checkpointer:
                 del self.checkpointers[checkpointer.path]
+            idle = None
+            if last and not self.checkpointers:
+                idle, self._commit_thread = self._commit_thread, None
         if last:
             checkpointer.stop()
+        if idle is not None:  # no connection left to commit: the next one starts another
+            idle.shutdown(wait=False)
 
 
 def _file_of(database: Any, uri: bool) -> str | None:
