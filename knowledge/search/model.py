@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -115,9 +116,18 @@ class PhraseModel:
         ids = self._known(words)
         if not ids:
             return {}, {}
-        # the rows of the question's words summed class by class (a few dozen rows of a few
-        # hundred classes: a softmax in plain Python costs a tenth of a millisecond)
-        sums = [math.fsum(column) for column in zip(*map(self.weights, ids), strict=True)]
+        # The rows of the question's words summed class by class (a few dozen rows of a few
+        # hundred classes). Each sum is exact, whichever way it is made: every half is a
+        # multiple of 2**-24 below 2**16, so the sum of fewer than 2**13 of them, and every
+        # partial sum, fits a double's 53 bits whatever the order — `math.fsum` gives the same.
+        # In numpy when the ranking has imported it (half the time); without it, so that a kept
+        # index is asked without importing numpy (a tenth of a second of a start).
+        np = sys.modules.get("numpy")
+        if np is not None:
+            table = np.frombuffer(self._weights, dtype="<f2").reshape(-1, self._width)
+            sums: list[float] = table[ids].astype(np.float64).sum(axis=0).tolist()
+        else:
+            sums = [math.fsum(column) for column in zip(*map(self.weights, ids), strict=True)]
         scale = 1.0 / math.sqrt(max(len(ids), self._least))
         top = max(sums)
         exps = [math.exp((v - top) * scale) for v in sums]
