@@ -178,14 +178,20 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
             await conn.execute(text("CREATE TABLE t (x TEXT)"))
         threads.clear()
         names.clear()
+        levels: list[int] = []
         async with AsyncSession(engine) as session:
             await durably(session)
             await session.execute(text("INSERT INTO t VALUES ('durable')"))
+            levels.append((await session.execute(text("PRAGMA synchronous"))).scalar_one())
             await session.commit()
         async with AsyncSession(engine) as session:
             await session.execute(text("INSERT INTO t VALUES ('ordinary')"))
+            levels.append((await session.execute(text("PRAGMA synchronous"))).scalar_one())
             await session.commit()
         assert [durable for durable, _ in threads] == [True, False]
+        # the durable one synced (synchronous=FULL, 2) and its connection went back to the pool
+        # as NORMAL (1), as the ordinary one found it
+        assert levels == [2, 1]
         assert threads[0][1] != loop_thread
         assert threads[1][1] == loop_thread
         # the database's own thread: asyncio's shared executor may be busy with other work
