@@ -41,8 +41,7 @@ async def test_statements_do_not_cross_to_a_thread(
             await conn.execute(text("INSERT INTO t VALUES (1)"))
             await conn.execute(text("INSERT INTO t VALUES (2)"))
             assert (await conn.execute(text("SELECT sum(x) FROM t"))).scalar() == 3
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+        assert await _rows(engine) == 2
         assert hops == 0
     finally:
         await engine.dispose()
@@ -86,6 +85,11 @@ async def test_another_process_holding_the_write_lock_is_waited_for_asynchronous
         await engine.dispose()
 
 
+async def _rows(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM t"))).scalar_one())
+
+
 async def _fill(engine: AsyncEngine, pages: int) -> None:
     """One transaction writing about `pages` pages of 4 KiB."""
     async with engine.begin() as conn:
@@ -120,8 +124,7 @@ async def test_a_commit_on_the_event_loop_leaves_the_checkpoint_to_a_thread(
         busy, log, copied = await asyncio.to_thread(checkpointer.checkpoint)
         assert busy == 0 and log == copied and copied >= 1500
         assert path.stat().st_size > before + 1500 * 4000
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1510
+        assert await _rows(engine) == 1510
     finally:
         await engine.dispose()
 
@@ -197,8 +200,7 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         # the database's own thread: asyncio's shared executor may be busy with other work
         # while the commit holds the write lock
         assert names[0].startswith("sqlite-commit")
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+        assert await _rows(engine) == 2
     finally:
         await engine.dispose()
 
@@ -322,7 +324,6 @@ async def test_a_restart_that_a_reader_holds_up_is_not_tried_again_every_period(
             reader.execute("COMMIT")
             reader.close()
         assert restarts == 1
-        async with engine.connect() as conn:
-            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 70
+        assert await _rows(engine) == 70
     finally:
         await engine.dispose()
