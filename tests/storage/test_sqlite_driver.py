@@ -4,17 +4,20 @@ without blocking the loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.db import create_engine
+from storage import sqlite_driver
+from storage.db import create_engine, durably
 
 
 async def test_statements_do_not_cross_to_a_thread(
@@ -85,6 +88,18 @@ async def test_another_process_holding_the_write_lock_is_waited_for_asynchronous
         await engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def _database(path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new database file with a table `t (x TEXT)`, disposed at the end."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 async def _rows(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text("SELECT count(*) FROM t"))).scalar_one())
@@ -105,16 +120,10 @@ async def test_a_commit_on_the_event_loop_leaves_the_checkpoint_to_a_thread(
     the pages into the database file and syncs it, which took up to 30 ms here and far more
     on a busy disk, with the whole event loop stopped. Here that commit only appends to the
     WAL; the copy is made by a thread of the driver's own."""
-    from storage import sqlite_driver
-
-    monkeypatch.setattr(
-        sqlite_driver, "CHECKPOINT_SECONDS", 3600.0, raising=False
-    )  # no timed checkpoint
+    # no timed checkpoint
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_SECONDS", 3600.0, raising=False)
     path = tmp_path / "db.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    async with _database(path) as engine:
         before = path.stat().st_size
         await _fill(engine, 1500)  # past SQLite's automatic checkpoint (1,000 pages)
         await _fill(engine, 10)
@@ -125,21 +134,14 @@ async def test_a_commit_on_the_event_loop_leaves_the_checkpoint_to_a_thread(
         assert busy == 0 and log == copied and copied >= 1500
         assert path.stat().st_size > before + 1500 * 4000
         assert await _rows(engine) == 1510
-    finally:
-        await engine.dispose()
 
 
 async def test_the_wal_is_checkpointed_in_the_background_while_the_database_is_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import sqlite_driver
-
     monkeypatch.setattr(sqlite_driver, "CHECKPOINT_SECONDS", 0.05, raising=False)
     path = tmp_path / "db.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    async with _database(path) as engine:
         before = path.stat().st_size
         await _fill(engine, 50)
         for _ in range(200):  # the thread copies the pages within its period
@@ -147,8 +149,6 @@ async def test_the_wal_is_checkpointed_in_the_background_while_the_database_is_o
                 break
             await asyncio.sleep(0.02)
         assert path.stat().st_size > before + 50 * 4000
-    finally:
-        await engine.dispose()
     # the last connection closed: the thread is gone
     assert sqlite_driver.checkpointer_of(engine, path) is None
 
@@ -159,11 +159,6 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
     """A durable commit (synchronous=FULL) waits for the disk to sync the WAL: in a thread,
     so the other updates go on meanwhile. An ordinary commit (no sync in WAL mode) stays on
     the loop, where it costs less than a thread's hand-off."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from storage import sqlite_driver
-    from storage.db import durably
-
     threads: list[tuple[bool, int]] = []
     names: list[str] = []
     real = sqlite_driver._commit
@@ -174,11 +169,8 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         real(conn, durable)
 
     monkeypatch.setattr(sqlite_driver, "_commit", spying)
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
     loop_thread = threading.get_ident()
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    async with _database(tmp_path / "db.sqlite3") as engine:
         threads.clear()
         names.clear()
         levels: list[int] = []
@@ -201,8 +193,6 @@ async def test_a_durable_commit_syncs_off_the_event_loop(
         # while the commit holds the write lock
         assert names[0].startswith("sqlite-commit")
         assert await _rows(engine) == 2
-    finally:
-        await engine.dispose()
 
 
 async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_is_released(
@@ -210,11 +200,6 @@ async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_
 ) -> None:
     """The commit goes on in its thread whatever happens to the task that waits for it (a
     stop cancels that task): the next writer starts only once it has ended."""
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from storage import sqlite_driver
-    from storage.db import durably
-
     real = sqlite_driver._commit
     ended: list[float] = []
 
@@ -226,10 +211,7 @@ async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_
             ended.append(time.monotonic())
 
     monkeypatch.setattr(sqlite_driver, "_commit", slow)
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/db.sqlite3")
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    async with _database(tmp_path / "db.sqlite3") as engine:
 
         async def durable_write() -> None:
             async with AsyncSession(engine) as session:
@@ -249,25 +231,18 @@ async def test_a_durable_commit_cancelled_meanwhile_ends_before_the_writer_lock_
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT x FROM t ORDER BY rowid"))).scalars().all()
         assert rows == ["durable", "next"]
-    finally:
-        await engine.dispose()
 
 
 async def test_a_closed_database_leaves_no_wal_behind(tmp_path: Path) -> None:
     """The last connection to close checkpoints what is left and removes the WAL, as SQLite
     does: a copy of the database file alone, once the bot has stopped, holds every commit."""
     path = tmp_path / "db.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE t (x TEXT)"))
-    await _fill(engine, 20)
-    async with engine.begin() as conn:
-        await conn.execute(text("INSERT INTO t (x) VALUES ('last')"))
-    from storage import sqlite_driver
-
-    checkpointer = sqlite_driver.checkpointer_of(engine, path)
-    assert checkpointer is not None
-    await engine.dispose()
+    async with _database(path) as engine:
+        await _fill(engine, 20)
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t (x) VALUES ('last')"))
+        checkpointer = sqlite_driver.checkpointer_of(engine, path)
+        assert checkpointer is not None
     # its thread has ended (a daemon thread still running could be cut off at the process's
     # exit, its connection open, the WAL left behind)
     assert not checkpointer.running()
@@ -292,8 +267,6 @@ async def test_a_restart_that_a_reader_holds_up_is_not_tried_again_every_period(
 ) -> None:
     """A RESTART refuses the loop's writers while it waits; a reader holding an old snapshot
     (a backup, another process) would make it wait, give up and try again every period."""
-    from storage import sqlite_driver
-
     monkeypatch.setattr(sqlite_driver, "CHECKPOINT_SECONDS", 0.02)
     monkeypatch.setattr(sqlite_driver, "RESTART_FRAMES", 5)
     monkeypatch.setattr(sqlite_driver, "RESTART_WAIT_MS", 20)
@@ -307,10 +280,7 @@ async def test_a_restart_that_a_reader_holds_up_is_not_tried_again_every_period(
 
     monkeypatch.setattr(sqlite_driver._Checkpointer, "_pragma", counting)
     path = tmp_path / "db.sqlite3"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+    async with _database(path) as engine:
         await _fill(engine, 20)
         await asyncio.sleep(0.1)  # checkpointed: the next write could start the WAL over...
         reader = sqlite3.connect(path, isolation_level=None)
@@ -325,5 +295,3 @@ async def test_a_restart_that_a_reader_holds_up_is_not_tried_again_every_period(
             reader.close()
         assert restarts == 1
         assert await _rows(engine) == 70
-    finally:
-        await engine.dispose()
