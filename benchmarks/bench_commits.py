@@ -5,6 +5,7 @@ reference in the same run, through the same driver with SQLite's own automatic c
 synced on the loop — what the driver did before.
 
 Run: .venv/bin/python benchmarks/bench_commits.py [--transactions 5000] [--rounds 2]
+     (the README's figures: --rounds 3 --transactions 8000)
 
 Each transaction inserts a row of ~600 bytes and updates another, like an update's handler;
 every tenth is durable (`storage.db.durably`), like the inbox's store of a polled batch. A
@@ -35,6 +36,8 @@ from storage.db import create_engine, durably  # noqa: E402
 
 async def run(path: Path, transactions: int, *, reference: bool) -> dict[str, float]:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    real_period = sqlite_driver.CHECKPOINT_SECONDS
+    real_commit_in_thread = sqlite_driver._commit_in_thread
     if reference:
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -43,9 +46,6 @@ async def run(path: Path, transactions: int, *, reference: bool) -> dict[str, fl
             cursor.execute("PRAGMA wal_autocheckpoint=1000")  # SQLite's default
             cursor.close()
 
-    real_period = sqlite_driver.CHECKPOINT_SECONDS
-    real_commit_in_thread = sqlite_driver._commit_in_thread
-    if reference:
         sqlite_driver.CHECKPOINT_SECONDS = 3600.0  # the thread makes no checkpoint
 
         def on_the_loop(conn: Any, _thread: Any) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
 import statistics
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from knowledge.evaluation import load_rows  # noqa: E402
 from knowledge.examples import default_examples  # noqa: E402
 from knowledge.lexicon import default_lexicon  # noqa: E402
 from knowledge.lifeevents import default_life_events  # noqa: E402
@@ -304,9 +304,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     real = load_procedures_json() if DEFAULT_PROCEDURES_PATH.exists() else []
     if args.bundled:
         records = real
-        path = Path(__file__).resolve().parents[1] / "knowledge/data/eval_questions.jsonl"
-        lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
-        queries = [json.loads(line)["q"] for line in lines] * 5
+        rows = load_rows(DEFAULT_PROCEDURES_PATH.with_name("eval_questions.jsonl"))
+        queries = [row.q for row in rows] * 5
     else:
         records = real + synthetic_records(max(0, args.docs - len(real)), rng)
         queries = make_queries(records, args.queries, rng)

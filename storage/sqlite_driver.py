@@ -24,11 +24,15 @@ would wait for them (https://www.sqlite.org/wal.html, "Application-Initiated Che
   commit that takes the WAL past 1,000 pages. Here the connections' automatic checkpoint is off
   and a thread of the driver's own, with its own connection, checkpoints every
   CHECKPOINT_SECONDS while there were commits (PASSIVE: it never blocks readers or writers).
-  If the WAL still grows past RESTART_FRAMES (writes without a pause, so it never starts over),
-  that thread waits for a moment with no writer to start it over (RESTART).
+  If the WAL still grows past RESTART_FRAMES after a complete copy (writes without a pause, so
+  it never starts over), that thread starts it over (RESTART), waiting at most RESTART_WAIT_MS
+  for the writer and readers of the moment; after one they held up, not again for
+  RESTART_BACKOFF_SECONDS. It is joined before the last connection to the file closes, which
+  then checkpoints what is left and removes the WAL, as SQLite does.
 - **Durable commits** (synchronous=FULL, `storage.db.durably`) sync the WAL: that commit runs in
-  a thread while its transaction keeps the writer lock. An ordinary commit in WAL mode syncs
-  nothing and stays on the loop, where it costs less than a thread's hand-off.
+  the database's own commit thread while its transaction keeps the writer lock. An ordinary
+  commit in WAL mode syncs nothing and stays on the loop, where it costs less than a thread's
+  hand-off.
 
 `storage.db.create_engine` uses it for `sqlite+aiosqlite://` URLs. SQLite is the embedded
 default for one process; a province-sized deployment runs on PostgreSQL.
@@ -282,14 +286,12 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("_writing", "durable", "_checkpointer")
     _cursor_cls = _Cursor
 
-    def __init__(
-        self, dbapi: Any, connection: Any, checkpointer: _Checkpointer | None = None
-    ) -> None:
+    def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._writing = False
         # synchronous=FULL on this connection (`storage.db.durably`): its commits sync the WAL
         self.durable = False
-        self._checkpointer = checkpointer
+        self._checkpointer: _Checkpointer | None = None  # a file's: set by `_DBAPI.connect`
 
     async def inline(self, run: Any, operation: str, parameters: Any) -> _Result:
         """Run one statement on the event loop; while another process holds SQLite's write

@@ -48,7 +48,7 @@ def _concept_forms(unit: Unit, index: Index) -> _Forms:
     return tuple(forms)
 
 
-def _unit_match(unit: Unit, st: dict[str, float], index: Index, forms: _Forms = ()) -> float:
+def _unit_match(unit: Unit, st: dict[str, float], index: Index, forms: _Forms) -> float:
     """How well a document (its term strengths `st`) answers one query unit, 0..1; `forms`:
     the unit's `_concept_forms` if it is a concept."""
     cfg = index.config
