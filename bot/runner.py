@@ -98,6 +98,7 @@ async def background(
     """The application, the bot and its dispatcher (logged and measured), with the outbox
     worker and the minute tick running until `stop` is set or the block ends."""
     from bot.observability import DeliveryMetricsMiddleware, UpdateLogMiddleware, name_handlers
+    from bot.warmup import warm_up
     from bot.web import Operations
 
     application = await create_app(settings)
@@ -116,11 +117,15 @@ async def background(
     name_handlers(dp)
     worker = asyncio.create_task(sender.run(stop))
     ticker = asyncio.create_task(_tick_forever(application, stop, ops=ops))
+    # In a thread, while the first updates come in (bot/warmup.py); short, and not cancellable.
+    warming = asyncio.create_task(
+        warm_up(settings.bot.province_code, application.renderer), name="warm-up"
+    )
     try:
         yield ops, bot, dp
     finally:
         stop.set()
-        for task in (worker, ticker):
+        for task in (worker, ticker, warming):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         close = getattr(limiter.shared, "close", None)
