@@ -50,9 +50,13 @@ async def test_what_the_warm_up_loaded_is_kept_out_of_the_collectors_reach(
     async with polling(settings):
         await until(lambda: load_gazetteer.cache_info().currsize > 0, within=20)
         places = load_gazetteer(settings.bot.province_code)
-        # gc.get_objects() lists what the collector walks; frozen objects are not in it.
-        await until(lambda: not any(o is places for o in gc.get_objects()), within=20)
-        assert not any(o is places for o in gc.get_objects())
+
+        def frozen() -> bool:
+            # gc.get_objects() lists what the collector walks; frozen objects are not in it.
+            return not any(o is places for o in gc.get_objects())
+
+        await until(frozen, within=20)
+        assert frozen()
 
 
 async def test_the_warm_up_runs_beside_the_event_loop_and_compiles_every_template() -> None:
