@@ -172,19 +172,19 @@ def create_bot(settings: Settings, token: str | None = None) -> Bot:
     """The aiogram Bot, talking to Telegram or to the custom Bot API server in settings."""
     from aiogram import Bot
     from aiogram.client.default import DefaultBotProperties
-    from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
     from aiogram.enums import ParseMode
 
     from bot.telegram.postcommit import DeferUntilCommit
     from bot.telegram.retry import RetryMiddleware
+    from bot.telegram.session import JsonBodySession
 
     api = (
         TelegramAPIServer.from_base(settings.telegram.telegram_api_base)
         if settings.telegram.telegram_api_base
         else PRODUCTION
     )
-    session = AiohttpSession(api=api, timeout=settings.telegram.telegram_timeout)
+    session = JsonBodySession(api=api, timeout=settings.telegram.telegram_timeout)
     secret = token or (
         settings.telegram.bot_token.get_secret_value() if settings.telegram.bot_token else None
     )

@@ -422,6 +422,8 @@ class Call:
     messages: list[JSON] = field(default_factory=list)
     #: When the call was answered (``time.monotonic()``), for latency measurements.
     at: float = field(default_factory=time.monotonic)
+    #: How the parameters came: "application/json", a form, or "" (none, or the URL query).
+    content_type: str = ""
 
     @property
     def result(self) -> Any:
@@ -785,12 +787,14 @@ class FakeTelegram:
         try:
             params, files = await self._read_params(request)
         except ApiError as error:
-            return self._answer(Call(raw_method, {}, False, error.body(), token))
+            return self._answer(Call(raw_method, {}, False, error.body(), token), request)
 
         entry = self._methods.get(raw_method.lower())
         if entry is None:
             not_found = ApiError(404, "Not Found: method not found")
-            return self._answer(Call(raw_method, params, False, not_found.body(), token, files))
+            return self._answer(
+                Call(raw_method, params, False, not_found.body(), token, files), request
+            )
         name, handler = entry
 
         fault = self._take_fault(name.lower(), params)
@@ -805,7 +809,7 @@ class FakeTelegram:
             else:
                 body = {"ok": True, "result": result}
                 call = Call(name, params, True, body, token, files, messages)
-        response = self._answer(call)
+        response = self._answer(call, request)
         if fault is not None and fault.delay:
             # The call is handled and recorded first: like Telegram, a request the client gave
             # up on may still have taken effect.
@@ -819,7 +823,9 @@ class FakeTelegram:
                 return web.Response(body=self.files.get(file_id, b""))
         raise web.HTTPNotFound()
 
-    def _answer(self, call: Call) -> web.Response:
+    def _answer(self, call: Call, request: web.Request | None = None) -> web.Response:
+        if request is not None and request.body_exists:
+            call.content_type = request.content_type
         self.calls.append(call)
         self._calls_event.set()
         status = 200 if call.ok else int(call.response["error_code"])
