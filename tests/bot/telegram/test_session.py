@@ -20,12 +20,6 @@ CITIZEN = 100
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(server: FakeTelegram) -> AsyncIterator[Bot]:
     bot = Bot(
         server.token,
