@@ -5,12 +5,14 @@ The Bot API takes a method's parameters as a URL query, a urlencoded or multipar
 `AiohttpSession` always sends a form: every nested object (a keyboard, link preview options)
 is JSON text inside it, and the whole body is then percent-encoded byte by byte in Python. A
 procedure card is a few kilobytes of Vietnamese, three UTF-8 bytes to most letters: its form
-cost ~240 µs to build against ~75 µs for the same call as JSON, on every reply. Calls that
-upload a file (an export, a chart) still go as aiogram's multipart form.
+cost ~180 µs to build against ~60 µs for the same call as JSON, on every reply
+(benchmarks/bench_requests.py). Calls that upload a file (an export, a chart) still go as
+aiogram's multipart form.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -44,7 +46,12 @@ class JsonBodySession(AiohttpSession):
             body[key] = prepared
         if files:
             return None
-        return self.json_dumps(body)
+        if self.json_dumps is json.dumps:
+            # UTF-8 as it is: escaped, each Vietnamese letter would be six bytes, not two or
+            # three (RFC 8259 allows either)
+            return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        dumped: str | bytes = self.json_dumps(body)
+        return dumped.decode() if isinstance(dumped, bytes) else dumped
 
     async def make_request(
         self,

@@ -9,7 +9,13 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.methods import SendMessage
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+)
 
 from bot.app import create_bot
 from bot.telegram.session import JsonBodySession
@@ -67,6 +73,36 @@ async def test_a_file_goes_as_a_multipart_form(server: FakeTelegram, bot: Bot) -
     [upload] = call.files.values()
     assert upload.data == data and upload.filename == "cases.csv"
     assert call.params["caption"] == "<i>Tuần 48</i>"
+
+
+async def test_the_body_is_utf_8_as_it_is(bot: Bot) -> None:
+    assert isinstance(bot.session, JsonBodySession)
+    body = bot.session.build_json(bot, SendMessage(chat_id=CITIZEN, text="Đăng ký khai sinh"))
+
+    assert body is not None and '"text":"Đăng ký khai sinh"' in body  # not "\\u0110\\u0103ng"
+
+
+async def test_a_file_inside_an_album_sends_the_album_as_a_form(
+    server: FakeTelegram, bot: Bot
+) -> None:
+    photo = BufferedInputFile(b"\x89PNG fake", filename="anh.png")
+    album = [InputMediaPhoto(media=photo), InputMediaPhoto(media=photo, caption="Ổ gà")]
+
+    sent = await bot.send_media_group(CITIZEN, album)
+
+    call = server.calls_to("sendMediaGroup")[-1]
+    assert call.content_type == "multipart/form-data" and len(call.files) == 2
+    assert len(sent) == 2
+
+
+async def test_a_slow_answer_is_aiograms_timeout(server: FakeTelegram) -> None:
+    bot = Bot(server.token, session=JsonBodySession(api=server.api, timeout=0.2))
+    server.delay_next("sendMessage", 2)
+    try:
+        with pytest.raises(TelegramNetworkError, match="Request timeout error"):
+            await bot.send_message(CITIZEN, "xin chào")
+    finally:
+        await bot.session.close()
 
 
 async def test_telegram_errors_are_aiograms_own(server: FakeTelegram, bot: Bot) -> None:
