@@ -95,14 +95,11 @@ async def test_a_file_inside_an_album_sends_the_album_as_a_form(
     assert len(sent) == 2
 
 
-async def test_a_slow_answer_is_aiograms_timeout(server: FakeTelegram) -> None:
-    bot = Bot(server.token, session=JsonBodySession(api=server.api, timeout=0.2))
+async def test_a_slow_answer_is_aiograms_timeout(server: FakeTelegram, bot: Bot) -> None:
     server.delay_next("sendMessage", 2)
-    try:
-        with pytest.raises(TelegramNetworkError, match="Request timeout error"):
-            await bot.send_message(CITIZEN, "xin chào")
-    finally:
-        await bot.session.close()
+
+    with pytest.raises(TelegramNetworkError, match="Request timeout error"):
+        await bot.send_message(CITIZEN, "xin chào", request_timeout=1)
 
 
 async def test_telegram_errors_are_aiograms_own(server: FakeTelegram, bot: Bot) -> None:
