@@ -4,8 +4,8 @@ The Bot API takes a method's parameters as a URL query, a urlencoded or multipar
 `application/json` body "except for uploading files" (Bot API, "Making requests"). aiogram's
 `AiohttpSession` always sends a form: every nested object (a keyboard, link preview options)
 is JSON text inside it, and the whole body is then percent-encoded byte by byte in Python. A
-procedure card is a few kilobytes of Vietnamese, three UTF-8 bytes to most letters: its form
-cost ~180 µs to build against ~60 µs for the same call as JSON, on every reply
+procedure card is one to two kilobytes of Vietnamese, two or three UTF-8 bytes a letter: its
+form cost ~180 µs to build against ~60 µs for the same call as JSON, on every reply
 (benchmarks/bench_requests.py). Calls that upload a file (an export, a chart) still go as
 aiogram's multipart form.
 """
@@ -13,20 +13,17 @@ aiogram's multipart form.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods.base import TelegramType
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import FormData
+from aiohttp.payload import BytesPayload
 
 if TYPE_CHECKING:
     from aiogram import Bot
     from aiogram.methods import TelegramMethod
 
 __all__ = ["JsonBodySession"]
-
-_JSON = {"Content-Type": "application/json"}
 
 
 class JsonBodySession(AiohttpSession):
@@ -53,31 +50,12 @@ class JsonBodySession(AiohttpSession):
         dumped: str | bytes = self.json_dumps(body)
         return dumped.decode() if isinstance(dumped, bytes) else dumped
 
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109  # aiogram's own signature
-    ) -> TelegramType:
+    def build_form_data(self, bot: Bot, method: TelegramMethod[Any]) -> FormData:
+        """The body aiogram's `make_request` posts (its request, timeout and errors are
+        unchanged): the JSON object, or aiogram's own form when the call uploads a file."""
         payload = self.build_json(bot, method)
         if payload is None:
-            return await super().make_request(bot, method, timeout)
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        # The same errors as aiogram's own request, so its retry and error handling apply.
-        try:
-            async with session.post(
-                url,
-                data=payload.encode(),
-                headers=_JSON,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
-            ) as resp:
-                raw_result = await resp.text()
-        except TimeoutError as e:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from e
-        except ClientError as e:
-            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
-        response = self.check_response(
-            bot=bot, method=method, status_code=resp.status, content=raw_result
-        )
-        return cast(TelegramType, response.result)
+            return super().build_form_data(bot, method)
+        # aiohttp posts a payload as it is, with the payload's content type
+        body = BytesPayload(payload.encode(), content_type="application/json")
+        return body  # type: ignore[return-value]  # aiogram only hands it to aiohttp's post
