@@ -11,7 +11,7 @@ import math
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, KeysView, Mapping, Sequence
+from collections.abc import Iterator, KeysView, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from knowledge.lexicon import Lexicon, Pair
@@ -55,13 +55,14 @@ class Postings(Mapping[str, Posting]):
 
     A dict of a `Posting` per term was three small arrays a term (a hundred thousand objects
     for the bundled KB): unpickling them was a third of loading the kept index. Flat arrays
-    load as three buffers; `span`, `views` and `Index.lookup_many` read them in place, and
+    load as three buffers; `span`, `views` and `Index.lookup_table` read them in place, and
     `[term]` slices out a `Posting` for the few callers that want one."""
 
-    __slots__ = ("_slot", "_starts", "_views", "ids", "sat", "strength")
+    __slots__ = ("_slot", "_starts", "_strength_view", "_views", "ids", "sat", "strength")
 
     def __init__(self, lists: Mapping[str, Posting], id_type: str) -> None:
         self._views: tuple[np.ndarray, np.ndarray] | None = None
+        self._strength_view: np.ndarray | None = None
         self._slot: dict[str, int] = {}
         self._starts = array("q", [0])
         self.ids: array[int] = array(id_type)
@@ -84,12 +85,19 @@ class Postings(Mapping[str, Posting]):
         terms, self._starts, self.ids, self.sat, self.strength = state
         self._slot = {t: i for i, t in enumerate(terms.split("\n"))} if terms else {}
         self._views = None
+        self._strength_view = None
 
     def views(self) -> tuple[np.ndarray, np.ndarray]:
         """numpy views (no copy) of the flat `ids` and `sat` arrays, made on first use."""
         if self._views is None:
             self._views = (_read_only_view(self.ids), _read_only_view(self.sat))
         return self._views
+
+    def strength_view(self) -> np.ndarray:
+        """A numpy view (no copy) of the flat `strength` codes, made on first use."""
+        if self._strength_view is None:
+            self._strength_view = _read_only_view(self.strength)
+        return self._strength_view
 
     def span(self, term: str) -> tuple[int, int] | None:
         """Where `term`'s postings lie in the flat arrays (start, end), or None."""
@@ -353,26 +361,28 @@ class Index:
         all_ids, all_sat = self.postings.views()
         return all_ids[a:b], all_sat[a:b]
 
-    def lookup_many(
-        self, terms: Iterable[str], docs: Sequence[int]
-    ) -> dict[int, dict[str, tuple[float, float]]]:
-        """Each of `docs` (in that order) → (saturated tf, field strength) of each of `terms`
-        (in that order) it contains: one binary search of all the documents per term, in
-        numpy, instead of one per term and document."""
+    def lookup_table(
+        self, terms: Sequence[str], docs: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The saturated tf and the field strength of each of `terms` in each of `docs`, as two
+        float64 arrays of a row per term and a column per document (0 where the document lacks
+        the term): one binary search of all the documents per term, in numpy, so that the
+        ranking's features are computed a term at a time over every candidate."""
         import numpy as np
 
-        found: dict[int, dict[str, tuple[float, float]]] = {d: {} for d in docs}
+        sat = np.zeros((len(terms), len(docs)))
+        strength = np.zeros((len(terms), len(docs)))
         if not docs:
-            return found
+            return sat, strength
         span = self.postings.span
-        all_ids, _ = self.postings.views()
-        sat, strength = self.postings.sat, self.postings.strength
-        strengths = self.strengths
+        all_ids, all_sat = self.postings.views()
+        all_strength = self.postings.strength_view()
+        strengths = np.array(self.strengths, dtype=np.float64)  # a handful of values
         # in the postings' own type (documents are positions, they fit it): searchsorted
         # would otherwise convert each term's whole slice to the wider type first
         fits = max(docs) <= np.iinfo(all_ids.dtype).max and min(docs) >= 0
         wanted = np.array(docs, dtype=all_ids.dtype if fits else np.int64)
-        for term in terms:
+        for row, term in enumerate(terms):
             where = span(term)
             if where is None:
                 continue
@@ -380,7 +390,8 @@ class Index:
             ids = all_ids[a:b]
             at = ids.searchsorted(wanted)
             np.minimum(at, b - a - 1, out=at)  # past the end: compared with the last id
-            for k in np.flatnonzero(ids[at] == wanted).tolist():
-                j = a + int(at[k])
-                found[docs[k]][term] = (sat[j], strengths[strength[j]])
-        return found
+            hit = ids[at] == wanted
+            at = at[hit] + a
+            sat[row, hit] = all_sat[at]
+            strength[row, hit] = strengths[all_strength[at]]
+        return sat, strength

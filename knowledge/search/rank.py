@@ -11,10 +11,14 @@ import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from knowledge.search.index import Index
 from knowledge.search.nearest import ExampleSet, Vector
-from knowledge.search.query import Query, Unit
+from knowledge.search.query import Query
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Scored", "rank"]
 
@@ -29,50 +33,69 @@ class Scored:
     features: dict[str, float]
 
 
-# A concept unit's forms, each as its terms, their idf and the sum of those (what the form
-# wants), added up in the form's order: the same for every document of a query.
-_Forms = tuple[tuple[tuple[str, ...], tuple[float, ...], float], ...]
+def _coverage(q: Query, index: Index, rows: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """How much of the query each of `n` documents answers: the sum, over the query's units in
+    their order, of the unit's weight times how well the document answers it (0..1). `rows`:
+    each term's field strength in each document (a term missing from `rows`: 0 in all)."""
+    import numpy as np
 
-
-def _concept_forms(unit: Unit, index: Index) -> _Forms:
-    idf = index.idf.get
-    unknown = index.max_idf * index.config.unknown_weight
-    forms = []
-    for form in unit.forms:
-        terms = tuple(term for term, _ in form)
-        ws = tuple(idf(term, unknown) for term in terms)
-        want = 0.0
-        for w in ws:
-            want += w
-        forms.append((terms, ws, want))
-    return tuple(forms)
-
-
-def _unit_match(unit: Unit, st: dict[str, float], index: Index, forms: _Forms) -> float:
-    """How well a document (its term strengths `st`) answers one query unit, 0..1; `forms`:
-    the unit's `_concept_forms` if it is a concept."""
     cfg = index.config
-    best = 0.0
-    if unit.concept:
-        for terms, ws, want in forms:
-            got = 0.0
-            for term, w in zip(terms, ws, strict=True):
-                got += w * st.get(term, 0.0)
-            if want and got / want > best:
-                best = got / want
-        # a concept is said or not: half of its words is much less than half an answer
-        return best**cfg.concept_power
-    for j, (term, w) in enumerate(unit.forms[0]):
-        strength = st.get(term, 0.0)
-        if j == 0 and unit.accent and strength >= index.accent_strength:
-            strength = max(st.get(unit.accent, 0.0), cfg.accent_mismatch * strength)
-        best = max(best, w * strength)
-    if best and unit.words:
-        # found, but is it the same word? a syllable the query used inside a two-syllable
-        # word counts fully only when the doc has that word too
-        in_word = max((st.get(t, 0.0) for t in unit.words if t), default=0.0)
-        best = max(in_word, best * cfg.isolated)
-    return best
+    zero = np.zeros(n)
+    idf = index.idf.get
+    unknown = index.max_idf * cfg.unknown_weight
+    total = np.zeros(n)
+    for unit in q.units:
+        best = np.zeros(n)
+        if unit.concept:
+            for form in unit.forms:
+                got = np.zeros(n)
+                want = 0.0
+                for term, _ in form:
+                    w = idf(term, unknown)
+                    got += w * rows.get(term, zero)
+                    want += w
+                if want:
+                    np.maximum(best, got / want, out=best)
+            # A concept is said or not: half of its words is much less than half an answer.
+            # Python's own power, not numpy's: numpy squares, which rounds differently from
+            # the C library's pow in about one case in a thousand, and a rank must not depend
+            # on which of the two computed it.
+            best = np.array([v**cfg.concept_power for v in best.tolist()])
+        else:
+            for j, (term, w) in enumerate(unit.forms[0]):
+                strength = rows.get(term, zero)
+                if j == 0 and unit.accent:
+                    # the diacritics the user typed differ from the document's: less credit
+                    strength = np.where(
+                        strength >= index.accent_strength,
+                        np.maximum(rows.get(unit.accent, zero), cfg.accent_mismatch * strength),
+                        strength,
+                    )
+                np.maximum(best, w * strength, out=best)
+            words = [rows.get(t, zero) for t in unit.words if t]
+            if unit.words:
+                # found, but is it the same word? a syllable the query used inside a
+                # two-syllable word counts fully only when the doc has that word too
+                in_word = np.maximum.reduce(words) if words else zero
+                best = np.where(best != 0.0, np.maximum(in_word, best * cfg.isolated), best)
+        total += unit.weight * best
+    return total
+
+
+def _bigram_cover(q: Query, rows: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """The weighted sum, over the query's adjacent pairs, of each of `n` documents' strongest
+    option for the pair (see `_coverage` for `rows`)."""
+    import numpy as np
+
+    zero = np.zeros(n)
+    total = np.zeros(n)
+    for options, bw in zip(q.bigrams, q.bigram_weights, strict=True):
+        best = None
+        for t, w in options:
+            got = w * rows.get(t, zero)
+            best = got if best is None else np.maximum(best, got)
+        total += bw * (best if best is not None else zero)
+    return total
 
 
 def _phrase_cover(doc: int, q: Query, index: Index) -> float:
@@ -173,19 +196,32 @@ def rank(
     for options in q.bigrams:
         needed.update(t for t, _ in options)
     needed_terms = sorted(needed & postings.keys())  # fixed order: sums are reproducible
-    exact: list[tuple[int, float, dict[str, float]]] = []
-    for d, found in index.lookup_many(needed_terms, chosen).items():
-        bm25 = sum(weights[t] * v[0] for t, v in found.items() if t in weights)
-        exact.append((d, bm25, {t: v[1] for t, v in found.items()}))
-    exact.sort(key=lambda e: (-e[1], e[0]))
-    pool = exact[: cfg.candidates]
-    pool.extend(e for e in exact[cfg.candidates :] if e[0] in prior)
-    top_bm25 = pool[0][1] or 1.0
+    # Exact BM25F of the chosen documents, a term at a time over all of them: in numpy, the
+    # same float64 products added in the same term order as a sum per document in Python.
+    sats, strengths = index.lookup_table(needed_terms, chosen)
+    bm25s = np.zeros(len(chosen))
+    for row, term in enumerate(needed_terms):
+        if term in weights:
+            bm25s += weights[term] * sats[row]
+    order = np.lexsort((np.array(chosen), -bm25s)).tolist()  # best first, ties: lowest id
+    at = order[: cfg.candidates]
+    at.extend(k for k in order[cfg.candidates :] if chosen[k] in prior)
+    pool = [chosen[k] for k in at]
+    pool_bm25: list[float] = bm25s[at].tolist()
+    top_bm25 = pool_bm25[0] or 1.0
     total_weight = sum(u.weight for u in q.units) or 1.0
+    # each needed term's field strength in each pool document; a term no document has: 0
+    table = strengths[:, at]
+    rows = {term: table[row] for row, term in enumerate(needed_terms)}
+    covers = _coverage(q, index, rows, len(pool)) / total_weight
+    if q.bigrams:
+        bigram_covers = _bigram_cover(q, rows, len(pool)) / (sum(q.bigram_weights) or 1.0)
+    else:
+        bigram_covers = covers
 
     # A life event speaks for a procedure only as much as the question does not name another
     # one: "bố mất rồi, giờ xóa đăng ký thường trú cho bố" asks for the procedure it names.
-    phrases = {d: _phrase_cover(d, q, index) for d, _, _ in pool}
+    phrases = {d: _phrase_cover(d, q, index) for d in pool}
     # "mới chào đời" tells a birth; its "đời" must not also count as naming "cấp đổi …"
     naming = {d: _phrase_cover(d, rest, index) for d in phrases} if rest is not None else phrases
     top_two = heapq.nlargest(2, naming.items(), key=lambda kv: (kv[1], -kv[0]))
@@ -214,16 +250,9 @@ def rank(
         learnt = {d: model[d] * known / len(phrases) for d in phrases if d in model}
         top_p = max(model.values()) if cfg.model_relative else 1.0
     results: list[Scored] = []
-    units = [(u, u.weight, _concept_forms(u, index) if u.concept else ()) for u in q.units]
-    for d, bm25, st in pool:
-        coverage = sum(w * _unit_match(u, st, index, forms) for u, w, forms in units) / total_weight
-        if q.bigrams:
-            bigram_cover = sum(
-                bw * max(w * st.get(t, 0.0) for t, w in options)
-                for options, bw in zip(q.bigrams, q.bigram_weights, strict=True)
-            ) / (sum(q.bigram_weights) or 1.0)
-        else:
-            bigram_cover = coverage
+    for d, bm25, coverage, bigram_cover in zip(
+        pool, pool_bm25, covers.tolist(), bigram_covers.tolist(), strict=True
+    ):
         name = index.name_words[d]
         name_cover = sum(w for t, w in name.items() if t in q.words) / index.name_totals[d]
         relative = bm25 / top_bm25

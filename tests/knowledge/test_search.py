@@ -15,6 +15,9 @@ from knowledge.lexicon import Lexicon, default_lexicon
 from knowledge.records import ProcedureRecord
 from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 from knowledge.search import SearchConfig, SearchEngine
+from knowledge.search.index import Index
+from knowledge.search.query import Unit, parse
+from knowledge.search.rank import _bigram_cover, _coverage
 
 # The 53-procedure sample the first labelled sets were written against.
 SAMPLE_53_PATH = Path(__file__).parents[1] / "data" / "sample53_procedures.json"
@@ -385,26 +388,91 @@ def test_well_formed_unknown_syllable_is_not_bent_into_a_phrase(
 
 
 def test_batched_lookup_agrees_with_each_terms_postings(engine: SearchEngine) -> None:
-    """`Index.lookup_many` (one numpy search per term) finds exactly what each term's own
+    """`Index.lookup_table` (one numpy search per term) finds exactly what each term's own
     postings say (read one by one in plain Python): present and absent documents, ids past a
     term's last posting, any order."""
     index = engine._index
     terms = sorted(["dang", "ky", "khai", "sinh", "dang ky", "ho chieu", "~đăng", "zzz"])
     docs = [len(RECORDS) - 1, 0, 7, 3, 1, len(RECORDS) + 5]
-    batched = index.lookup_many(terms, docs)
-    assert list(batched) == docs
+    sats, strengths = index.lookup_table(terms, docs)
+    assert sats.shape == strengths.shape == (len(terms), len(docs))
+    for col, doc in enumerate(docs):
+        for row, term in enumerate(terms):
+            expected = (0.0, 0.0)
+            if term in index.postings:
+                post = index.postings[term]
+                if doc in post.ids:
+                    j = list(post.ids).index(doc)
+                    expected = (post.sat[j], index.strengths[post.strength[j]])
+            assert (sats[row, col], strengths[row, col]) == expected, (term, doc)
+    assert sats.any() and not sats[:, -1].any()
+    assert index.lookup_table(terms, [])[0].shape == (len(terms), 0)
+
+
+def _unit_match_plainly(unit: Unit, found: dict[str, float], index: Index) -> float:
+    """How well one document (its terms' field strengths `found`) answers one query unit, read
+    from the definition one document at a time in plain Python."""
+    cfg = index.config
+    best = 0.0
+    if unit.concept:
+        for form in unit.forms:
+            ws = [index.idf_of(term) for term, _ in form]
+            got = sum(w * found.get(term, 0.0) for (term, _), w in zip(form, ws, strict=True))
+            if sum(ws) and got / sum(ws) > best:
+                best = got / sum(ws)
+        return best**cfg.concept_power
+    for j, (term, w) in enumerate(unit.forms[0]):
+        strength = found.get(term, 0.0)
+        if j == 0 and unit.accent and strength >= index.accent_strength:
+            strength = max(found.get(unit.accent, 0.0), cfg.accent_mismatch * strength)
+        best = max(best, w * strength)
+    if best and unit.words:
+        in_word = max((found.get(t, 0.0) for t in unit.words if t), default=0.0)
+        best = max(in_word, best * cfg.isolated)
+    return best
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "đăng ký khai sinh cho con",
+        "dang ky khai sinh cho con",
+        "cấp lại hộ chiếu bị mất",
+        "lam lai can cuoc cong dan",
+        "xin giay phep xay dung nha o",
+        "dang ki ket hon voi nguoi nuoc ngoai",
+    ],
+)
+def test_coverage_over_all_candidates_agrees_with_one_document_at_a_time(
+    sample_engine: SearchEngine, question: str
+) -> None:
+    """The coverage and pair features, computed a term at a time over every candidate in
+    numpy, equal (to the last bit: a rank must not depend on how it was computed) what the
+    definition gives one document at a time in plain Python."""
+    index = sample_engine._index
+    q = parse(question, index)
+    terms = sorted(
+        {t for u in q.units for form in u.forms for t, _ in form}
+        | {t for u in q.units for t in u.words if t}
+        | {u.accent for u in q.units if u.accent}
+        | {t for options in q.bigrams for t, _ in options}
+    )
+    terms = [t for t in terms if t in index.postings]
+    docs = list(range(len(index.name_words)))
+    _, strengths = index.lookup_table(terms, docs)
+    rows = {term: strengths[row] for row, term in enumerate(terms)}
+    covers = _coverage(q, index, rows, len(docs)).tolist()
+    pairs = _bigram_cover(q, rows, len(docs)).tolist()
+    assert any(covers) and any(pairs)
     for doc in docs:
-        expected = {}
-        for term in terms:
-            if term not in index.postings:
-                continue
-            post = index.postings[term]
-            if doc in post.ids:
-                j = list(post.ids).index(doc)
-                expected[term] = (post.sat[j], index.strengths[post.strength[j]])
-        assert batched[doc] == expected
-    assert any(batched[d] for d in docs) and not batched[len(RECORDS) + 5]
-    assert index.lookup_many(terms, []) == {}
+        found = {t: strengths[row, doc] for row, t in enumerate(terms) if strengths[row, doc]}
+        assert covers[doc] == sum(
+            u.weight * _unit_match_plainly(u, found, index) for u in q.units
+        ), doc
+        assert pairs[doc] == sum(
+            bw * max(w * found.get(t, 0.0) for t, w in options)
+            for options, bw in zip(q.bigrams, q.bigram_weights, strict=True)
+        ), doc
 
 
 def test_a_build_gives_the_freed_heap_back(monkeypatch: pytest.MonkeyPatch) -> None:
