@@ -101,28 +101,30 @@ def _bigram_cover(q: Query, rows: Mapping[str, np.ndarray], n: int) -> np.ndarra
 def _phrase_cover(doc: int, q: Query, index: Index) -> float:
     """Best share of one of the doc's name/keyword phrases that the query says."""
     best = 0.0
-    focus = q.focus.get  # a phrase said only in the story counts for less
-    terms, words = q.terms.keys(), q.words
+    focus = q.focus  # a phrase said only in the story counts for less (absent: weighs 1)
+    terms, words = q.terms, q.words
     for phrase in index.phrases[doc]:
         # most phrases share nothing with the question: their share is 0, never the best
         if phrase.bigrams:
-            if terms.isdisjoint(phrase.bigrams):
+            said, share_of = phrase.bigrams, 1.0
+            if terms.keys().isdisjoint(said):
                 continue
-            got = sum(
-                w * focus(t, 1.0)
-                for t, w in zip(phrase.bigrams, phrase.weights, strict=True)
-                if t in q.terms
-            )
-            share = got / phrase.total
+            have: set[str] | dict[str, float] = terms
         else:
-            if words.isdisjoint(phrase.unigrams):
+            said, share_of = phrase.unigrams, 0.7
+            if words.isdisjoint(said):
                 continue
-            got = sum(
-                w * focus(t, 1.0)
-                for t, w in zip(phrase.unigrams, phrase.weights, strict=True)
-                if t in q.words
-            )
-            share = 0.7 * got / phrase.total
+            have = words
+        got = 0.0
+        if focus:
+            for t, w in zip(said, phrase.weights, strict=True):
+                if t in have:
+                    got += w * focus.get(t, 1.0)
+        else:
+            for t, w in zip(said, phrase.weights, strict=True):
+                if t in have:
+                    got += w  # times a focus of 1: the same float
+        share = share_of * got / phrase.total  # 1.0 * got is got to the bit
         if share > best:
             best = share
     return best
@@ -157,21 +159,31 @@ def rank(
         return []
     # Candidates from an approximate score within a budget of postings read: rare terms
     # first and in full, common terms through their highest-impact head, if budget remains.
-    # The scores add up in numpy over one slot per document: the same float64 products and
-    # sums in the same term order as a dict of Python floats, without a Python step per
-    # posting (10,000 procedures: thousands of postings a query).
+    # The scores add up in numpy over one slot per document (`bincount` adds each posting's
+    # product to its document's slot in the order given, term after term): the same float64
+    # products and sums in the same term order as a dict of Python floats, without a Python
+    # step per posting (10,000 procedures: thousands of postings a query).
     import numpy as np  # here, not at the top: commands that never search skip the import
 
-    approx = np.zeros(len(index.name_words))
-    touched = np.zeros(len(approx), dtype=bool)
+    read: list[tuple[np.ndarray, np.ndarray]] = []
+    read_weights: list[float] = []
     budget = cfg.posting_budget
     for term in sorted(weights, key=lambda t: (postings.df(t), t)):
-        ids, sats = index.heads_of(term)
-        if budget < len(ids) and touched.any():
+        ids, sats = index.heads_of(term)  # a term lists a document once
+        if budget < len(ids) and read:
             break
         budget -= len(ids)
-        approx[ids] += weights[term] * sats.astype(np.float64)  # a term lists a doc once
-        touched[ids] = True
+        read.append((ids, sats))
+        read_weights.append(weights[term])
+    approx: np.ndarray = np.zeros(len(index.name_words))
+    touched = np.zeros(len(approx), dtype=bool)
+    if read:  # none when only a told situation brings candidates
+        read_ids = np.concatenate([ids for ids, _ in read])
+        products = np.repeat(read_weights, [len(ids) for ids, _ in read]) * np.concatenate(
+            [sats for _, sats in read]
+        ).astype(np.float64)
+        approx = np.bincount(read_ids, weights=products, minlength=len(approx))
+        touched[read_ids] = True
     candidates = np.flatnonzero(touched)  # ascending ids
     scores = approx[candidates]
     size = cfg.candidates * 2

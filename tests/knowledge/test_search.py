@@ -16,8 +16,8 @@ from knowledge.records import ProcedureRecord
 from knowledge.sample import DEFAULT_PROCEDURES_PATH, load_procedures_json
 from knowledge.search import SearchConfig, SearchEngine
 from knowledge.search.index import Index
-from knowledge.search.query import Unit, parse
-from knowledge.search.rank import _bigram_cover, _coverage
+from knowledge.search.query import Query, Unit, parse
+from knowledge.search.rank import _bigram_cover, _coverage, rank
 
 # The 53-procedure sample the first labelled sets were written against.
 SAMPLE_53_PATH = Path(__file__).parents[1] / "data" / "sample53_procedures.json"
@@ -473,6 +473,15 @@ def test_coverage_over_all_candidates_agrees_with_one_document_at_a_time(
             bw * max(w * found.get(t, 0.0) for t, w in options)
             for options, bw in zip(q.bigrams, q.bigram_weights, strict=True)
         ), doc
+
+
+def test_a_told_situation_alone_brings_its_procedures(sample_engine: SearchEngine) -> None:
+    """A question whose words name nothing the index has, but whose situation was told (the
+    life events' prior), still ranks that situation's procedures: no postings are read."""
+    index = sample_engine._index
+    scored = rank(Query(), index, prior={3: 0.9, 1: 0.5})
+    assert [s.doc for s in scored] == [3, 1]
+    assert scored[0].features["event"] == 0.9 and scored[0].features["bm25"] == 0.0
 
 
 def test_a_build_gives_the_freed_heap_back(monkeypatch: pytest.MonkeyPatch) -> None:
