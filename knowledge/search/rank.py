@@ -197,7 +197,7 @@ def rank(
     # every procedure of a told situation is a candidate, however far the words ranked it
     taken = set(chosen)
     chosen.extend(d for d in prior if d not in taken)
-    # Exact BM25F and per-term field strengths for the chosen documents.
+    # The terms the exact pass and the features read.
     needed: set[str] = set(weights)
     for unit in q.units:
         for form in unit.forms:
@@ -209,7 +209,9 @@ def rank(
         needed.update(t for t, _ in options)
     needed_terms = sorted(needed & postings.keys())  # fixed order: sums are reproducible
     # Exact BM25F of the chosen documents, a term at a time over all of them: in numpy, the
-    # same float64 products added in the same term order as a sum per document in Python.
+    # same float64 products added in the same term order as a plain sum per document. A
+    # document lacking a term adds w * 0.0: x + 0.0 is x for every x but -0.0, and the
+    # total starts at +0.0 and only grows, so that is the sum that skips the term.
     sats, strengths = index.lookup_table(needed_terms, chosen)
     bm25s = np.zeros(len(chosen))
     for row, term in enumerate(needed_terms):
@@ -222,7 +224,8 @@ def rank(
     pool_bm25: list[float] = bm25s[at].tolist()
     top_bm25 = pool_bm25[0] or 1.0
     total_weight = sum(u.weight for u in q.units) or 1.0
-    # each needed term's field strength in each pool document; a term no document has: 0
+    # each needed term's field strength in each pool document (0 where the document lacks
+    # it); a term no document has is absent from `rows` and reads as 0
     table = strengths[:, at]
     rows = {term: table[row] for row, term in enumerate(needed_terms)}
     covers = _coverage(q, index, rows, len(pool)) / total_weight
