@@ -2,7 +2,7 @@
 Bot API server, in the same run.
 
 Run: .venv/bin/python benchmarks/bench_updates.py [--questions 2000] [--filings 200]
-     [--rate 100] [--seconds 20] [--only questions,filings,paced,first]
+     [--rate 100] [--seconds 20] [--only questions,filings,paced,first] [--against REV]
 
 Each bot runs as its own process, as a user runs it (`python -m bot run` with BOT_TOKEN and
 TELEGRAM_API_BASE, SQLite in a fresh temporary folder; `benchmarks/echo_bot.py`), long polling
@@ -25,6 +25,12 @@ fresh bot process, the echo bot first:
 The bot is given the bundled 204 procedures as the province's KB (`kb import`, after the
 agencies import that replaces the demo data), so questions are searched as in production.
 
+--against REV also runs the bot of an earlier commit (checked out with `git worktree` into a
+temporary folder, on the same interpreter and packages) in every scenario, right after the echo
+bot and before ours, and prints its figures in a "before" column: a change is compared with the
+code before it in the same run, since runs minutes apart on a shared machine differ by more than
+most changes.
+
 Not a test: it prints the figures side by side with the echo bot's.
 """
 
@@ -36,6 +42,7 @@ import compileall
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +53,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The earlier commit's checkout, for the "before" bot (--against); None: not compared.
+BEFORE_ROOT: Path | None = None
 
 from tests.fake_telegram import (  # noqa: E402
     FakeTelegram,
@@ -149,23 +158,25 @@ class Replies:
 
 
 class BotProcess:
-    """`python -m bot run` (ours) or benchmarks/echo_bot.py, polling the fake server."""
+    """`python -m bot run` (ours, or "before": the code of --against's commit) or
+    benchmarks/echo_bot.py, polling the fake server."""
 
     def __init__(self, kind: str, server: FakeTelegram, workdir: Path) -> None:
         self.kind, self.server, self.workdir = kind, server, workdir
+        self.root = BEFORE_ROOT if kind == "before" and BEFORE_ROOT else ROOT
         self.proc: asyncio.subprocess.Process | None = None
         self.env = {
             **os.environ,
             "BOT_TOKEN": server.token,
             "TELEGRAM_API_BASE": server.base_url,
             "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bot.sqlite3",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(self.root),  # ahead of the editable install's own path
         }
         self.env.pop("REDIS_URL", None)
 
     async def prepare(self) -> None:
         """Ours: bind every agency to a group, as a deployment does before going live."""
-        if self.kind != "ours":
+        if self.kind == "echo":
             return
         agencies = json.loads((ROOT / "knowledge/data/agencies.json").read_text("utf-8"))
         for i, agency in enumerate(agencies):
@@ -191,7 +202,7 @@ class BotProcess:
         """Start the process; the moment it was started (monotonic)."""
         args = (
             [sys.executable, "-m", "bot", "run"]
-            if self.kind == "ours"
+            if self.kind != "echo"
             else [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py")]
         )
         log = (self.workdir / f"{self.kind}.log").open("wb")
@@ -411,7 +422,7 @@ async def paced(kind: str, rate: float, seconds: float) -> dict[str, float]:
         # which updates wait longest: a question, a filing step, or the submit
         for what in ("question", "step", "submit"):
             result[f"p95_{what}_ms"] = pct([x for w, x in timed if w == what], 0.95) * 1000
-        if kind == "ours":
+        if kind != "echo":
             submits = [p for p in pushed if p[2] == "submit"]
 
             def ack(item: tuple[float, int, str]) -> float | None:
@@ -446,12 +457,42 @@ async def first_answer(kind: str, *, kept_index: bool = True) -> dict[str, float
 
 
 # ---- report ------------------------------------------------------------------------------
-def row(name: str, echo: float, ours: float, goal: str = "", unit: str = "") -> str:
+def row(
+    name: str, echo: float, ours: float, goal: str = "", unit: str = "", before: Any = None
+) -> str:
     ratio = ours / echo if echo and echo == echo and ours == ours else float("nan")
-    return f"  {name:<34} {echo:>10.1f}{unit:<3} {ours:>10.1f}{unit:<3} {ratio:>7.2f}x  {goal}"
+    then = ""
+    if BEFORE_ROOT is not None:  # a blank where the earlier commit was not run
+        then = f" {before:>10.1f}{unit:<3}" if before is not None else " " * 14
+    values = f"{echo:>10.1f}{unit:<3}{then} {ours:>10.1f}{unit:<3}"
+    return f"  {name:<34} {values} {ratio:>7.2f}x  {goal}"
+
+
+@contextlib.contextmanager
+def checkout(rev: str):  # type: ignore[no-untyped-def]
+    """The code of commit `rev` in a temporary worktree (removed afterwards), compiled as
+    deployed; refuses a checkout whose `bot` package would not be the one imported."""
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        where = Path(tmp) / "code"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(where), rev], check=True)
+        try:
+            env = {**os.environ, "PYTHONPATH": str(where)}
+            found = subprocess.run(
+                [sys.executable, "-c", "import bot; print(bot.__file__)"],
+                env=env, cwd=tmp, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            if not Path(found).resolve().is_relative_to(where.resolve()):
+                raise SystemExit(f"--against: python imports bot from {found}, not {where}")
+            for package in ("bot", "handlers", "knowledge", "storage"):
+                compileall.compile_dir(where / package, quiet=1)
+            yield where
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(where)], check=False)
 
 
 async def main() -> None:
+    global BEFORE_ROOT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     # As deployed: bytecode compiled (make setup does it; pip does it for installed packages).
     for package in ("bot", "handlers", "knowledge", "storage"):
@@ -461,57 +502,99 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--only", default="questions,filings,paced,first")
+    parser.add_argument(
+        "--against", metavar="REV", help="also run the bot of this commit (a 'before' column)"
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.against:
+            BEFORE_ROOT = stack.enter_context(checkout(args.against))
+        await report(args)
+
+
+async def report(args: argparse.Namespace) -> None:
     only = set(args.only.split(","))
-    print(f"{'':<36} {'echo':>12} {'ours':>12} {'ratio':>8}  goal")
+    compared = BEFORE_ROOT is not None
+    then = f" {'before':>12}" if compared else ""
+    print(f"{'':<36} {'echo':>12}{then} {'ours':>12} {'ratio':>8}  goal")
+    if compared:
+        print(f"  (before: {args.against}; ratio: ours / echo)")
+
+    async def both(scenario: Callable[..., Any], *more: Any) -> tuple[Any, Any, Any]:
+        e = await scenario("echo", *more)
+        b = await scenario("before", *more) if compared else {}
+        return e, b, await scenario("ours", *more)
+
     if "questions" in only:
-        e = await burst_questions("echo", args.questions)
-        o = await burst_questions("ours", args.questions)
+        e, b, o = await both(burst_questions, args.questions)
         print(f"burst of {args.questions} questions")
-        print(row("updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.5x echo"))
-        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
-        print(row("lost (never answered)", e["lost"], o["lost"], "0"))
-    if "filings" in only:
-        e = await burst_filings("echo", args.filings)
-        o = await burst_filings("ours", args.filings)
-        print(f"burst of {args.filings} filings ({9 * args.filings} updates)")
-        print(row("updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.3x echo"))
-        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
-        print(row("lost (never answered)", e["lost"], o["lost"], "0"))
         print(
-            f"  acknowledgements delivered: {o['acks']:.0f}/{args.filings}, after the submit "
-            f"p95 {o['ack_p95_s']:.1f} s, max {o['ack_max_s']:.1f} s"
-        )
+            row(
+                "updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.5x echo",
+                before=b.get("updates_per_s"),
+            )
+        )  # fmt: skip
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
+        print(row("lost (never answered)", e["lost"], o["lost"], "0", before=b.get("lost")))
+    if "filings" in only:
+        e, b, o = await both(burst_filings, args.filings)
+        print(f"burst of {args.filings} filings ({9 * args.filings} updates)")
+        print(
+            row(
+                "updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.3x echo",
+                before=b.get("updates_per_s"),
+            )
+        )  # fmt: skip
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
+        print(row("lost (never answered)", e["lost"], o["lost"], "0", before=b.get("lost")))
+        for who, r in (("before", b), ("ours", o)) if compared else (("", o),):
+            print(
+                f"  {who + ': ' if who else ''}acknowledgements delivered: {r['acks']:.0f}/"
+                f"{args.filings}, after the submit p95 {r['ack_p95_s']:.1f} s, "
+                f"max {r['ack_max_s']:.1f} s"
+            )
     if "paced" in only:
-        e = await paced("echo", args.rate, args.seconds)
-        o = await paced("ours", args.rate, args.seconds)
+        e, b, o = await both(paced, args.rate, args.seconds)
         print(
             f"paced: {o['rate']:.0f} updates/s (from 9 s to {args.seconds:.0f} s; "
             f"{o['pushed']:.0f} in all), half of them filing steps"
         )
-        print(row("update-to-reply p50", e["p50_ms"], o["p50_ms"], "", "ms"))
-        print(row("update-to-reply p95", e["p95_ms"], o["p95_ms"], "ours <= 50 ms", "ms"))
-        print(row("update-to-reply max", e["max_ms"], o["max_ms"], "", "ms"))
+        print(row("update-to-reply p50", e["p50_ms"], o["p50_ms"], "", "ms", b.get("p50_ms")))
         print(
-            "  ours, p95 by kind: "
-            + ", ".join(f"{w} {o[f'p95_{w}_ms']:.1f} ms" for w in ("question", "step", "submit"))
-        )
-        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms"))
+            row(
+                "update-to-reply p95", e["p95_ms"], o["p95_ms"], "ours <= 50 ms", "ms",
+                b.get("p95_ms"),
+            )
+        )  # fmt: skip
+        print(row("update-to-reply max", e["max_ms"], o["max_ms"], "", "ms", b.get("max_ms")))
+        for who, r in (("before", b), ("ours", o)) if compared else (("ours", o),):
+            print(
+                f"  {who}, p95 by kind: "
+                + ", ".join(
+                    f"{w} {r[f'p95_{w}_ms']:.1f} ms" for w in ("question", "step", "submit")
+                )
+            )
+        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
+        busy = f"before {100 * b['busy']:.0f}%, " if compared else ""
         print(
-            f"  the bot's CPU busy: echo {100 * e['busy']:.0f}%, ours {100 * o['busy']:.0f}% of a "
-            "core over the run (at 100% it cannot keep up: the replies queue)"
+            f"  the bot's CPU busy: echo {100 * e['busy']:.0f}%, {busy}ours {100 * o['busy']:.0f}%"
+            " of a core over the run (at 100% it cannot keep up: the replies queue)"
         )
-        print(row("lost", e["lost"], o["lost"], "0"))
-        print(
-            f"  acknowledgements: {o['acks']:.0f}/{o['filings']:.0f}, submit to delivery "
-            f"p95 {o['ack_p95_s']:.2f} s, max {o['ack_max_s']:.2f} s  (goal <= 2 s)"
-        )
+        print(row("lost", e["lost"], o["lost"], "0", before=b.get("lost")))
+        for who, r in (("before", b), ("ours", o)) if compared else (("", o),):
+            print(
+                f"  {who + ': ' if who else ''}acknowledgements: {r['acks']:.0f}/"
+                f"{r['filings']:.0f}, submit to delivery p95 {r['ack_p95_s']:.2f} s, "
+                f"max {r['ack_max_s']:.2f} s  (goal <= 2 s)"
+            )
     if "first" in only:
-        e = await first_answer("echo")
-        o = await first_answer("ours")
+        e, b, o = await both(first_answer)
         cold = await first_answer("ours", kept_index=False)
         print("first answer after start (a question waiting)")
-        print(row("seconds, index kept", e["seconds"], o["seconds"], "ours <= 3 s", "s"))
+        print(
+            row("seconds, index kept", e["seconds"], o["seconds"], "ours <= 3 s", "s",
+                b.get("seconds"))
+        )  # fmt: skip
         print(row("seconds, index built at start", e["seconds"], cold["seconds"], "", "s"))
     print(f"(machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
 
