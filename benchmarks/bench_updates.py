@@ -512,6 +512,15 @@ async def main() -> None:
         await report(args)
 
 
+def print_burst(e: dict[str, float], b: dict[str, float], o: dict[str, float], goal: str) -> None:
+    """A burst's rows: echo, before (if compared), ours."""
+    print(
+        row("updates/s", e["updates_per_s"], o["updates_per_s"], goal, "", b.get("updates_per_s"))
+    )
+    print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
+    print(row("lost (never answered)", e["lost"], o["lost"], "0", before=b.get("lost")))
+
+
 async def report(args: argparse.Namespace) -> None:
     only = set(args.only.split(","))
     compared = BEFORE_ROOT is not None
@@ -528,25 +537,11 @@ async def report(args: argparse.Namespace) -> None:
     if "questions" in only:
         e, b, o = await both(burst_questions, args.questions)
         print(f"burst of {args.questions} questions")
-        print(
-            row(
-                "updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.5x echo",
-                before=b.get("updates_per_s"),
-            )
-        )  # fmt: skip
-        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
-        print(row("lost (never answered)", e["lost"], o["lost"], "0", before=b.get("lost")))
+        print_burst(e, b, o, "ours >= 0.5x echo")
     if "filings" in only:
         e, b, o = await both(burst_filings, args.filings)
         print(f"burst of {args.filings} filings ({9 * args.filings} updates)")
-        print(
-            row(
-                "updates/s", e["updates_per_s"], o["updates_per_s"], "ours >= 0.3x echo",
-                before=b.get("updates_per_s"),
-            )
-        )  # fmt: skip
-        print(row("CPU per update", e["cpu_ms"], o["cpu_ms"], "", "ms", b.get("cpu_ms")))
-        print(row("lost (never answered)", e["lost"], o["lost"], "0", before=b.get("lost")))
+        print_burst(e, b, o, "ours >= 0.3x echo")
         for who, r in (("before", b), ("ours", o)) if compared else (("", o),):
             print(
                 f"  {who + ': ' if who else ''}acknowledgements delivered: {r['acks']:.0f}/"
