@@ -458,7 +458,12 @@ async def first_answer(kind: str, *, kept_index: bool = True) -> dict[str, float
 
 # ---- report ------------------------------------------------------------------------------
 def row(
-    name: str, echo: float, ours: float, goal: str = "", unit: str = "", before: Any = None
+    name: str,
+    echo: float,
+    ours: float,
+    goal: str = "",
+    unit: str = "",
+    before: float | None = None,
 ) -> str:
     ratio = ours / echo if echo and echo == echo and ours == ours else float("nan")
     then = ""

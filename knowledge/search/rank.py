@@ -116,14 +116,9 @@ def _phrase_cover(doc: int, q: Query, index: Index) -> float:
                 continue
             have = words
         got = 0.0
-        if focus:
-            for t, w in zip(said, phrase.weights, strict=True):
-                if t in have:
-                    got += w * focus.get(t, 1.0)
-        else:
-            for t, w in zip(said, phrase.weights, strict=True):
-                if t in have:
-                    got += w  # times a focus of 1: the same float
+        for t, w in zip(said, phrase.weights, strict=True):
+            if t in have:
+                got += w * focus.get(t, 1.0)
         share = share_of * got / phrase.total  # 1.0 * got is got to the bit
         if share > best:
             best = share
